@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole suite, twice: on SQLite, then on a throwaway PostgreSQL server on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/system-packages.sh
+export CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium)}
+work=$(mktemp -d /tmp/happydesk-test.XXXXXX); chmod 755 "$work"
+pgport=${HAPPYDESK_TEST_PG_PORT:-54329}
+cleanup() { scripts/pg.sh stop "$work/pg"; rm -rf "$work"; }
+trap cleanup EXIT
+status=0
+
+echo "==> test suite on SQLite"
+HAPPYDESK_DATA_DIR="$work/sqlite" .venv/bin/python -m pytest "$@" || status=1
+
+scripts/pg.sh start "$work/pg" "$pgport"
+echo "==> test suite on PostgreSQL"
+HAPPYDESK_DATA_DIR="$work/pgdata" DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/happydesk" \
+  .venv/bin/python -m pytest "$@" || status=1
+exit $status

@@ -1,0 +1,19 @@
+"""The `happydesk` command: Django's management commands under one name (serve, worker, demo, mail ...)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "happydesk.settings")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv if argv is None else ["happydesk", *argv])
+    args[0] = "happydesk"
+    execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Configuration read from the environment, in one place, so settings.py and the CLI agree."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+def data_dir() -> Path:
+    """Where raw mail, attachments, the SQLite file and the file outbox live (HAPPYDESK_DATA_DIR)."""
+    return Path(os.environ.get("HAPPYDESK_DATA_DIR", "./var")).resolve()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class EmailTransport:
+    """Outbound mail transport parsed from EMAIL_URL."""
+
+    backend: str
+    host: str = ""
+    port: int = 0
+    username: str = ""
+    password: str = ""
+    use_tls: bool = False
+    use_ssl: bool = False
+    file_path: str = ""
+
+
+def parse_email_url(url: str | None) -> EmailTransport:
+    """Parse EMAIL_URL: `smtp://user:pass@host:port`, `smtp+tls://…` (STARTTLS), `smtps://…` (implicit TLS),
+    `file:///path` (write .eml files), or empty for the file outbox under the data dir."""
+    if not url:
+        return EmailTransport(backend="file", file_path=str(data_dir() / "outbox"))
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        return EmailTransport(backend="file", file_path=unquote(parts.path) or str(data_dir() / "outbox"))
+    if scheme in {"smtp", "smtp+tls", "smtps"}:
+        query = parse_qs(parts.query)
+        tls = scheme == "smtp+tls" or query.get("tls", ["0"])[0] in {"1", "true"}
+        return EmailTransport(
+            backend="smtp",
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (465 if scheme == "smtps" else 25),
+            username=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            use_tls=tls,
+            use_ssl=scheme == "smtps",
+        )
+    raise ValueError(f"EMAIL_URL scheme {scheme!r} is not supported (use smtp, smtp+tls, smtps or file)")

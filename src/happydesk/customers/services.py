@@ -1,0 +1,24 @@
+"""Finding and creating customers by address."""
+
+from __future__ import annotations
+
+from happydesk.customers.models import Customer, CustomerEmail
+
+
+def customer_for_address(*, address: str, name: str = "") -> Customer:
+    """The customer who owns this address, created on first contact. Fills in a missing name."""
+    address = address.strip().lower()
+    row = CustomerEmail.objects.select_related("customer").filter(address=address).first()
+    if row is not None:
+        customer = row.customer
+        if name and not customer.name:
+            customer.name = name[:200]
+            customer.save(update_fields=["name"])
+        return customer
+    customer = Customer.objects.create(name=name[:200])
+    CustomerEmail.objects.create(customer=customer, address=address)
+    return customer
+
+
+def customer_addresses(customer: Customer) -> set[str]:
+    return set(customer.emails.values_list("address", flat=True))

@@ -1,0 +1,33 @@
+"""Permission-checked fetching: views and API endpoints get conversations only through these."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from happydesk.accounts.models import User
+from happydesk.inbox.models import Conversation
+
+
+def conversations_for_agent(agent: User):  # type: ignore[no-untyped-def]
+    """Every conversation this agent may see (all agents share the inbox; roles narrow it later)."""
+    if not agent.is_active:
+        return Conversation.objects.none()
+    return Conversation.objects.all()
+
+
+def access_conversation_for_agent(agent: User, number: int) -> Conversation:
+    """The conversation with this number if the agent may see it, else 404 (never a hint it exists)."""
+    conversation = (
+        conversations_for_agent(agent).select_related("mailbox", "customer").filter(pk=number).first()
+    )
+    if conversation is None:
+        raise Http404("No such conversation")
+    return conversation
+
+
+def access_conversation_for_customer(token: str) -> Conversation:
+    """The conversation a customer's secret link points to."""
+    conversation = Conversation.objects.select_related("mailbox", "customer").filter(token=token).first()
+    if conversation is None:
+        raise Http404("No such conversation")
+    return conversation

@@ -1,0 +1,218 @@
+"""The shared inbox: mailboxes, conversations, and the messages, notes and event lines in them."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.timezone import now
+
+
+def default_business_hours() -> dict:
+    """Monday to Friday, 9:00-17:00 in the mailbox's time zone (weekday 0 = Monday)."""
+    return {str(day): [["09:00", "17:00"]] for day in range(5)}
+
+
+class Mailbox(models.Model):
+    """A support address (support@, billing@) the team answers from, with its promises to customers."""
+
+    address = models.CharField(max_length=320, unique=True)
+    name = models.CharField(max_length=200)
+    signature = models.TextField(blank=True)
+    auto_reply_enabled = models.BooleanField(default=True)
+    auto_reply_text = models.TextField(
+        blank=True,
+        help_text="Extra text for the auto-reply; the typical response time and hours are added for you.",
+    )
+    auto_reply_window_minutes = models.PositiveIntegerField(
+        default=24 * 60, help_text="At most one auto-reply per sender in this window."
+    )
+    self_help_links = models.JSONField(default=list, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    business_hours = models.JSONField(default=default_business_hours, blank=True)
+    response_goal_minutes = models.PositiveIntegerField(default=24 * 60)
+    # IMAP fetching (optional): the fetcher polls every mailbox that has a host set.
+    imap_host = models.CharField(max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(default=993)
+    imap_security = models.CharField(
+        max_length=10, default="ssl", choices=[("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None")]
+    )
+    imap_username = models.CharField(max_length=320, blank=True)
+    imap_password = models.CharField(max_length=500, blank=True)
+    imap_folders = models.JSONField(
+        default=list, blank=True, help_text='Folders to fetch; empty = ["INBOX"].'
+    )
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name_plural = "mailboxes"
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.address}>"
+
+    @property
+    def local_part(self) -> str:
+        return self.address.split("@", 1)[0]
+
+    @property
+    def domain(self) -> str:
+        return self.address.split("@", 1)[1]
+
+    def reply_address(self, token: str) -> str:
+        """The address that threads a customer's answer back to one conversation."""
+        return f"{self.local_part}+{token}@{self.domain}"
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    color = models.CharField(max_length=20, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def new_reply_token() -> str:
+    # Short, lowercase and unguessable: survives MTAs that lowercase the local part.
+    return secrets.token_hex(8)
+
+
+class Conversation(models.Model):
+    """A thread with one customer. Nobody owns it by default: anyone on the team can answer."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PENDING = "pending", "Pending"
+        CLOSED = "closed", "Closed"
+        SPAM = "spam", "Spam"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        FORM = "form", "Web form"
+        WIDGET = "widget", "Widget"
+        CHAT = "chat", "Chat"
+        API = "api", "API"
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="conversations")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="conversations")
+    subject = models.CharField(max_length=998, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Secret for customer-facing links (portal, rating) and the reply address token.
+    token = models.CharField(max_length=32, unique=True, default=new_token)
+    reply_token = models.CharField(max_length=32, unique=True, default=new_reply_token)
+    cc = models.JSONField(default=list, blank=True, help_text="Other addresses on the thread.")
+    unverified = models.BooleanField(
+        default=False, help_text="Opened from a message whose sender could not be trusted."
+    )
+    unverified_reason = models.CharField(max_length=300, blank=True)
+    preview = models.CharField(max_length=300, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=now, db_index=True)
+    last_activity_at = models.DateTimeField(default=now, db_index=True)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "-last_activity_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject}"
+
+    @property
+    def number(self) -> int:
+        """The public conversation number shown to agents and in subjects (`[#123]`)."""
+        return self.pk
+
+
+class Message(models.Model):
+    """One line of a thread: a customer's message, a reply, a private note, or an event line."""
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", "Customer message"
+        REPLY = "reply", "Reply"
+        AUTO_REPLY = "auto_reply", "Auto-reply"
+        NOTE = "note", "Note"
+        EVENT = "event", "Event"
+
+    class Delivery(models.TextChoices):
+        NONE = "", "Not sent by mail"
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        RETRY = "retry", "Retrying"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_name = models.CharField(max_length=300, blank=True)
+    from_address = models.CharField(max_length=320, blank=True)
+    to = models.JSONField(default=list, blank=True)
+    cc = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    text = models.TextField(blank=True, help_text="The new text only.")
+    quoted = models.TextField(blank=True, help_text="Quoted history and signature, shown collapsed.")
+    html = models.TextField(blank=True, help_text="Sanitized HTML body.")
+    event = models.JSONField(default=dict, blank=True, help_text="For event lines: what happened.")
+    # Email identity and threading.
+    message_id = models.CharField(max_length=998, blank=True, db_index=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    dedupe_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    raw = models.ForeignKey(
+        "mail.RawMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    threading_rule = models.CharField(max_length=30, blank=True)
+    threading_reason = models.CharField(max_length=500, blank=True)
+    # Outbound delivery state (replies and auto-replies).
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, blank=True, default="")
+    delivery_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} in #{self.conversation_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind in {self.Kind.CUSTOMER, self.Kind.REPLY, self.Kind.AUTO_REPLY}
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m/%d}/{secrets.token_hex(8)}/{filename[-120:] or 'file'}"
+
+
+class Attachment(models.Model):
+    """A file on a message; inline images (cid:) are attachments too, never inlined into the body."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    file = models.FileField(upload_to=attachment_path, max_length=400)
+    content_id = models.CharField(max_length=255, blank=True)
+    inline = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,249 @@
+"""Every change to conversations and messages goes through these functions (one transaction each)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from happydesk.accounts.models import User
+from happydesk.customers.models import Customer
+from happydesk.inbox.models import Attachment, Conversation, Mailbox, Message, Tag
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None
+    inline: bool = False
+
+
+def _preview(text: str) -> str:
+    return " ".join(text.split())[:280]
+
+
+def attachments_add(*, message: Message, attachments: Iterable[NewAttachment]) -> list[Attachment]:
+    """Store files through Django's storage API and link them to the message."""
+    rows = []
+    for item in attachments:
+        row = Attachment(
+            message=message,
+            filename=(item.filename or "attachment")[:255],
+            content_type=(item.content_type or "application/octet-stream")[:255],
+            size=len(item.data),
+            content_id=(item.content_id or "")[:255],
+            inline=item.inline,
+        )
+        row.file.save(_safe_filename(row.filename), ContentFile(item.data), save=False)
+        row.save()
+        rows.append(row)
+    return rows
+
+
+def _safe_filename(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "._- " else "_" for c in name).strip(" .")
+    return keep[-120:] or "file"
+
+
+@transaction.atomic
+def conversation_open(
+    *,
+    mailbox: Mailbox,
+    customer: Customer,
+    subject: str,
+    channel: str = Conversation.Channel.EMAIL,
+    cc: Sequence[str] = (),
+    unverified_reason: str = "",
+    at: datetime | None = None,
+) -> Conversation:
+    """Start a new conversation; the first message is added with message_receive."""
+    at = at or timezone.now()
+    return Conversation.objects.create(
+        mailbox=mailbox,
+        customer=customer,
+        subject=subject[:998],
+        channel=channel,
+        cc=sorted(set(cc)),
+        unverified=bool(unverified_reason),
+        unverified_reason=unverified_reason[:300],
+        created_at=at,
+        last_activity_at=at,
+    )
+
+
+@transaction.atomic
+def message_receive(
+    *,
+    conversation: Conversation,
+    customer: Customer,
+    from_name: str,
+    from_address: str,
+    subject: str,
+    text: str,
+    quoted: str = "",
+    html: str = "",
+    to: Sequence[str] = (),
+    cc: Sequence[str] = (),
+    message_id: str = "",
+    in_reply_to: str = "",
+    references: str = "",
+    dedupe_key: str | None = None,
+    raw_id: int | None = None,
+    threading_rule: str = "",
+    threading_reason: str = "",
+    attachments: Iterable[NewAttachment] = (),
+    at: datetime | None = None,
+) -> Message:
+    """Add a customer's message; a closed or pending conversation becomes active again."""
+    at = at or timezone.now()
+    message = Message.objects.create(
+        conversation=conversation,
+        kind=Message.Kind.CUSTOMER,
+        customer=customer,
+        from_name=from_name[:300],
+        from_address=from_address[:320],
+        to=list(to),
+        cc=list(cc),
+        subject=subject[:998],
+        text=text,
+        quoted=quoted,
+        html=html,
+        message_id=message_id[:998],
+        in_reply_to=in_reply_to[:998],
+        references=references,
+        dedupe_key=dedupe_key,
+        raw_id=raw_id,
+        threading_rule=threading_rule,
+        threading_reason=threading_reason[:500],
+        created_at=at,
+    )
+    attachments_add(message=message, attachments=attachments)
+    if (
+        conversation.status in (Conversation.Status.CLOSED, Conversation.Status.PENDING)
+        and conversation.message_count
+    ):
+        _event(conversation, None, "reopened", {"from": conversation.status, "by": "customer"}, at)
+        conversation.status = Conversation.Status.ACTIVE
+        conversation.resolved_at = None
+    extra_cc = sorted(set(conversation.cc) | {a for a in cc if a and a != conversation.mailbox.address})
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status=conversation.status,
+        resolved_at=conversation.resolved_at,
+        last_activity_at=at,
+        last_customer_message_at=at,
+        preview=_preview(text),
+        message_count=F("message_count") + 1,
+        cc=extra_cc,
+    )
+    conversation.refresh_from_db()
+    return message
+
+
+def _event(
+    conversation: Conversation, actor: User | None, what: str, data: dict, at: datetime | None = None
+) -> Message:
+    return Message.objects.create(
+        conversation=conversation,
+        kind=Message.Kind.EVENT,
+        author=actor,
+        event={"type": what, **data},
+        created_at=at or timezone.now(),
+    )
+
+
+@transaction.atomic
+def event_add(
+    *, conversation: Conversation, actor: User | None, what: str, data: dict | None = None
+) -> Message:
+    """Record an event line (status change, bounce, merge...) in the thread."""
+    return _event(conversation, actor, what, data or {})
+
+
+@transaction.atomic
+def reply_create(
+    *,
+    conversation: Conversation,
+    author: User,
+    text: str,
+    attachments: Iterable[NewAttachment] = (),
+    status: str | None = None,
+    at: datetime | None = None,
+) -> Message:
+    """Store an agent's reply and its outbox row together; the worker sends it.
+
+    `status` optionally changes the conversation in the same action (send and close, send and pending).
+    """
+    from happydesk.mail import outbound
+
+    at = at or timezone.now()
+    message = outbound.reply_message_build(conversation=conversation, author=author, text=text, at=at)
+    attachments_add(message=message, attachments=attachments)
+    outbound.outbox_enqueue(message=message)
+    updates: dict = {"last_activity_at": at, "message_count": F("message_count") + 1}
+    if conversation.first_response_at is None:
+        updates["first_response_at"] = at
+    new_status = status or (
+        Conversation.Status.PENDING
+        if conversation.status == Conversation.Status.ACTIVE
+        else conversation.status
+    )
+    if new_status != conversation.status:
+        _event(conversation, author, "status", {"from": conversation.status, "to": new_status}, at)
+        updates["status"] = new_status
+        if new_status == Conversation.Status.CLOSED:
+            updates["resolved_at"] = at
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    conversation.refresh_from_db()
+    return message
+
+
+@transaction.atomic
+def note_add(*, conversation: Conversation, author: User, text: str) -> Message:
+    """A private note: visible to the team, never sent to the customer."""
+    note = Message.objects.create(
+        conversation=conversation, kind=Message.Kind.NOTE, author=author, text=text, from_name=author.name
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=note.created_at)
+    return note
+
+
+@transaction.atomic
+def conversation_set_status(*, conversation: Conversation, actor: User | None, status: str) -> Conversation:
+    """Change status with an event line; closing records the resolution time, reopening clears it."""
+    if status not in Conversation.Status.values:
+        raise ValueError(f"unknown status {status!r}")
+    if status == conversation.status:
+        return conversation
+    now = timezone.now()
+    _event(conversation, actor, "status", {"from": conversation.status, "to": status}, now)
+    conversation.status = status
+    conversation.resolved_at = now if status == Conversation.Status.CLOSED else None
+    conversation.last_activity_at = now
+    conversation.save(update_fields=["status", "resolved_at", "last_activity_at"])
+    return conversation
+
+
+@transaction.atomic
+def conversation_tag(*, conversation: Conversation, names: Iterable[str]) -> None:
+    """Add tags by name (created on first use)."""
+    for name in names:
+        name = name.strip().lower()
+        if name:
+            tag, _ = Tag.objects.get_or_create(name=name)
+            conversation.tags.add(tag)
+
+
+@transaction.atomic
+def mailbox_create(*, address: str, name: str, **fields) -> Mailbox:
+    """Create a mailbox, or update the name and fields of the one with this address."""
+    mailbox, _ = Mailbox.objects.update_or_create(
+        address=address.strip().lower(), defaults={"name": name, **fields}
+    )
+    return mailbox

@@ -1,0 +1,179 @@
+"""The auto-reply that sets expectations, and the rules that keep it from starting mail loops.
+
+Sent only for a new conversation, never to automated mail (RFC 3834 Auto-Submitted, Precedence
+bulk/list/junk, mailing lists, mailer-daemons), never to our own addresses, and at most once per sender
+per mailbox in the mailbox's window.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, datetime, time, timedelta
+from datetime import timezone as dt_timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import timezone
+
+from happydesk.inbox.models import Conversation, Mailbox, Message
+from happydesk.mail.models import AutoReplyLog
+from happydesk.mail.parsing import ParsedEmail
+from happydesk.mail.store import split_plus
+
+NO_REPLY_LOCALS = (
+    "mailer-daemon",
+    "postmaster",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "do-not-reply",
+    "bounce",
+)
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def skip_reason(*, mailbox: Mailbox, parsed: ParsedEmail, sender: str, own_addresses: set[str]) -> str | None:
+    """Why no auto-reply may go to this message, or None if one may."""
+    if not mailbox.auto_reply_enabled:
+        return "auto-reply is off for this mailbox"
+    if parsed.is_auto:
+        return f"automated mail ({parsed.auto_reason})"
+    local = sender.split("@", 1)[0]
+    if any(local.startswith(prefix) for prefix in NO_REPLY_LOCALS):
+        return "sender is a no-reply or daemon address"
+    if split_plus(sender)[0] in own_addresses:
+        return "sender is one of our addresses"
+    since = timezone.now() - timedelta(minutes=mailbox.auto_reply_window_minutes)
+    if AutoReplyLog.objects.filter(mailbox=mailbox, address=sender, sent_at__gte=since).exists():
+        return "already auto-replied to this sender within the window"
+    return None
+
+
+def typical_first_response(mailbox: Mailbox, *, days: int = 30) -> timedelta | None:
+    """Median first-response time over the last `days` days, or None with too little data to be honest."""
+    since = timezone.now() - timedelta(days=days)
+    rows = Conversation.objects.filter(
+        mailbox=mailbox, created_at__gte=since, first_response_at__isnull=False
+    ).values_list("created_at", "first_response_at")
+    waits = [(answered - opened).total_seconds() for opened, answered in rows if answered >= opened]
+    if len(waits) < 5:
+        return None
+    return timedelta(seconds=statistics.median(waits))
+
+
+def describe_wait(wait: timedelta | None) -> str:
+    if wait is None:
+        return "We'll get back to you as soon as we can."
+    minutes = wait.total_seconds() / 60
+    if minutes < 60:
+        text = f"{max(5, round(minutes / 5) * 5)} minutes"
+    elif minutes < 48 * 60:
+        hours = round(minutes / 60)
+        text = "1 hour" if hours == 1 else f"{hours} hours"
+    else:
+        text = f"{round(minutes / 1440)} days"
+    return f"Over the last 30 days we usually replied within about {text}."
+
+
+def _zone(name: str) -> dt_timezone | ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def describe_hours(mailbox: Mailbox, customer_offset: timedelta | None) -> str:
+    """Support hours, shown in the customer's own UTC offset when their mail told us what it is."""
+    zone = _zone(mailbox.timezone)
+    target = dt_timezone(customer_offset) if customer_offset is not None else zone
+    today = timezone.now().astimezone(zone).date()
+    monday = today - timedelta(days=today.weekday())
+    lines = []
+    for day in range(7):
+        spans = mailbox.business_hours.get(str(day)) or []
+        parts = []
+        for start, end in spans:
+            d = monday + timedelta(days=day)
+            s = datetime.combine(d, _hhmm(start), tzinfo=zone).astimezone(target)
+            e = datetime.combine(d, _hhmm(end), tzinfo=zone).astimezone(target)
+            parts.append((s, e))
+        if parts:
+            lines.append((DAYS[parts[0][0].weekday()], ", ".join(f"{s:%H:%M}-{e:%H:%M}" for s, e in parts)))
+    if not lines:
+        return ""
+    label = _offset_label(customer_offset) if customer_offset is not None else mailbox.timezone
+    grouped = _group_days(lines)
+    return f"Our support hours ({label}): " + "; ".join(grouped) + "."
+
+
+def _hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _offset_label(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    return f"your time, UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _group_days(lines: list[tuple[str, str]]) -> list[str]:
+    groups: list[list] = []
+    for day, hours in lines:
+        if groups and groups[-1][2] == hours and DAYS.index(day) == DAYS.index(groups[-1][1]) + 1:
+            groups[-1][1] = day
+        else:
+            groups.append([day, day, hours])
+    return [f"{a}{'' if a == b else '-' + b} {h}" for a, b, h in groups]
+
+
+def compose_text(*, mailbox: Mailbox, conversation: Conversation, parsed: ParsedEmail) -> str:
+    name = conversation.customer.first_name
+    offset = parsed.date.utcoffset() if parsed.date is not None else None
+    lines = [
+        f"Hi {name}," if name else "Hi,",
+        "",
+        f"Thanks for writing to {mailbox.name}. "
+        f"We've got your message (#{conversation.number}) and a person will answer it.",
+    ]
+    lines += ["", describe_wait(typical_first_response(mailbox))]
+    hours = describe_hours(mailbox, offset)
+    if hours:
+        lines += [hours]
+    if mailbox.auto_reply_text.strip():
+        lines += ["", mailbox.auto_reply_text.strip()]
+    links = [link for link in mailbox.self_help_links if isinstance(link, dict) and link.get("url")]
+    if links:
+        lines += ["", "While you wait, these may help:"]
+        lines += [f"- {link.get('title') or link['url']}: {link['url']}" for link in links]
+    lines += ["", "Just reply to this email if you want to add anything."]
+    return "\n".join(lines)
+
+
+def maybe_send(
+    *, conversation: Conversation, message: Message, parsed: ParsedEmail, own_addresses: set[str]
+) -> Message | None:
+    """Queue the auto-reply for a new conversation when the loop rules allow; record why not otherwise."""
+    from happydesk.mail import outbound
+
+    mailbox = conversation.mailbox
+    sender = message.from_address
+    reason = skip_reason(mailbox=mailbox, parsed=parsed, sender=sender, own_addresses=own_addresses)
+    if reason is None and conversation.unverified:
+        reason = "sender not verified"
+    if reason is not None:
+        Message.objects.filter(pk=message.pk).update(
+            threading_reason=(message.threading_reason + f"; no auto-reply: {reason}")[:500]
+        )
+        return None
+    now = timezone.now()
+    reply = outbound.reply_message_build(
+        conversation=conversation,
+        author=None,
+        text=compose_text(mailbox=mailbox, conversation=conversation, parsed=parsed),
+        at=now,
+        kind=Message.Kind.AUTO_REPLY,
+    )
+    outbound.outbox_enqueue(message=reply)
+    AutoReplyLog.objects.create(mailbox=mailbox, address=sender, sent_at=now)
+    return reply

@@ -1,0 +1,257 @@
+"""Step 2 of the flow: turn a stored raw message into a conversation message, or quarantine it.
+
+Idempotent: a raw message is processed once (row lock + state check), and the same email arriving twice
+or by two paths maps to one dedupe key, decided here and only here (`dedupe_key`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.utils import timezone
+
+from happydesk.customers.services import customer_for_address
+from happydesk.inbox import services as inbox
+from happydesk.inbox.models import Conversation, Mailbox, Message
+from happydesk.mail import autoreply
+from happydesk.mail.models import RawMessage
+from happydesk.mail.parsing import Limits, ParsedEmail, ParseFailure, content_hash, parse_email
+from happydesk.mail.store import mailbox_for_address, read_raw, split_plus
+from happydesk.mail.threading import InboundFacts, decide
+
+log = logging.getLogger(__name__)
+
+
+class Quarantine(Exception):
+    """Processing stopped for a reason an admin can read and act on."""
+
+
+def dedupe_key(*, mailbox: Mailbox, message_id: str | None, chash: str) -> str:
+    """One email = one key: the routed mailbox, the Message-ID and a hash of the content without trace
+    headers. A new mail that reuses an old Message-ID has other content, so it is not dropped; the same
+    mail fetched by IMAP after arriving by SMTP (or copied to two IMAP folders) has the same key."""
+    return hashlib.sha256(f"{mailbox.pk}\0{message_id or ''}\0{chash}".encode()).hexdigest()
+
+
+def route_mailbox(parsed: ParsedEmail, raw: RawMessage, mailboxes: dict[str, Mailbox]) -> Mailbox | None:
+    """The mailbox a message belongs to: the first of ours in To, then Cc (so every copy of one mail routes
+    the same way whichever path it came by), then the envelope or the IMAP account it was fetched from."""
+    for addr in [*parsed.to, *parsed.cc]:
+        mailbox = mailbox_for_address(addr.address, mailboxes)
+        if mailbox is not None:
+            return mailbox
+    if raw.mailbox_id:
+        return mailboxes.get(raw.mailbox.address)
+    for rcpt in raw.envelope_to:
+        mailbox = mailbox_for_address(rcpt, mailboxes)
+        if mailbox is not None:
+            return mailbox
+    return None
+
+
+def process_pending(*, limit: int = 200) -> int:
+    """Process up to `limit` pending raw messages, oldest first; returns how many were handled."""
+    ids = list(
+        RawMessage.objects.filter(state=RawMessage.State.PENDING)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    done = 0
+    for raw_id in ids:
+        if process_raw(raw_id):
+            done += 1
+    return done
+
+
+def process_raw(raw_id: int) -> bool:
+    """Process one raw message. Database contention leaves it pending for the next pass; any other failure
+    quarantines it with the reason. Never raises for bad input."""
+    try:
+        with transaction.atomic():
+            raw = (
+                RawMessage.objects.select_for_update(skip_locked=True)
+                .select_related("mailbox")
+                .filter(pk=raw_id, state=RawMessage.State.PENDING)
+                .first()
+            )
+            if raw is None:
+                return False
+            _process(raw)
+        return True
+    except Quarantine as exc:
+        _quarantine(raw_id, str(exc))
+        return True
+    except OperationalError as exc:
+        if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
+            log.warning("raw %s: database busy, will retry: %s", raw_id, exc)
+            return False
+        _quarantine(raw_id, f"database error: {exc}")
+        return True
+    except Exception as exc:
+        log.exception("raw %s: unexpected error while processing", raw_id)
+        tail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        _quarantine(raw_id, f"internal error: {tail[:900]}")
+        return True
+
+
+def _quarantine(raw_id: int, reason: str) -> None:
+    with transaction.atomic():
+        RawMessage.objects.filter(pk=raw_id).update(
+            state=RawMessage.State.QUARANTINED, reason=reason[:2000], processed_at=timezone.now()
+        )
+    log.info("raw %s quarantined: %s", raw_id, reason)
+
+
+def raw_reprocess(*, raw: RawMessage) -> None:
+    """Put a quarantined message back in the queue (after a fix, or a mailbox was added)."""
+    RawMessage.objects.filter(pk=raw.pk, state=RawMessage.State.QUARANTINED).update(
+        state=RawMessage.State.PENDING, reason=f"reprocessing; was: {raw.reason}"[:2000]
+    )
+
+
+def _finish(raw: RawMessage, state: str, *, message: Message | None = None, reason: str = "") -> None:
+    raw.state = state
+    raw.message = message
+    raw.reason = reason[:2000]
+    raw.attempts += 1
+    raw.processed_at = timezone.now()
+    raw.save(update_fields=["state", "message", "reason", "attempts", "processed_at"])
+
+
+def _process(raw: RawMessage) -> None:
+    try:
+        data = read_raw(raw)
+    except OSError as exc:
+        raise Quarantine(f"raw file unreadable: {exc}") from exc
+    if len(data) > settings.HAPPYDESK_MAX_MESSAGE_BYTES:
+        raise Quarantine(f"too large: {len(data)} bytes (limit {settings.HAPPYDESK_MAX_MESSAGE_BYTES})")
+    try:
+        parsed = parse_email(data, limits=Limits())
+    except ParseFailure as exc:
+        raise Quarantine(f"{type(exc).__name__}: {exc.reason}") from exc
+
+    mailboxes = {m.address: m for m in Mailbox.objects.all()}
+    mailbox = route_mailbox(parsed, raw, mailboxes)
+    if mailbox is None:
+        raise Quarantine("no mailbox of ours among the recipients")
+
+    key = dedupe_key(mailbox=mailbox, message_id=parsed.message_id, chash=content_hash(data))
+    existing = Message.objects.filter(dedupe_key=key).only("id").first()
+    if existing is not None:
+        _finish(
+            raw, RawMessage.State.DUPLICATE, message=existing, reason=f"same email as message {existing.pk}"
+        )
+        return
+
+    if parsed.is_bounce:
+        _handle_bounce(raw, parsed, key)
+        return
+
+    sender = parsed.from_.address if parsed.from_ and parsed.from_.address else ""
+    if not sender:
+        sender = split_plus(raw.envelope_from)[0] if "@" in raw.envelope_from else ""
+    if not sender:
+        raise Quarantine("no sender address in From or the envelope")
+    if sender in mailboxes or split_plus(sender)[0] in mailboxes:
+        raise Quarantine(f"sent from our own address {sender}: not opening a conversation with ourselves")
+
+    untrusted = []
+    if parsed.from_defective:
+        untrusted.append("the From header is defective")
+    if parsed.auth_failed:
+        untrusted.append(f"authentication failed ({parsed.auth_summary or 'Authentication-Results'})")
+    recipients = tuple([a.address for a in [*parsed.to, *parsed.cc]] + [r.lower() for r in raw.envelope_to])
+    facts = InboundFacts(
+        sender=sender,
+        trusted=not untrusted,
+        untrusted_reason="; ".join(untrusted),
+        recipients=recipients,
+        in_reply_to=tuple(parsed.in_reply_to),
+        references=tuple(parsed.references),
+        subject=parsed.subject,
+    )
+    decision = decide(facts, mailbox)
+
+    customer = customer_for_address(address=sender, name=parsed.from_.name if parsed.from_ else "")
+    ours = set(mailboxes)
+    others = sorted(
+        {a.address for a in [*parsed.to, *parsed.cc] if a.address and split_plus(a.address)[0] not in ours}
+        - {sender}
+    )
+    conversation = decision.conversation
+    is_new = conversation is None
+    if conversation is None:
+        conversation = inbox.conversation_open(
+            mailbox=mailbox,
+            customer=customer,
+            subject=parsed.subject or "(no subject)",
+            cc=others,
+            unverified_reason=facts.untrusted_reason,
+        )
+    message = inbox.message_receive(
+        conversation=conversation,
+        customer=customer,
+        from_name=parsed.from_.name if parsed.from_ else "",
+        from_address=sender,
+        subject=parsed.subject,
+        text=parsed.new_text,
+        quoted=parsed.quoted,
+        html=parsed.html or "",
+        to=[a.address for a in parsed.to],
+        cc=[a.address for a in parsed.cc],
+        message_id=parsed.message_id or "",
+        in_reply_to=" ".join(parsed.in_reply_to),
+        references=" ".join(parsed.references),
+        dedupe_key=key,
+        raw_id=raw.pk,
+        threading_rule=decision.rule,
+        threading_reason=decision.reason,
+        attachments=[
+            inbox.NewAttachment(a.filename, a.content_type, a.data, a.content_id, a.inline)
+            for a in parsed.attachments
+        ],
+    )
+    _finish(raw, RawMessage.State.PROCESSED, message=message)
+    if is_new:
+        autoreply.maybe_send(conversation=conversation, message=message, parsed=parsed, own_addresses=ours)
+
+
+def _handle_bounce(raw: RawMessage, parsed: ParsedEmail, key: str) -> None:
+    """A delivery failure attaches to the reply that bounced and marks it failed; no new conversation."""
+    from happydesk.mail import outbound
+
+    original = (
+        Message.objects.filter(
+            message_id__in=parsed.bounce_original_message_ids,
+            kind__in=[Message.Kind.REPLY, Message.Kind.AUTO_REPLY],
+        )
+        .select_related("conversation")
+        .first()
+    )
+    if original is None:
+        raise Quarantine(
+            "bounce for a message we did not send or cannot identify"
+            + (
+                f" (original ids: {', '.join(parsed.bounce_original_message_ids)})"
+                if parsed.bounce_original_message_ids
+                else ""
+            )
+        )
+    diagnostic = parsed.bounce_diagnostic or parsed.bounce_status or "delivery failed"
+    event = outbound.bounce_record(
+        message=original,
+        recipient=parsed.bounce_recipient or "",
+        status=parsed.bounce_status or "",
+        diagnostic=diagnostic,
+        raw_id=raw.pk,
+        dedupe_key=key,
+    )
+    _finish(raw, RawMessage.State.PROCESSED, message=event, reason=f"bounce of message {original.pk}")
+
+
+def conversation_for_raw(raw: RawMessage) -> Conversation | None:
+    return raw.message.conversation if raw.message_id else None

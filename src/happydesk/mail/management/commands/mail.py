@@ -1,0 +1,96 @@
+"""`happydesk mail import|fetch|quarantine|reprocess`: mail handling without the browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from happydesk.inbox.models import Mailbox
+from happydesk.mail import inbound
+from happydesk.mail.models import RawMessage
+from happydesk.mail.store import MessageTooLarge, store_raw
+from happydesk.mail.transports.files import count_messages, iter_messages
+
+
+class Command(BaseCommand):
+    help = "Import mail files, fetch IMAP mailboxes, list or reprocess quarantined mail."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import", help="import .eml files, mbox files and maildirs")
+        imp.add_argument("paths", nargs="+", type=Path)
+        imp.add_argument(
+            "--mailbox", help="address of the mailbox to import into (default: from the headers)"
+        )
+        imp.add_argument(
+            "--no-process", action="store_true", help="only store; leave processing to the worker"
+        )
+        sub.add_parser("fetch", help="poll every mailbox that has IMAP settings once")
+        sub.add_parser("quarantine", help="list quarantined messages with their reasons")
+        rep = sub.add_parser("reprocess", help="put quarantined messages back in the queue")
+        rep.add_argument("ids", nargs="*", type=int, help="raw message ids (default: all quarantined)")
+
+    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+        getattr(self, "_" + opts["action"])(opts)
+
+    def _import(self, opts) -> None:  # type: ignore[no-untyped-def]
+        mailbox = None
+        if opts["mailbox"]:
+            mailbox = Mailbox.objects.filter(address=opts["mailbox"].lower()).first()
+            if mailbox is None:
+                raise CommandError(f"no mailbox {opts['mailbox']}")
+        paths = opts["paths"]
+        for path in paths:
+            if not path.exists():
+                raise CommandError(f"{path} does not exist")
+        total = count_messages(paths)
+        stored: list[int] = []
+        too_large = 0
+        with tqdm(total=total, unit="msg", desc="storing", disable=total < 2) as bar:
+            for origin, data in iter_messages(paths):
+                try:
+                    stored.append(
+                        store_raw(data, source=RawMessage.Source.IMPORT, mailbox=mailbox, origin=origin).pk
+                    )
+                except MessageTooLarge as exc:
+                    too_large += 1
+                    self.stderr.write(f"skipped {origin}: {exc}")
+                bar.update(1)
+        if not opts["no_process"]:
+            with tqdm(total=len(stored), unit="msg", desc="processing", disable=len(stored) < 2) as bar:
+                for raw_id in stored:
+                    inbound.process_raw(raw_id)
+                    bar.update(1)
+        states = dict.fromkeys(RawMessage.State.values, 0)
+        for state in RawMessage.objects.filter(pk__in=stored).values_list("state", flat=True):
+            states[state] += 1
+        summary = ", ".join(f"{n} {s}" for s, n in states.items() if n)
+        self.stdout.write(
+            f"imported {len(stored)} messages ({summary or 'none'})"
+            + (f", {too_large} too large" if too_large else "")
+        )
+
+    def _fetch(self, opts) -> None:  # type: ignore[no-untyped-def]
+        from happydesk.mail.transports import imap
+
+        stored = imap.poll_all(progress=True)
+        self.stdout.write(f"fetched {stored} new messages")
+
+    def _quarantine(self, opts) -> None:  # type: ignore[no-untyped-def]
+        rows = RawMessage.objects.filter(state=RawMessage.State.QUARANTINED).order_by("-id")
+        for raw in rows:
+            self.stdout.write(f"{raw.pk}\t{raw.received_at:%Y-%m-%d %H:%M}\t{raw.source}\t{raw.reason}")
+        self.stdout.write(f"{rows.count()} quarantined")
+
+    def _reprocess(self, opts) -> None:  # type: ignore[no-untyped-def]
+        rows = RawMessage.objects.filter(state=RawMessage.State.QUARANTINED)
+        if opts["ids"]:
+            rows = rows.filter(pk__in=opts["ids"])
+        count = 0
+        for raw in rows:
+            inbound.raw_reprocess(raw=raw)
+            inbound.process_raw(raw.pk)
+            count += 1
+        self.stdout.write(f"reprocessed {count}")

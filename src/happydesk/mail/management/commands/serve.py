@@ -1,0 +1,87 @@
+"""`happydesk serve`: HTTP + websockets (ASGI), the SMTP listener, and a worker, as one process tree."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+def host_port(value: str, default_port: int) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host:
+        return value or "127.0.0.1", default_port
+    try:
+        return host.strip("[]"), int(port)
+    except ValueError as exc:
+        raise CommandError(f"expected HOST:PORT, got {value!r}") from exc
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: the worker stops if `serve` is killed
+
+
+class Command(BaseCommand):
+    help = "Serve HTTP and websockets, listen for SMTP, and run the task worker."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--http", default="127.0.0.1:8000", help="HOST:PORT for HTTP (default 127.0.0.1:8000)"
+        )
+        parser.add_argument(
+            "--smtp", default="127.0.0.1:2525", help="HOST:PORT for SMTP (default 127.0.0.1:2525)"
+        )
+        parser.add_argument("--no-smtp", action="store_true", help="do not listen for SMTP")
+        parser.add_argument("--no-worker", action="store_true", help="do not start a worker process")
+
+    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+        http_host, http_port = host_port(opts["http"], 8000)
+        smtp_addr = None if opts["no_smtp"] else host_port(opts["smtp"], 2525)
+        worker = None
+        if not opts["no_worker"]:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "happydesk.cli", "worker"],
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets the parent-death signal
+                env=os.environ.copy(),
+            )
+        try:
+            asyncio.run(self._serve(http_host, http_port, smtp_addr))
+        finally:
+            if worker is not None and worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+    async def _serve(self, http_host: str, http_port: int, smtp_addr: tuple[str, int] | None) -> None:
+        import uvicorn
+
+        from happydesk.mail.transports.smtp import start_smtp_server
+
+        smtp_server = await start_smtp_server(*smtp_addr) if smtp_addr else None
+        config = uvicorn.Config(
+            "happydesk.asgi:application",
+            host=http_host,
+            port=http_port,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+        )
+        server = uvicorn.Server(config)
+        self.stdout.write(
+            f"Happydesk serving http://{http_host}:{http_port}/"
+            + (f" and SMTP on {smtp_addr[0]}:{smtp_addr[1]}" if smtp_addr else "")
+        )
+        self.stdout.flush()
+        try:
+            await server.serve()
+        finally:
+            if smtp_server is not None:
+                smtp_server.close()

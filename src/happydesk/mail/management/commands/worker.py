@@ -1,0 +1,22 @@
+"""`happydesk worker`: process inbound mail, send the outbox, poll IMAP, run background tasks."""
+
+from django.core.management.base import BaseCommand
+
+from happydesk.worker import run_forever, run_once
+
+
+class Command(BaseCommand):
+    help = "Run a task worker (several may run, on one host or many)."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--interval", type=float, default=0.2, help="seconds to sleep when idle")
+        parser.add_argument("--drain", action="store_true", help="work until the queues are empty, then exit")
+
+    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+        if opts["drain"]:
+            total = 0
+            while done := run_once():
+                total += done
+            self.stdout.write(f"drained {total} jobs")
+            return
+        run_forever(interval=opts["interval"])

@@ -1,0 +1,102 @@
+"""Mail plumbing: raw messages as they arrived (the inbound queue), the outbox, IMAP state, loop guards."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class RawMessage(models.Model):
+    """The bytes of one inbound mail as received, stored before we acknowledge it.
+
+    The row is also the processing queue: the worker picks `pending` rows, and processing ends in exactly
+    one of processed, duplicate, ignored or quarantined, with the reason kept. Nothing is deleted.
+    """
+
+    class Source(models.TextChoices):
+        SMTP = "smtp", "SMTP"
+        IMAP = "imap", "IMAP"
+        HTTP = "http", "HTTP"
+        IMPORT = "import", "Import"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        DUPLICATE = "duplicate", "Duplicate"
+        QUARANTINED = "quarantined", "Quarantined"
+
+    source = models.CharField(max_length=10, choices=Source.choices)
+    mailbox = models.ForeignKey("inbox.Mailbox", null=True, blank=True, on_delete=models.SET_NULL)
+    envelope_from = models.CharField(max_length=998, blank=True)
+    envelope_to = models.JSONField(default=list, blank=True)
+    path = models.CharField(max_length=300, help_text="Relative to the data dir.")
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    origin = models.CharField(max_length=500, blank=True, help_text="IMAP folder/UID, file name, peer.")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    reason = models.TextField(blank=True, help_text="Why it was quarantined, or what it duplicated.")
+    attempts = models.PositiveIntegerField(default=0)
+    message = models.ForeignKey(
+        "inbox.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "id"])]
+
+    def __str__(self) -> str:
+        return f"raw {self.pk} ({self.source}, {self.state})"
+
+
+class ImapFolderState(models.Model):
+    """Per mailbox and folder: the UIDVALIDITY we know and the highest UID stored."""
+
+    mailbox = models.ForeignKey("inbox.Mailbox", on_delete=models.CASCADE, related_name="imap_folders_state")
+    folder = models.CharField(max_length=500)
+    uidvalidity = models.BigIntegerField(null=True)
+    last_uid = models.BigIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mailbox", "folder"], name="imap_folder_unique")]
+
+
+class OutboundMail(models.Model):
+    """The transactional outbox: written with the reply in one transaction, sent by the worker."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        RETRY = "retry", "Retrying"
+        FAILED = "failed", "Failed"
+
+    message = models.OneToOneField("inbox.Message", on_delete=models.CASCADE, related_name="outbound")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+
+class AutoReplyLog(models.Model):
+    """Each auto-reply sent, so one sender gets at most one per mailbox per window."""
+
+    mailbox = models.ForeignKey("inbox.Mailbox", on_delete=models.CASCADE)
+    address = models.CharField(max_length=320)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["mailbox", "address", "sent_at"])]
+
+
+class PeriodicRun(models.Model):
+    """Last run of a scheduled job; a conditional update makes exactly one worker run it per interval."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    last_run_at = models.DateTimeField(null=True)

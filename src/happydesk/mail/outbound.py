@@ -1,0 +1,266 @@
+"""Step 3 of the flow: compose and send replies through the transactional outbox.
+
+A reply row and its OutboundMail row are written in one transaction (inbox.services.reply_create);
+the worker claims due rows with a short lease, sends, and records the delivery state on the message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html as html_lib
+import logging
+import secrets
+import smtplib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from happydesk.accounts.models import User
+from happydesk.inbox.models import Conversation, Message
+from happydesk.mail.models import OutboundMail
+
+log = logging.getLogger(__name__)
+
+# Seconds to wait after each failed attempt; after the last one the message is marked failed.
+BACKOFF = [30, 120, 600, 1800, 3600, 7200, 14400, 28800]
+LEASE = timedelta(minutes=5)
+MAX_REFERENCES = 20
+
+
+def new_message_id(conversation: Conversation) -> str:
+    return f"hd.{conversation.pk}.{secrets.token_hex(8)}@{settings.HAPPYDESK_MESSAGE_ID_DOMAIN}"
+
+
+def _thread_parent(conversation: Conversation) -> Message | None:
+    """The customer's latest message: our reply answers it."""
+    return (
+        conversation.messages.filter(kind=Message.Kind.CUSTOMER)
+        .exclude(message_id="")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _reply_subject(subject: str, number: int) -> str:
+    subject = subject or "Your message"
+    if not subject.lower().startswith(("re:", "aw:", "sv:")):
+        subject = f"Re: {subject}"
+    tag = f"[#{number}]"
+    return subject if tag in subject else f"{subject} {tag}"
+
+
+def reply_message_build(
+    *,
+    conversation: Conversation,
+    author: User | None,
+    text: str,
+    at: datetime,
+    kind: str = Message.Kind.REPLY,
+) -> Message:
+    """Create the reply row with everything needed to thread it: our Message-ID, In-Reply-To, References."""
+    parent = _thread_parent(conversation)
+    references: list[str] = []
+    in_reply_to = ""
+    if parent is not None:
+        references = [r for r in parent.references.split() if r] + [parent.message_id]
+        in_reply_to = parent.message_id
+    references = references[-MAX_REFERENCES:]
+    to = parent.from_address if parent is not None else conversation.customer.primary_email
+    return Message.objects.create(
+        conversation=conversation,
+        kind=kind,
+        author=author,
+        from_name=author.name if author else conversation.mailbox.name,
+        from_address=conversation.mailbox.address,
+        to=[to],
+        cc=list(conversation.cc),
+        subject=_reply_subject(conversation.subject, conversation.number),
+        text=text,
+        message_id=new_message_id(conversation),
+        in_reply_to=in_reply_to,
+        references=" ".join(references),
+        delivery=Message.Delivery.QUEUED,
+        created_at=at,
+    )
+
+
+def outbox_enqueue(*, message: Message) -> OutboundMail:
+    return OutboundMail.objects.create(message=message)
+
+
+def _text_body(message: Message) -> str:
+    signature = message.conversation.mailbox.signature.strip()
+    body = message.text.rstrip()
+    if signature and message.kind == Message.Kind.REPLY:
+        body += "\n\n" + signature
+    return body + "\n"
+
+
+def _html_body(text: str) -> str:
+    paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
+    inner = "".join("<p>" + html_lib.escape(p).replace("\n", "<br>\n") + "</p>\n" for p in paragraphs)
+    return (
+        '<!doctype html><html><body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;'
+        'font-size:15px;line-height:1.5;color:#1f2328">' + inner + "</body></html>"
+    )
+
+
+def compose(message: Message) -> EmailMultiAlternatives:
+    """The email for a reply or auto-reply, with the headers that make the answer thread back."""
+    conversation = message.conversation
+    mailbox = conversation.mailbox
+    name = f"{message.author.name} via {mailbox.name}" if message.author else mailbox.name
+    from_header = f'"{name.replace(chr(34), "")}" <{mailbox.address}>'
+    text = _text_body(message)
+    headers = {
+        "Message-ID": f"<{message.message_id}>",
+        "Reply-To": mailbox.reply_address(conversation.reply_token),
+    }
+    if message.in_reply_to:
+        headers["In-Reply-To"] = f"<{message.in_reply_to}>"
+    if message.references:
+        headers["References"] = " ".join(f"<{r}>" for r in message.references.split())
+    if message.kind == Message.Kind.AUTO_REPLY:
+        headers["Auto-Submitted"] = "auto-replied"
+        headers["X-Auto-Response-Suppress"] = "All"
+        headers["Precedence"] = "auto_reply"
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=text,
+        from_email=from_header,
+        to=message.to,
+        cc=message.cc,
+        headers=headers,
+    )
+    email.attach_alternative(_html_body(text), "text/html")
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as fh:
+            email.attach(attachment.filename, fh.read(), attachment.content_type)
+    return email
+
+
+def _claim(row_id: int) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        return bool(
+            OutboundMail.objects.filter(
+                pk=row_id,
+                state__in=[OutboundMail.State.QUEUED, OutboundMail.State.RETRY],
+                next_attempt_at__lte=now,
+            ).update(next_attempt_at=now + LEASE)
+        )
+
+
+def send_due(*, limit: int = 50) -> int:
+    """Send outbox rows that are due; returns how many were attempted."""
+    now = timezone.now()
+    ids = list(
+        OutboundMail.objects.filter(
+            Q(state=OutboundMail.State.QUEUED) | Q(state=OutboundMail.State.RETRY), next_attempt_at__lte=now
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    attempted = 0
+    connection = None
+    for row_id in ids:
+        if not _claim(row_id):
+            continue
+        attempted += 1
+        row = OutboundMail.objects.select_related("message__conversation__mailbox", "message__author").get(
+            pk=row_id
+        )
+        try:
+            if connection is None:
+                connection = get_connection()
+            email = compose(row.message)
+            email.connection = connection
+            email.send()
+        except Exception as exc:  # every failure is recorded on the message, none is lost
+            connection = None
+            _record_failure(row, exc)
+        else:
+            _record_sent(row)
+    if connection is not None:
+        with contextlib.suppress(Exception):  # closing a finished connection must not mask the sends
+            connection.close()
+    return attempted
+
+
+def _permanent(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+@transaction.atomic
+def _record_sent(row: OutboundMail) -> None:
+    now = timezone.now()
+    row.state = OutboundMail.State.SENT
+    row.attempts += 1
+    row.sent_at = now
+    row.last_error = ""
+    row.save(update_fields=["state", "attempts", "sent_at", "last_error"])
+    Message.objects.filter(pk=row.message_id).update(
+        delivery=Message.Delivery.SENT, sent_at=now, delivery_error=""
+    )
+
+
+@transaction.atomic
+def _record_failure(row: OutboundMail, exc: Exception) -> None:
+    row.attempts += 1
+    reason = f"{type(exc).__name__}: {exc}"[:2000]
+    row.last_error = reason
+    if _permanent(exc) or row.attempts > len(BACKOFF):
+        row.state = OutboundMail.State.FAILED
+        delivery = Message.Delivery.FAILED
+    else:
+        row.state = OutboundMail.State.RETRY
+        row.next_attempt_at = timezone.now() + timedelta(seconds=BACKOFF[row.attempts - 1])
+        delivery = Message.Delivery.RETRY
+    row.save(update_fields=["state", "attempts", "last_error", "next_attempt_at"])
+    Message.objects.filter(pk=row.message_id).update(delivery=delivery, delivery_error=reason)
+    log.warning("outbound %s attempt %s failed: %s", row.pk, row.attempts, reason)
+
+
+@transaction.atomic
+def outbox_retry_now(*, message: Message) -> None:
+    """An agent asks to try a failed or retrying reply again now."""
+    OutboundMail.objects.filter(message=message).exclude(state=OutboundMail.State.SENT).update(
+        state=OutboundMail.State.RETRY, next_attempt_at=timezone.now()
+    )
+    Message.objects.filter(pk=message.pk).update(delivery=Message.Delivery.RETRY)
+
+
+@transaction.atomic
+def bounce_record(
+    *, message: Message, recipient: str, status: str, diagnostic: str, raw_id: int, dedupe_key: str
+) -> Message:
+    """Mark a sent reply as failed because it bounced, with an event line in its conversation."""
+    Message.objects.filter(pk=message.pk).update(
+        delivery=Message.Delivery.FAILED, delivery_error=f"bounced: {diagnostic}"[:2000]
+    )
+    OutboundMail.objects.filter(message=message).update(
+        state=OutboundMail.State.FAILED, last_error=diagnostic[:2000]
+    )
+    return Message.objects.create(
+        conversation=message.conversation,
+        kind=Message.Kind.EVENT,
+        event={
+            "type": "bounce",
+            "reply_id": message.pk,
+            "recipient": recipient,
+            "status": status,
+            "diagnostic": diagnostic[:500],
+        },
+        raw_id=raw_id,
+        dedupe_key=dedupe_key,
+        threading_rule="bounce",
+        threading_reason=f"delivery report for message {message.message_id}",
+    )

@@ -1,0 +1,96 @@
+"""The built-in SMTP listener: accept mail for our mailboxes only, store it, then say 250.
+
+Never a relay (550 for any other recipient), 552 over the size limit, 451 when storing failed so the
+sending server keeps the message and tries again. Parsing happens later, in the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from happydesk.inbox.models import Mailbox
+from happydesk.mail.models import RawMessage
+from happydesk.mail.store import MessageTooLarge, split_plus, store_raw
+
+log = logging.getLogger(__name__)
+
+
+class InboundHandler:
+    """aiosmtpd handler; mailbox addresses are cached for a few seconds so RCPT checks stay cheap."""
+
+    cache_seconds = 5.0
+
+    def __init__(self) -> None:
+        self._addresses: set[str] = set()
+        self._loaded_at = 0.0
+
+    def _load_addresses(self) -> set[str]:
+        return set(Mailbox.objects.values_list("address", flat=True))
+
+    async def _known(self, address: str) -> bool:
+        base, _ = split_plus(address)
+        if time.monotonic() - self._loaded_at > self.cache_seconds or base not in self._addresses:
+            self._addresses = await sync_to_async(self._load_addresses, thread_sensitive=False)()
+            self._loaded_at = time.monotonic()
+        return base in self._addresses
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        try:
+            known = await self._known(address)
+        except Exception:
+            log.exception("RCPT check failed")
+            return "451 4.3.0 Temporary lookup failure, try again later"
+        if not known:
+            return f"550 5.1.1 <{address}>: no such mailbox here (this server does not relay)"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        data = envelope.original_content or envelope.content
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        if len(data) > settings.HAPPYDESK_MAX_MESSAGE_BYTES:
+            return "552 5.3.4 Message too big"
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        try:
+            raw: RawMessage = await sync_to_async(store_raw, thread_sensitive=False)(
+                data,
+                source=RawMessage.Source.SMTP,
+                envelope_from=envelope.mail_from or "",
+                envelope_to=[a.lower() for a in envelope.rcpt_tos],
+                origin=f"smtp from {peer} helo {session.host_name or '-'}",
+            )
+        except MessageTooLarge:
+            return "552 5.3.4 Message too big"
+        except Exception:
+            log.exception("could not store inbound message")
+            return "451 4.3.0 Could not store the message, please try again later"
+        return f"250 2.0.0 OK queued as {raw.pk}"
+
+
+def smtp_factory(handler: InboundHandler) -> SMTP:
+    return SMTP(
+        handler,
+        data_size_limit=settings.HAPPYDESK_MAX_MESSAGE_BYTES,
+        enable_SMTPUTF8=True,
+        decode_data=False,
+        hostname=settings.HAPPYDESK_MESSAGE_ID_DOMAIN,
+        ident="Happydesk ESMTP",
+    )
+
+
+async def start_smtp_server(host: str, port: int) -> asyncio.base_events.Server:
+    """Listen on host:port in the running loop (the same loop as the HTTP server in `happydesk serve`)."""
+    handler = InboundHandler()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: smtp_factory(handler), host=host, port=port)
+    log.info("SMTP listening on %s:%s", host, port)
+    return server

@@ -1,0 +1,182 @@
+"""Django settings for Happydesk. Everything an operator changes comes from the environment
+(see docs/configuration.md); the defaults give a one-box help desk on SQLite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from happydesk.config import data_dir, env_bool, env_int, parse_email_url
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = data_dir()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("HAPPYDESK_DEBUG", False)
+
+
+def _secret_key() -> str:
+    """Use HAPPYDESK_SECRET_KEY, else a key generated once and kept in the data dir."""
+    key = os.environ.get("HAPPYDESK_SECRET_KEY")
+    if key:
+        return key
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        import secrets
+
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+BASE_URL = os.environ.get("HAPPYDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("HAPPYDESK_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [BASE_URL]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "django_tasks",
+    "django_tasks_db",
+    "happydesk.accounts",
+    "happydesk.customers",
+    "happydesk.inbox",
+    "happydesk.mail",
+    "happydesk.api",
+    "happydesk.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "happydesk.urls"
+ASGI_APPLICATION = "happydesk.asgi.application"
+WSGI_APPLICATION = "happydesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "happydesk.web.context.site",
+            ],
+        },
+    }
+]
+
+
+def _database() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{DATA_DIR / 'happydesk.sqlite3'}"
+    config = dj_database_url.parse(url, conn_max_age=env_int("HAPPYDESK_DB_CONN_MAX_AGE", 60))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers work while the worker writes; IMMEDIATE takes the write lock up front so two
+        # writers wait on the busy timeout instead of failing with "database is locked" mid-transaction.
+        config["CONN_MAX_AGE"] = 0 if config.get("CONN_MAX_AGE") is None else config["CONN_MAX_AGE"]
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+        config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/inbox/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from finders; the folder only has to exist
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+if os.environ.get("REDIS_URL"):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [os.environ["REDIS_URL"]]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Outbound mail: EMAIL_URL, or .eml files in the data dir's outbox so a demo never sends real mail.
+EMAIL_TRANSPORT = parse_email_url(os.environ.get("EMAIL_URL"))
+if EMAIL_TRANSPORT.backend == "smtp":
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = EMAIL_TRANSPORT.host
+    EMAIL_PORT = EMAIL_TRANSPORT.port
+    EMAIL_HOST_USER = EMAIL_TRANSPORT.username
+    EMAIL_HOST_PASSWORD = EMAIL_TRANSPORT.password
+    EMAIL_USE_TLS = EMAIL_TRANSPORT.use_tls
+    EMAIL_USE_SSL = EMAIL_TRANSPORT.use_ssl
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "happydesk.mail.backends.OutboxDirectoryBackend"
+    EMAIL_FILE_PATH = EMAIL_TRANSPORT.file_path
+
+# Inbound limits.
+HAPPYDESK_MAX_MESSAGE_BYTES = env_int("HAPPYDESK_MAX_MESSAGE_BYTES", 30 * 1024 * 1024)
+# Raw mail arrives as a request body on /api/v1/mail/raw: allow a full message.
+DATA_UPLOAD_MAX_MEMORY_SIZE = HAPPYDESK_MAX_MESSAGE_BYTES + 1024 * 1024
+HAPPYDESK_IMAP_POLL_SECONDS = env_int("HAPPYDESK_IMAP_POLL_SECONDS", 60)
+# Domain used in Message-IDs we generate; defaults to the base URL's host.
+HAPPYDESK_MESSAGE_ID_DOMAIN = os.environ.get("HAPPYDESK_MESSAGE_ID_DOMAIN") or (
+    BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "happydesk.local"
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("HAPPYDESK_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django_tasks_db": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
+        "mail.log": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,3 @@
+"""Websocket routes (presence and live updates arrive with the workspace)."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,18 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from happydesk.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("c/<int:number>/", views.conversation, name="conversation"),
+    path("c/<int:number>/reply/", views.reply, name="reply"),
+    path("c/<int:number>/note/", views.note, name="note"),
+    path("c/<int:number>/status/", views.status, name="status"),
+    path("c/<int:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("admin/quarantine/", views.quarantine, name="quarantine"),
+    path("admin/quarantine/<int:raw_id>/reprocess/", views.quarantine_reprocess, name="quarantine_reprocess"),
+]

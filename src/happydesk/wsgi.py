@@ -1,0 +1,8 @@
+"""WSGI entry point, for serving pages from a WSGI server when websockets are served separately."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "happydesk.settings")
+application = get_wsgi_application()

@@ -1,0 +1,46 @@
+"""Fixtures shared across the suite (imported by conftest.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import ListenerThread, SmtpSink
+
+
+@pytest.fixture
+def mailbox(db):  # type: ignore[no-untyped-def]
+    from happydesk.inbox.services import mailbox_create
+
+    return mailbox_create(address="support@acme.test", name="Acme Support", signature="— The Acme team")
+
+
+@pytest.fixture
+def agent(db):  # type: ignore[no-untyped-def]
+    from happydesk.accounts.services import agent_create
+
+    return agent_create(
+        email="alex@acme.test", name="Alex Agent", password="correct-horse-battery", admin=True
+    )
+
+
+@pytest.fixture
+def smtp_sink(settings):  # type: ignore[no-untyped-def]
+    """A real SMTP server on loopback receiving everything Happydesk sends."""
+    sink = SmtpSink().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def smtp_listener(transactional_db):  # type: ignore[no-untyped-def]
+    """Happydesk's SMTP listener on a free loopback port."""
+    listener = ListenerThread().start()
+    yield listener
+    listener.stop()
