@@ -44,4 +44,4 @@ def _fresh_asgiref_executor_in_child() -> None:
 
 os.register_at_fork(after_in_child=_fresh_asgiref_executor_in_child)
 
-from tests.fixtures import *  # noqa: E402,F403 - shared fixtures
+from tests.shared_fixtures import *  # noqa: E402,F403 - shared fixtures
