@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import traceback
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from happydesk.customers.services import customer_for_address
@@ -53,34 +57,60 @@ def route_mailbox(parsed: ParsedEmail, raw: RawMessage, mailboxes: dict[str, Mai
     return None
 
 
+WORKER_ID = f"{socket.gethostname()}-{os.getpid()}"
+LEASE = timedelta(minutes=2)
+
+
+def claim_batch(*, limit: int = 20) -> list[int]:
+    """Lease up to `limit` pending raw messages to this worker, oldest first."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            RawMessage.objects.select_for_update(skip_locked=True)
+            .filter(state=RawMessage.State.PENDING)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        if ids:
+            RawMessage.objects.filter(pk__in=ids).update(claimed_by=WORKER_ID, claimed_until=now + LEASE)
+    return ids
+
+
 def process_pending(*, limit: int = 200) -> int:
-    """Process up to `limit` pending raw messages, oldest first; returns how many were handled."""
-    ids = list(
-        RawMessage.objects.filter(state=RawMessage.State.PENDING)
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
+    """Process up to `limit` pending raw messages in leased batches; returns how many were handled."""
     done = 0
-    for raw_id in ids:
-        if process_raw(raw_id):
-            done += 1
+    while done < limit:
+        ids = claim_batch(limit=min(20, limit - done))
+        if not ids:
+            break
+        for raw_id in ids:
+            if process_raw(raw_id):
+                done += 1
     return done
 
 
 def process_raw(raw_id: int) -> bool:
-    """Process one raw message. Database contention leaves it pending for the next pass; any other failure
-    quarantines it with the reason. Never raises for bad input."""
+    """Process one raw message. Reading and parsing happen before the write transaction, so the database
+    write lock is held only for the inserts. Database contention leaves the message pending for the next
+    pass; any other failure quarantines it with the reason. Never raises for bad input."""
+    raw = (
+        RawMessage.objects.select_related("mailbox").filter(pk=raw_id, state=RawMessage.State.PENDING).first()
+    )
+    if raw is None:
+        return False
     try:
+        data, parsed = _read_and_parse(raw)
         with transaction.atomic():
-            raw = (
+            locked = (
                 RawMessage.objects.select_for_update(skip_locked=True)
-                .select_related("mailbox")
                 .filter(pk=raw_id, state=RawMessage.State.PENDING)
+                .values_list("pk", flat=True)
                 .first()
             )
-            if raw is None:
+            if locked is None:  # another worker got there first
                 return False
-            _process(raw)
+            _process(raw, data, parsed)
         return True
     except Quarantine as exc:
         _quarantine(raw_id, str(exc))
@@ -122,7 +152,8 @@ def _finish(raw: RawMessage, state: str, *, message: Message | None = None, reas
     raw.save(update_fields=["state", "message", "reason", "attempts", "processed_at"])
 
 
-def _process(raw: RawMessage) -> None:
+def _read_and_parse(raw: RawMessage) -> tuple[bytes, ParsedEmail]:
+    """The pure part of processing: no database writes, so it runs outside the write lock."""
     try:
         data = read_raw(raw)
     except OSError as exc:
@@ -130,10 +161,12 @@ def _process(raw: RawMessage) -> None:
     if len(data) > settings.HAPPYDESK_MAX_MESSAGE_BYTES:
         raise Quarantine(f"too large: {len(data)} bytes (limit {settings.HAPPYDESK_MAX_MESSAGE_BYTES})")
     try:
-        parsed = parse_email(data, limits=Limits())
+        return data, parse_email(data, limits=Limits())
     except ParseFailure as exc:
         raise Quarantine(f"{type(exc).__name__}: {exc.reason}") from exc
 
+
+def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail) -> None:
     mailboxes = {m.address: m for m in Mailbox.objects.all()}
     mailbox = route_mailbox(parsed, raw, mailboxes)
     if mailbox is None:

@@ -36,6 +36,10 @@ class RawMessage(models.Model):
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
     reason = models.TextField(blank=True, help_text="Why it was quarantined, or what it duplicated.")
     attempts = models.PositiveIntegerField(default=0)
+    # A worker leases a batch of pending rows so parallel workers parse different messages; an expired
+    # lease (the worker died) makes the rows claimable again. The state check at commit stays the guard.
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
     message = models.ForeignKey(
         "inbox.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

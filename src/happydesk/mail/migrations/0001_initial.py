@@ -6,85 +6,184 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('inbox', '0001_initial'),
+        ("inbox", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PeriodicRun',
+            name="PeriodicRun",
             fields=[
-                ('name', models.CharField(max_length=100, primary_key=True, serialize=False)),
-                ('last_run_at', models.DateTimeField(null=True)),
+                ("name", models.CharField(max_length=100, primary_key=True, serialize=False)),
+                ("last_run_at", models.DateTimeField(null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='AutoReplyLog',
+            name="AutoReplyLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.CharField(max_length=320)),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('mailbox', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='inbox.mailbox')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address", models.CharField(max_length=320)),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "mailbox",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="inbox.mailbox"),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['mailbox', 'address', 'sent_at'], name='mail_autore_mailbox_f6a76a_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["mailbox", "address", "sent_at"], name="mail_autore_mailbox_f6a76a_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ImapFolderState',
+            name="ImapFolderState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('folder', models.CharField(max_length=500)),
-                ('uidvalidity', models.BigIntegerField(null=True)),
-                ('last_uid', models.BigIntegerField(default=0)),
-                ('last_polled_at', models.DateTimeField(null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('mailbox', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imap_folders_state', to='inbox.mailbox')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("folder", models.CharField(max_length=500)),
+                ("uidvalidity", models.BigIntegerField(null=True)),
+                ("last_uid", models.BigIntegerField(default=0)),
+                ("last_polled_at", models.DateTimeField(null=True)),
+                ("last_error", models.TextField(blank=True)),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imap_folders_state",
+                        to="inbox.mailbox",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('mailbox', 'folder'), name='imap_folder_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("mailbox", "folder"), name="imap_folder_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutboundMail',
+            name="OutboundMail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('retry', 'Retrying'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_error', models.TextField(blank=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('message', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='outbound', to='inbox.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sent", "Sent"),
+                            ("retry", "Retrying"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_error", models.TextField(blank=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "message",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outbound",
+                        to="inbox.message",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['state', 'next_attempt_at'], name='mail_outbou_state_e18595_idx')],
+                "indexes": [
+                    models.Index(fields=["state", "next_attempt_at"], name="mail_outbou_state_e18595_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RawMessage',
+            name="RawMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('smtp', 'SMTP'), ('imap', 'IMAP'), ('http', 'HTTP'), ('import', 'Import')], max_length=10)),
-                ('envelope_from', models.CharField(blank=True, max_length=998)),
-                ('envelope_to', models.JSONField(blank=True, default=list)),
-                ('path', models.CharField(help_text='Relative to the data dir.', max_length=300)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('origin', models.CharField(blank=True, help_text='IMAP folder/UID, file name, peer.', max_length=500)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('processed', 'Processed'), ('duplicate', 'Duplicate'), ('quarantined', 'Quarantined')], default='pending', max_length=12)),
-                ('reason', models.TextField(blank=True, help_text='Why it was quarantined, or what it duplicated.')),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('mailbox', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='inbox.mailbox')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='inbox.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("smtp", "SMTP"), ("imap", "IMAP"), ("http", "HTTP"), ("import", "Import")],
+                        max_length=10,
+                    ),
+                ),
+                ("envelope_from", models.CharField(blank=True, max_length=998)),
+                ("envelope_to", models.JSONField(blank=True, default=list)),
+                ("path", models.CharField(help_text="Relative to the data dir.", max_length=300)),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "origin",
+                    models.CharField(
+                        blank=True, help_text="IMAP folder/UID, file name, peer.", max_length=500
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("processed", "Processed"),
+                            ("duplicate", "Duplicate"),
+                            ("quarantined", "Quarantined"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.TextField(blank=True, help_text="Why it was quarantined, or what it duplicated."),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "mailbox",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="inbox.mailbox",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="inbox.message",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['state', 'id'], name='mail_rawmes_state_524c0d_idx')],
+                "indexes": [models.Index(fields=["state", "id"], name="mail_rawmes_state_524c0d_idx")],
             },
         ),
     ]

@@ -11,7 +11,9 @@ import re
 __all__ = ["evaluate_auth_results"]
 
 _COMMENT_RE = re.compile(r"\([^()]*\)")
-_RESULT_RE = re.compile(r"(?:^|[;\s])(dmarc|dkim|spf|arc|iprev|auth|bimi|dkim-atps)\s*=\s*([a-z]+)", re.IGNORECASE)
+_RESULT_RE = re.compile(
+    r"(?:^|[;\s])(dmarc|dkim|spf|arc|iprev|auth|bimi|dkim-atps)\s*=\s*([a-z]+)", re.IGNORECASE
+)
 _FAILING = {"fail", "softfail", "permerror"}
 
 

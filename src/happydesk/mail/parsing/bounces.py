@@ -23,7 +23,7 @@ _BOUNCE_BODY_RE = re.compile(
     r"(could not be delivered|couldn't be delivered|delivery has failed|delivery to the following "
     r"recipients? failed|permanent (error|fatal errors)|user unknown|unknown user|no such user|"
     r"mailbox (unavailable|not found|full)|does not exist|recipient address rejected|"
-    r"message was not delivered|undeliverable|returned to sender|delivery failed|"
+    r"message was not delivered|did not reach|cannot be reached|undeliverable|returned to sender|delivery failed|"
     r"unable to deliver|not be delivered|I'm afraid I wasn't able to deliver|"
     r"konnte nicht zugestellt werden|n'a pas pu être remis|no se pudo entregar)",
     re.IGNORECASE,
@@ -78,7 +78,9 @@ def _field_value(value: str) -> str:
 
 
 def _from_status_blocks(blocks: list[dict[str, str]], info: BounceInfo) -> None:
-    per_recipient = [b for b in blocks if "final-recipient" in b or "original-recipient" in b or "action" in b]
+    per_recipient = [
+        b for b in blocks if "final-recipient" in b or "original-recipient" in b or "action" in b
+    ]
     if not per_recipient:
         return
     failed = [b for b in per_recipient if b.get("action", "").strip().lower() in _FAILED_ACTIONS]
@@ -117,10 +119,16 @@ def _from_text(text: str, info: BounceInfo) -> None:
         if m:
             info.status = m.group(1)
     if info.diagnostic is None:
-        for line in sample.splitlines():
+        lines = sample.splitlines()
+        for line in lines:
             if _SMTP_CODE_RE.search(line) and (_STATUS_RE.search(line) or len(line.strip()) > 12):
                 info.diagnostic = " ".join(line.split())[:1000]
                 break
+        else:
+            for line in lines:
+                if info.status and info.status in line:
+                    info.diagnostic = " ".join(line.split())[:1000]
+                    break
 
 
 def analyse_bounce(

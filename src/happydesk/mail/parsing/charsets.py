@@ -5,7 +5,10 @@ Mail in the wild lies about its charset; these helpers never raise and record wh
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
+import quopri
 import re
 from email.header import decode_header
 
@@ -48,8 +51,10 @@ _SUPERSETS = {
 }
 # Single-byte western labels whose bytes are often really utf-8 (mislabelled by the sending client).
 _WESTERN = {"cp1252", "latin-1", "iso8859-1", "ascii"}
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff]")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+_ENCODED_WORD_RE = re.compile(r"=\?([^?\s]{1,60})\?([bBqQ])\?([^?\s]*)\?=")
+_BETWEEN_WORDS_RE = re.compile(r"(?<=\?=)[ \t\r\n]+(?==\?[^?\s]{1,60}\?[bBqQ]\?)")
 
 
 def _codec_for(label: str | None) -> str | None:
@@ -136,6 +141,24 @@ def fix_surrogates(value: str) -> str:
     return decode_bytes(raw, None)
 
 
+def _tolerant_rfc2047(text: str) -> str:
+    """Decode encoded words one by one, leaving any that are broken as they are."""
+
+    def word(m: re.Match[str]) -> str:
+        charset, encoding, payload = m.groups()
+        try:
+            if encoding in "bB":
+                payload = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+                data = base64.b64decode(payload + "=" * (-len(payload) % 4))
+            else:
+                data = quopri.decodestring(payload.encode("ascii", "replace"), header=True)
+        except (binascii.Error, ValueError):
+            return m.group(0)
+        return decode_bytes(data, charset.split("*", 1)[0])
+
+    return _ENCODED_WORD_RE.sub(word, _BETWEEN_WORDS_RE.sub("", text))
+
+
 def decode_header_value(value: object) -> str:
     """Decode an RFC 2047 header value (raw str from the parser) into clean single-line text."""
     if value is None:
@@ -143,8 +166,8 @@ def decode_header_value(value: object) -> str:
     text = fix_surrogates(str(value))
     try:
         chunks = decode_header(text)
-    except Exception:  # malformed encoded words: fall back to the raw text
-        chunks = [(text, None)]
+    except Exception:  # malformed encoded words: decode what can be decoded, word by word
+        chunks = [(_tolerant_rfc2047(text), None)]
     out: list[str] = []
     for chunk, charset in chunks:
         if isinstance(chunk, bytes):

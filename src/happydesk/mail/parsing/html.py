@@ -48,8 +48,17 @@ _URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
 _CID_RE = re.compile(r"""cid:([^"'\s<>)]+)""", re.IGNORECASE)
 
 
+_KEEP_CLASSES = {
+    "gmail_quote", "gmail_attr", "gmail_signature", "gmail_extra", "moz-cite-prefix", "moz-signature",
+    "x_gmail_quote", "yahoo_quoted", "protonmail_quote", "WordSection1", "MsoNormal",
+}  # fmt: skip
+
+
 def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
-    """Keep `style` only if free of url()/expression(); drop anything else suspicious."""
+    """Keep `style` only if free of url()/expression(); keep only quote-marker classes."""
+    if attr == "class":
+        kept = [c for c in value.split() if c in _KEEP_CLASSES]
+        return " ".join(kept) or None
     if attr == "style":
         lowered = value.lower().replace("\\", "")
         if "url(" in lowered or "expression(" in lowered or "@import" in lowered:
@@ -58,15 +67,32 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
 
 
 def sanitize_html(html: str) -> str:
-    """Return `html` sanitized: no scripts, handlers, forms or remote CSS; cid:/http(s) img src kept."""
+    """Return `html` sanitized: no scripts, handlers, forms, relative URLs or remote CSS.
+
+    Absolute http(s) and cid: image sources are kept (cid: so inline images can be rewritten later);
+    links get rel="noopener noreferrer"; only quote-marker classes survive (no clashes with app CSS).
+    """
     return nh3.clean(
         html,
         tags=_TAGS,
-        clean_content_tags={"script", "style", "title", "head", "noscript", "template", "xmp", "iframe",
-                            "object", "embed", "svg", "math"},
+        clean_content_tags={
+            "script",
+            "style",
+            "title",
+            "head",
+            "noscript",
+            "template",
+            "xmp",
+            "iframe",
+            "object",
+            "embed",
+            "svg",
+            "math",
+        },
         attributes=_ATTRIBUTES,
         attribute_filter=_attribute_filter,
         url_schemes=_URL_SCHEMES,
+        url_relative="deny",
         link_rel="noopener noreferrer",
         strip_comments=True,
         filter_style_properties=_STYLE_PROPERTIES,
@@ -79,8 +105,26 @@ def cid_references(html: str) -> set[str]:
 
 
 _SKIP = {"script", "style", "head", "title", "noscript", "template", "xml", "svg", "object", "iframe"}
-_BLOCK = {"div", "tr", "dt", "dd", "address", "article", "section", "header", "footer", "center",
-          "form", "fieldset", "nav", "aside", "main", "figure", "caption", "li"}
+_BLOCK = {
+    "div",
+    "tr",
+    "dt",
+    "dd",
+    "address",
+    "article",
+    "section",
+    "header",
+    "footer",
+    "center",
+    "form",
+    "fieldset",
+    "nav",
+    "aside",
+    "main",
+    "figure",
+    "caption",
+    "li",
+}
 _PARAGRAPH = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl", "pre", "hr"}
 _VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "wbr", "source"}
 _WS_RE = re.compile(r"[ \t\r\n\f\v\u00a0\u200b]+")

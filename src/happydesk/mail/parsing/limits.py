@@ -85,9 +85,7 @@ def _check_header_block(block: bytes, limits: Limits, where: str) -> None:
         else:
             current = len(line) + 1
         if current > limits.max_single_header_bytes:
-            raise MessageTooComplex(
-                f"{where} has a header over {limits.max_single_header_bytes:,} bytes"
-            )
+            raise MessageTooComplex(f"{where} has a header over {limits.max_single_header_bytes:,} bytes")
 
 
 def prescan(raw: bytes, limits: Limits) -> None:

@@ -18,6 +18,7 @@ _SIGNATURE_TYPES = {
 }  # fmt: skip
 _STATUS_TYPES = {"message/delivery-status", "message/global-delivery-status"}
 _MESSAGE_TYPES = {"message/rfc822", "message/global"}
+_NOTIFICATION_TYPES = {"message/disposition-notification", "message/global-disposition-notification"}
 _HEADER_TYPES = {"text/rfc822-headers", "text/rfc822-header", "message/global-headers"}
 _MSGID_LINE_RE = re.compile(r"^Message-ID:\s*<([^<>\s]{1,900})>", re.IGNORECASE | re.MULTILINE)
 _BAD_FILENAME_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
@@ -87,6 +88,8 @@ def _payload_bytes(part: Message) -> bytes:
     payload = part.get_payload()
     if isinstance(payload, str):
         return payload.encode("utf-8", "surrogateescape")
+    if isinstance(payload, list):  # message/* subtypes the parser split into header blocks
+        return b"\r\n".join(_serialize(p) for p in payload if isinstance(p, Message))
     return b""
 
 
@@ -192,6 +195,9 @@ class MimeWalker:
         if ctype in _MESSAGE_TYPES:
             self._message(part, parent)
             return
+        if ctype in _NOTIFICATION_TYPES:
+            self.notes.append(f"part {self.parts}: {ctype} report part")
+            return
         if ctype in _HEADER_TYPES:
             text = decode_bytes(_payload_bytes(part), self._param(part, "charset") or None)
             self.original_ids.extend(m.group(1) for m in _MSGID_LINE_RE.finditer(text[:200_000]))
@@ -217,7 +223,9 @@ class MimeWalker:
             text = unflow(text, self._param(part, "delsp").lower() == "yes")
         (self.html if ctype == "text/html" else self.plain).append(text)
 
-    def _attachment(self, part: Message, ctype: str, filename: str, disposition: str | None, parent: str) -> None:
+    def _attachment(
+        self, part: Message, ctype: str, filename: str, disposition: str | None, parent: str
+    ) -> None:
         cid = self._content_id(part)
         if not filename:
             if ctype in ("text/calendar", "application/ics"):
@@ -233,7 +241,9 @@ class MimeWalker:
 
     def _message(self, part: Message, parent: str) -> None:
         payload = part.get_payload()
-        sub = payload[0] if isinstance(payload, list) and payload and isinstance(payload[0], Message) else None
+        sub = (
+            payload[0] if isinstance(payload, list) and payload and isinstance(payload[0], Message) else None
+        )
         if sub is not None:
             data = _serialize(sub)
             mid = _raw_header(sub, "message-id")

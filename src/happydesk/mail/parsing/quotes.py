@@ -47,7 +47,8 @@ _FORWARD_RE = re.compile(
     r"Videresendt melding|Пересылаемое сообщение)\s*-*|"
     r"(Begin forwarded message|Anfang der weitergeleiteten (E-Mail|Nachricht)|Début du message réexpédié|"
     r"Inicio del mensaje reenviado|Início da mensagem reencaminhada|Inizio messaggio inoltrato)"
-    + _SP + r":)$",
+    + _SP
+    + r":)$",
     re.IGNORECASE,
 )
 _UNDERSCORE_RE = re.compile(r"^_{10,}\s*$")
@@ -65,7 +66,7 @@ _MOBILE_SIG_RE = re.compile(
     r"Sent via \S.{0,40}|Get Outlook for (iOS|Android)|Von meinem \S.{0,30} gesendet|"
     r"Gesendet von (meinem )?\S.{0,30}|Envoyé de mon \S.{0,30}|Enviado desde mi \S.{0,30}|"
     r"Enviado do meu \S.{0,30}|Inviato da(l mio)? \S.{0,30}|Verstuurd vanaf mijn \S.{0,30}|"
-    r"Skickat från min \S.{0,30})\.?$",
+    r"Skickat från min \S.{0,30})\.?(\s*<[^<>\s]{1,200}>)?$",
     re.IGNORECASE,
 )
 _FORWARD_SUBJECT_RE = re.compile(r"^\s*(fwd?|fw|wg|tr|rv|vs|i|doorst|enc)\s*:", re.IGNORECASE)
@@ -135,9 +136,9 @@ def _signature_start(lines: list[str]) -> int | None:
     nonblank = [i for i, line in enumerate(lines) if line.strip()]
     if len(nonblank) < 2:
         return None
-    for i in nonblank:
-        if _SIG_DELIM_RE.match(lines[i]) and sum(1 for j in nonblank if j > i) <= 20:
-            return i if any(j < i for j in nonblank) else None
+    for k, i in enumerate(nonblank):
+        if _SIG_DELIM_RE.match(lines[i]) and len(nonblank) - k - 1 <= 20:
+            return i if k > 0 else None
     # Mobile signatures: a run of "Sent from my iPhone"-style lines at the very end.
     k = len(nonblank)
     while k > 0 and _MOBILE_SIG_RE.match(lines[nonblank[k - 1]].strip()):
@@ -182,7 +183,9 @@ def _find_quote_start(lines: list[str], forward: bool) -> tuple[int, int, str] |
             rest = lines[i:]
             last_quoted = max(j for j, candidate in enumerate(rest) if _quoted(candidate))
             tail = rest[last_quoted + 1 :]
-            interleaved = any(candidate.strip() and not _quoted(candidate) for candidate in rest[:last_quoted])
+            interleaved = any(
+                candidate.strip() and not _quoted(candidate) for candidate in rest[:last_quoted]
+            )
             if interleaved or not _tail_is_signature(tail):
                 return None
             start = i
@@ -217,7 +220,11 @@ def split_reply(text: str, *, forward: bool = False) -> tuple[str, str]:
         return text, ""
     lines = text.split("\n")
     found = _find_quote_start(lines, forward)
-    if found is None and not forward and not any(_FORWARD_RE.match(line.strip()) for line in lines[:MAX_SCAN_LINES]):
+    if (
+        found is None
+        and not forward
+        and not any(_FORWARD_RE.match(line.strip()) for line in lines[:MAX_SCAN_LINES])
+    ):
         split_at = _quotequail_split(text)
         if split_at is not None and 0 < split_at < len(lines):
             found = (split_at, split_at, "quotequail")

@@ -38,23 +38,33 @@ class Command(BaseCommand):
             "--smtp", default="127.0.0.1:2525", help="HOST:PORT for SMTP (default 127.0.0.1:2525)"
         )
         parser.add_argument("--no-smtp", action="store_true", help="do not listen for SMTP")
-        parser.add_argument("--no-worker", action="store_true", help="do not start a worker process")
+        parser.add_argument("--no-worker", action="store_true", help="do not start worker processes")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("HAPPYDESK_WORKERS", "2")),
+            help="worker processes to start (default 2, or HAPPYDESK_WORKERS)",
+        )
 
     def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
         http_host, http_port = host_port(opts["http"], 8000)
         smtp_addr = None if opts["no_smtp"] else host_port(opts["smtp"], 2525)
-        worker = None
-        if not opts["no_worker"]:
-            worker = subprocess.Popen(
+        count = 0 if opts["no_worker"] else max(1, opts["workers"])
+        workers = [
+            subprocess.Popen(
                 [sys.executable, "-m", "happydesk.cli", "worker"],
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets the parent-death signal
+                preexec_fn=_die_with_parent,  # only sets the parent-death signal
                 env=os.environ.copy(),
             )
+            for _ in range(count)
+        ]
         try:
             asyncio.run(self._serve(http_host, http_port, smtp_addr))
         finally:
-            if worker is not None and worker.poll() is None:
-                worker.terminate()
+            for worker in workers:
+                if worker.poll() is None:
+                    worker.terminate()
+            for worker in workers:
                 try:
                     worker.wait(timeout=15)
                 except subprocess.TimeoutExpired:
