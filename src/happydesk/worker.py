@@ -89,6 +89,9 @@ def run_forever(
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     log.info("worker %s-%s started", socket.gethostname(), os.getpid())
+    from happydesk.mail.inbound import release_dead_leases
+
+    release_dead_leases()
     while not stop.is_set():
         close_old_connections()
         try:

@@ -58,7 +58,36 @@ def route_mailbox(parsed: ParsedEmail, raw: RawMessage, mailboxes: dict[str, Mai
 
 
 WORKER_ID = f"{socket.gethostname()}-{os.getpid()}"
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(seconds=30)
+
+
+def release_dead_leases() -> int:
+    """Free rows leased by workers on this host that are no longer running (killed, crashed), so a
+    restarted process tree picks them up at once instead of waiting for the lease to expire."""
+    host = socket.gethostname()
+    released = 0
+    claimed = (
+        RawMessage.objects.filter(state=RawMessage.State.PENDING, claimed_by__startswith=f"{host}-")
+        .values_list("claimed_by", flat=True)
+        .distinct()
+    )
+    for owner in list(claimed):
+        pid = owner.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            released += RawMessage.objects.filter(state=RawMessage.State.PENDING, claimed_by=owner).update(
+                claimed_by="", claimed_until=None
+            )
+    return released
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def claim_batch(*, limit: int = 20) -> list[int]:
