@@ -25,7 +25,7 @@ class NewAttachment:
     inline: bool = False
 
 
-def _preview(text: str) -> str:
+def preview_text(text: str) -> str:
     return " ".join(text.split())[:280]
 
 
@@ -138,7 +138,7 @@ def message_receive(
         resolved_at=conversation.resolved_at,
         last_activity_at=at,
         last_customer_message_at=at,
-        preview=_preview(text),
+        preview=preview_text(text),
         message_count=F("message_count") + 1,
         cc=extra_cc,
     )

@@ -45,7 +45,7 @@ def _thread_parent(conversation: Conversation) -> Message | None:
     )
 
 
-def _reply_subject(subject: str, number: int) -> str:
+def reply_subject(subject: str, number: int) -> str:
     subject = subject or "Your message"
     if not subject.lower().startswith(("re:", "aw:", "sv:")):
         subject = f"Re: {subject}"
@@ -78,7 +78,7 @@ def reply_message_build(
         from_address=conversation.mailbox.address,
         to=[to],
         cc=list(conversation.cc),
-        subject=_reply_subject(conversation.subject, conversation.number),
+        subject=reply_subject(conversation.subject, conversation.number),
         text=text,
         message_id=new_message_id(conversation),
         in_reply_to=in_reply_to,
