@@ -19,7 +19,7 @@ from happydesk.accounts.models import User
 from happydesk.customers.models import Customer, CustomerEmail
 from happydesk.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, SCENARIOS, load_demo
 from happydesk.inbox.models import Conversation, Mailbox, Message
-from happydesk.inbox.services import _preview
+from happydesk.inbox.services import preview_text
 from happydesk.mail.models import OutboundMail
 
 
@@ -40,7 +40,7 @@ def check_consistency(conversation: Conversation, thread: list[Message]) -> None
     assert conversation.message_count == len(customer_msgs) + len(replies)
     assert conversation.last_customer_message_at == customer_msgs[-1].created_at
     assert conversation.last_activity_at == max(m.created_at for m in thread)
-    assert conversation.preview == _preview(customer_msgs[-1].text)
+    assert conversation.preview == preview_text(customer_msgs[-1].text)
     assert (conversation.resolved_at is not None) == (conversation.status == Conversation.Status.CLOSED)
     if conversation.status == Conversation.Status.SPAM:
         assert not replies

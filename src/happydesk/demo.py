@@ -26,8 +26,8 @@ from django.utils import timezone
 from happydesk.accounts.models import User
 from happydesk.customers.models import Customer, CustomerEmail
 from happydesk.inbox.models import Conversation, Mailbox, Message, Tag
-from happydesk.inbox.services import preview_text, mailbox_create
-from happydesk.mail.outbound import MAX_REFERENCES, reply_subject, new_message_id
+from happydesk.inbox.services import mailbox_create, preview_text
+from happydesk.mail.outbound import MAX_REFERENCES, new_message_id, reply_subject
 
 DEMO_ADMIN_EMAIL = "demo@happydesk.test"
 DEMO_ADMIN_NAME = "Dana Demo"
@@ -1661,7 +1661,7 @@ class _Builder:
     def _messages(self, conversation: Conversation, plan: _Plan, customer: Customer) -> list[Message]:
         """Thread rows with the Message-ID, In-Reply-To and References real mail would have had."""
         mailbox = plan.mailbox
-        reply_subject = reply_subject(conversation.subject, conversation.pk)
+        thread_subject = reply_subject(conversation.subject, conversation.pk)
         out: list[Message] = []
         last_customer: Message | None = None
         last_reply: Message | None = None
@@ -1683,7 +1683,7 @@ class _Builder:
                         else mailbox.reply_address(conversation.reply_token)
                     ],
                     cc=list(plan.cc),
-                    subject=conversation.subject if last_reply is None else reply_subject,
+                    subject=conversation.subject if last_reply is None else thread_subject,
                     text=line.text,
                     quoted=line.quoted,
                     message_id=f"demo.{self.message_counter}@customer.example",
@@ -1705,7 +1705,7 @@ class _Builder:
                     from_address=mailbox.address,
                     to=[last_customer.from_address],
                     cc=list(plan.cc),
-                    subject=reply_subject,
+                    subject=thread_subject,
                     text=line.text,
                     message_id=new_message_id(conversation),
                     in_reply_to=last_customer.message_id,

@@ -7,13 +7,17 @@ style/script/head content.
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
 import nh3
 
-__all__ = ["cid_references", "html_to_text", "sanitize_html"]
+__all__ = ["cid_references", "html_complexity_problem", "html_to_text", "sanitize_html", "text_to_html"]
+
+MAX_HTML_DEPTH = 3000
+MAX_TAG_CHARS = 10_000
 
 _TAGS = set(nh3.ALLOWED_TAGS) | {"font", "center", "tfoot", "caption", "u", "s"}
 _ATTRIBUTES: dict[str, set[str]] = {k: set(v) for k, v in nh3.ALLOWED_ATTRIBUTES.items()}
@@ -97,6 +101,40 @@ def sanitize_html(html: str) -> str:
         strip_comments=True,
         filter_style_properties=_STYLE_PROPERTIES,
     )
+
+
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]{0,40})([^<>]*)>")
+# Tags that never build depth: void elements and those the HTML parser closes implicitly.
+_FLAT_TAGS = {
+    "br", "hr", "img", "meta", "link", "input", "area", "base", "col", "wbr", "source", "param", "track",
+    "embed", "p", "li", "dt", "dd", "td", "th", "tr", "option", "o:p",
+}  # fmt: skip
+
+
+def html_complexity_problem(html: str) -> str | None:
+    """Why `html` is too pathological for the tree-building sanitizer (deep nesting, huge tags), or None.
+
+    html5ever is quadratic in nesting depth and attribute count; one linear regex pass catches both.
+    """
+    depth = 0
+    for m in _TAG_RE.finditer(html):
+        closing, name, attrs = m.groups()
+        if len(attrs) > MAX_TAG_CHARS:
+            return f"an HTML tag has more than {MAX_TAG_CHARS:,} characters of attributes"
+        if name.lower() in _FLAT_TAGS or attrs.endswith("/"):
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            if depth > MAX_HTML_DEPTH:
+                return f"HTML nested deeper than {MAX_HTML_DEPTH:,} elements"
+    return None
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as minimal safe HTML (used when the original HTML is too pathological to sanitize)."""
+    return "<p>" + html_lib.escape(text).replace("\n", "<br>") + "</p>"
 
 
 def cid_references(html: str) -> set[str]:
@@ -193,7 +231,7 @@ class _TextConverter(HTMLParser):
                     self.cur.append("- ")
         elif tag == "a":
             href = dict(attrs).get("href") or ""
-            self.links.append((href.strip(), len("".join(self.cur))))
+            self.links.append((href.strip(), len(self.cur)))
         elif tag == "img":
             alt = (dict(attrs).get("alt") or "").strip()
             if alt:
@@ -230,7 +268,7 @@ class _TextConverter(HTMLParser):
             self._flush()
         elif tag == "a" and self.links:
             href, _start = self.links.pop()
-            label = "".join(self.cur)[_start:].strip()
+            label = "".join(self.cur[_start:]).strip()
             target = href[7:] if href.lower().startswith("mailto:") else href
             if (
                 href

@@ -20,7 +20,7 @@ from .auth import evaluate_auth_results
 from .auto import detect_auto
 from .bounces import analyse_bounce, message_ids
 from .charsets import clean_text, decode_header_value, fix_surrogates
-from .html import cid_references, html_to_text, sanitize_html
+from .html import cid_references, html_complexity_problem, html_to_text, sanitize_html, text_to_html
 from .limits import (
     Limits,
     MessageTooComplex,
@@ -207,9 +207,14 @@ def _parse(raw_in: object, limits: Limits) -> ParsedEmail:
     plain = "\n\n".join(t.strip("\n") for t in walker.plain if t.strip())
     html_raw = "\n".join(walker.html)
     cids = cid_references(html_raw) if html_raw else set()
-    if walker.html:
-        result.html = sanitize_html(html_raw)
     result.text = _tidy(plain if plain.strip() else (html_to_text(html_raw) if html_raw else ""))
+    if walker.html:
+        problem = html_complexity_problem(html_raw)
+        if problem:
+            notes.append(f"{problem}: HTML replaced by its text")
+            result.html = text_to_html(result.text or html_to_text(html_raw))
+        else:
+            result.html = sanitize_html(html_raw)
 
     sender = parse_address_header(_first(hdrs, "sender"))[0]
     bounce = analyse_bounce(

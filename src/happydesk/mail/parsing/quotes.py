@@ -200,8 +200,9 @@ def _find_quote_start(lines: list[str], forward: bool) -> tuple[int, int, str] |
 
 def _quotequail_split(text: str) -> int | None:
     """Second opinion from quotequail for reply intros our rules missed; returns the split line."""
-    if len(text) > 200_000:
+    if len(text) > 50_000:
         return None
+    text = "\n".join(text.split("\n", 500)[:500])  # reply intros sit near the top; bound the cost
     try:
         info = quotequail.unwrap(text)
         if not info or info.get("type") != "reply" or not info.get("text_top"):
