@@ -27,6 +27,9 @@ def periodic_due(name: str, every: timedelta) -> bool:
     from happydesk.mail.models import PeriodicRun
 
     now = timezone.now()
+    last = PeriodicRun.objects.filter(name=name).values_list("last_run_at", flat=True).first()
+    if last is not None and last > now - every:
+        return False  # the common case, answered without taking the write lock
     with transaction.atomic():
         PeriodicRun.objects.get_or_create(name=name, defaults={"last_run_at": None})
         return bool(

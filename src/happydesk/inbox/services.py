@@ -133,16 +133,19 @@ def message_receive(
         conversation.status = Conversation.Status.ACTIVE
         conversation.resolved_at = None
     extra_cc = sorted(set(conversation.cc) | {a for a in cc if a and a != conversation.mailbox.address})
+    preview = preview_text(text)
     Conversation.objects.filter(pk=conversation.pk).update(
         status=conversation.status,
         resolved_at=conversation.resolved_at,
         last_activity_at=at,
         last_customer_message_at=at,
-        preview=preview_text(text),
+        preview=preview,
         message_count=F("message_count") + 1,
         cc=extra_cc,
     )
-    conversation.refresh_from_db()
+    conversation.last_activity_at = conversation.last_customer_message_at = at
+    conversation.preview, conversation.cc = preview, extra_cc
+    conversation.message_count += 1  # the row was updated atomically; this mirrors it for the caller
     return message
 
 

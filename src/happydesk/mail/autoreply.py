@@ -8,6 +8,7 @@ per mailbox in the mailbox's window.
 from __future__ import annotations
 
 import statistics
+import time as _time
 from datetime import UTC, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,10 +32,14 @@ NO_REPLY_LOCALS = (
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-def skip_reason(*, mailbox: Mailbox, parsed: ParsedEmail, sender: str, own_addresses: set[str]) -> str | None:
+def skip_reason(
+    *, mailbox: Mailbox, parsed: ParsedEmail, sender: str, own_addresses: set[str], unverified: bool = False
+) -> str | None:
     """Why no auto-reply may go to this message, or None if one may."""
     if not mailbox.auto_reply_enabled:
         return "auto-reply is off for this mailbox"
+    if unverified:
+        return "sender not verified"
     if parsed.is_auto:
         return f"automated mail ({parsed.auto_reason})"
     local = sender.split("@", 1)[0]
@@ -58,6 +63,21 @@ def typical_first_response(mailbox: Mailbox, *, days: int = 30) -> timedelta | N
     if len(waits) < 5:
         return None
     return timedelta(seconds=statistics.median(waits))
+
+
+_WAIT_CACHE: dict[tuple[int, datetime], tuple[float, timedelta | None]] = {}
+WAIT_CACHE_SECONDS = 300
+
+
+def typical_first_response_cached(mailbox: Mailbox) -> timedelta | None:
+    """typical_first_response, recomputed at most every five minutes per mailbox (it scans 30 days)."""
+    key = (mailbox.pk, mailbox.created_at)
+    hit = _WAIT_CACHE.get(key)
+    if hit is not None and _time.monotonic() - hit[0] < WAIT_CACHE_SECONDS:
+        return hit[1]
+    value = typical_first_response(mailbox)
+    _WAIT_CACHE[key] = (_time.monotonic(), value)
+    return value
 
 
 def describe_wait(wait: timedelta | None) -> str:
@@ -136,7 +156,7 @@ def compose_text(*, mailbox: Mailbox, conversation: Conversation, parsed: Parsed
         f"Thanks for writing to {mailbox.name}. "
         f"We've got your message (#{conversation.number}) and a person will answer it.",
     ]
-    lines += ["", describe_wait(typical_first_response(mailbox))]
+    lines += ["", describe_wait(typical_first_response_cached(mailbox))]
     hours = describe_hours(mailbox, offset)
     if hours:
         lines += [hours]
@@ -150,22 +170,11 @@ def compose_text(*, mailbox: Mailbox, conversation: Conversation, parsed: Parsed
     return "\n".join(lines)
 
 
-def maybe_send(
-    *, conversation: Conversation, message: Message, parsed: ParsedEmail, own_addresses: set[str]
-) -> Message | None:
-    """Queue the auto-reply for a new conversation when the loop rules allow; record why not otherwise."""
+def send(*, conversation: Conversation, message: Message, parsed: ParsedEmail) -> Message:
+    """Queue the auto-reply to `message`, the first of a new conversation (skip_reason said it may go)."""
     from happydesk.mail import outbound
 
     mailbox = conversation.mailbox
-    sender = message.from_address
-    reason = skip_reason(mailbox=mailbox, parsed=parsed, sender=sender, own_addresses=own_addresses)
-    if reason is None and conversation.unverified:
-        reason = "sender not verified"
-    if reason is not None:
-        Message.objects.filter(pk=message.pk).update(
-            threading_reason=(message.threading_reason + f"; no auto-reply: {reason}")[:500]
-        )
-        return None
     now = timezone.now()
     reply = outbound.reply_message_build(
         conversation=conversation,
@@ -173,7 +182,8 @@ def maybe_send(
         text=compose_text(mailbox=mailbox, conversation=conversation, parsed=parsed),
         at=now,
         kind=Message.Kind.AUTO_REPLY,
+        parent=message,
     )
     outbound.outbox_enqueue(message=reply)
-    AutoReplyLog.objects.create(mailbox=mailbox, address=sender, sent_at=now)
+    AutoReplyLog.objects.create(mailbox=mailbox, address=message.from_address, sent_at=now)
     return reply

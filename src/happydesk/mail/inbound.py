@@ -246,6 +246,14 @@ def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail) -> None:
     )
     conversation = decision.conversation
     is_new = conversation is None
+    no_auto_reply = (
+        autoreply.skip_reason(
+            mailbox=mailbox, parsed=parsed, sender=sender, own_addresses=ours, unverified=not facts.trusted
+        )
+        if is_new
+        else None
+    )
+    threading_reason = decision.reason + (f"; no auto-reply: {no_auto_reply}" if no_auto_reply else "")
     if conversation is None:
         conversation = inbox.conversation_open(
             mailbox=mailbox,
@@ -271,15 +279,15 @@ def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail) -> None:
         dedupe_key=key,
         raw_id=raw.pk,
         threading_rule=decision.rule,
-        threading_reason=decision.reason,
+        threading_reason=threading_reason,
         attachments=[
             inbox.NewAttachment(a.filename, a.content_type, a.data, a.content_id, a.inline)
             for a in parsed.attachments
         ],
     )
     _finish(raw, RawMessage.State.PROCESSED, message=message)
-    if is_new:
-        autoreply.maybe_send(conversation=conversation, message=message, parsed=parsed, own_addresses=ours)
+    if is_new and no_auto_reply is None:
+        autoreply.send(conversation=conversation, message=message, parsed=parsed)
 
 
 def _handle_bounce(raw: RawMessage, parsed: ParsedEmail, key: str) -> None:

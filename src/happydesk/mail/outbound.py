@@ -60,9 +60,11 @@ def reply_message_build(
     text: str,
     at: datetime,
     kind: str = Message.Kind.REPLY,
+    parent: Message | None = None,
 ) -> Message:
-    """Create the reply row with everything needed to thread it: our Message-ID, In-Reply-To, References."""
-    parent = _thread_parent(conversation)
+    """Create the reply row with everything needed to thread it: our Message-ID, In-Reply-To, References.
+    `parent` is the customer message being answered (default: their latest)."""
+    parent = parent or _thread_parent(conversation)
     references: list[str] = []
     in_reply_to = ""
     if parent is not None:

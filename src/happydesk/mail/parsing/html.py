@@ -14,7 +14,14 @@ from urllib.parse import unquote
 
 import nh3
 
-__all__ = ["cid_references", "html_complexity_problem", "html_to_text", "sanitize_html", "text_to_html"]
+__all__ = [
+    "cid_references",
+    "html_complexity_problem",
+    "html_to_text",
+    "sanitize_html",
+    "strip_tags",
+    "text_to_html",
+]
 
 MAX_HTML_DEPTH = 3000
 MAX_TAG_CHARS = 10_000
@@ -70,6 +77,41 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
     return value
 
 
+_TEXT_RUN_RE = re.compile(r"(<[^<>]*>)|([^<]{2000,})")
+_RUN_CHUNK = 1000
+
+
+def _split_text_runs(html: str) -> str:
+    """Insert <wbr> into very long text runs between tags.
+
+    ammonia/html5ever is quadratic in the number of character references (and nbsp) inside one text
+    node; splitting long runs keeps sanitizing linear. Splits happen at whitespace where possible and
+    never inside an entity, so the rendered text is unchanged.
+    """
+
+    def split(m: re.Match[str]) -> str:
+        if m.group(1):
+            return m.group(1)
+        run = m.group(2)
+        pieces: list[str] = []
+        start = 0
+        while len(run) - start > _RUN_CHUNK:
+            cut = start + _RUN_CHUNK
+            space = run.find(" ", cut, cut + 100)
+            if space != -1:
+                cut = space
+            else:
+                amp = run.rfind("&", cut - 12, cut)
+                if amp > start and ";" not in run[amp:cut]:
+                    cut = amp
+            pieces.append(run[start:cut])
+            start = cut
+        pieces.append(run[start:])
+        return "<wbr>".join(pieces)
+
+    return _TEXT_RUN_RE.sub(split, html)
+
+
 def sanitize_html(html: str) -> str:
     """Return `html` sanitized: no scripts, handlers, forms, relative URLs or remote CSS.
 
@@ -77,7 +119,7 @@ def sanitize_html(html: str) -> str:
     links get rel="noopener noreferrer"; only quote-marker classes survive (no clashes with app CSS).
     """
     return nh3.clean(
-        html,
+        _split_text_runs(html),
         tags=_TAGS,
         clean_content_tags={
             "script",
@@ -306,5 +348,17 @@ def html_to_text(html: str) -> str:
         converter.feed(html)
         return converter.finish()
     except Exception:  # html.parser is lenient, but never let a converter bug kill a parse
-        text = re.sub(r"<[^>]{0,2000}>", " ", html)
-        return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+        return strip_tags(html)
+
+
+_ANY_TAG_RE = re.compile(r"<[^<>]*>")
+_SKIP_BLOCK_RE = re.compile(r"<(script|style|head|title)\b[^<>]*>[^<]*(?:<(?!/\1)[^<]*)*</\1\s*>", re.IGNORECASE)
+_BREAK_TAG_RE = re.compile(r"<(br|/p|/div|/li|/tr|/h[1-6]|/blockquote|p|div|li|tr)\b[^<>]*>", re.IGNORECASE)
+
+
+def strip_tags(html: str) -> str:
+    """Crude linear-time HTML to text for pathological HTML the real converter must not see."""
+    text = _SKIP_BLOCK_RE.sub(" ", html)
+    text = _BREAK_TAG_RE.sub("\n", text)
+    text = html_lib.unescape(_ANY_TAG_RE.sub(" ", text))
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())

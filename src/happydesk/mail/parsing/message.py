@@ -20,7 +20,14 @@ from .auth import evaluate_auth_results
 from .auto import detect_auto
 from .bounces import analyse_bounce, message_ids
 from .charsets import clean_text, decode_header_value, fix_surrogates
-from .html import cid_references, html_complexity_problem, html_to_text, sanitize_html, text_to_html
+from .html import (
+    cid_references,
+    html_complexity_problem,
+    html_to_text,
+    sanitize_html,
+    strip_tags,
+    text_to_html,
+)
 from .limits import (
     Limits,
     MessageTooComplex,
@@ -207,14 +214,20 @@ def _parse(raw_in: object, limits: Limits) -> ParsedEmail:
     plain = "\n\n".join(t.strip("\n") for t in walker.plain if t.strip())
     html_raw = "\n".join(walker.html)
     cids = cid_references(html_raw) if html_raw else set()
-    result.text = _tidy(plain if plain.strip() else (html_to_text(html_raw) if html_raw else ""))
+    html_clean: str | None = None
+    problem = html_complexity_problem(html_raw) if walker.html else None
+    if problem:
+        notes.append(f"{problem}: HTML replaced by its text")
+    elif walker.html:
+        html_clean = sanitize_html(html_raw)
+    if plain.strip():
+        result.text = _tidy(plain)
+    elif walker.html:
+        # Text is derived from the sanitized (well-formed) HTML: html.parser is quadratic on some
+        # malformed input, nh3's output never triggers that.
+        result.text = _tidy(strip_tags(html_raw) if html_clean is None else html_to_text(html_clean))
     if walker.html:
-        problem = html_complexity_problem(html_raw)
-        if problem:
-            notes.append(f"{problem}: HTML replaced by its text")
-            result.html = text_to_html(result.text or html_to_text(html_raw))
-        else:
-            result.html = sanitize_html(html_raw)
+        result.html = html_clean if html_clean is not None else text_to_html(result.text)
 
     sender = parse_address_header(_first(hdrs, "sender"))[0]
     bounce = analyse_bounce(
