@@ -17,18 +17,28 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SUBJECTS = ["Refund for order {n}", "Cannot log in", "Invoice {n} has the wrong address", "Export to CSV fails",
-            "Charged twice", "Where is my parcel {n}?", "API returns 429", "Feature request: dark mode"]
-BODY = ("Hello,\n\nI have a question about my account. {line}\n\nThanks a lot,\n{name}\n\n"
-        "On Mon, 2 Nov 2026 at 10:00, Acme Support <support@acme.test> wrote:\n> Earlier message\n> quoted here\n")
+SUBJECTS = [
+    "Refund for order {n}",
+    "Cannot log in",
+    "Invoice {n} has the wrong address",
+    "Export to CSV fails",
+    "Charged twice",
+    "Where is my parcel {n}?",
+    "API returns 429",
+    "Feature request: dark mode",
+]
+BODY = (
+    "Hello,\n\nI have a question about my account. {line}\n\nThanks a lot,\n{name}\n\n"
+    "On Mon, 2 Nov 2026 at 10:00, Acme Support <support@acme.test> wrote:\n> Earlier message\n> quoted here\n"
+)
 
 
 def corpus(n: int, seed: int = 7) -> list[bytes]:
@@ -46,9 +56,13 @@ def corpus(n: int, seed: int = 7) -> list[bytes]:
         text = BODY.format(line=" ".join(["Lorem ipsum dolor sit amet."] * rnd.randint(1, 12)), name=name)
         msg.set_content(text)
         if i % 2:
-            msg.add_alternative("<html><body><p>" + text.replace("\n", "<br>") + "</p></body></html>", subtype="html")
+            msg.add_alternative(
+                "<html><body><p>" + text.replace("\n", "<br>") + "</p></body></html>", subtype="html"
+            )
         if i % 10 == 0:
-            msg.add_attachment(os.urandom(20_000), maintype="application", subtype="pdf", filename="invoice.pdf")
+            msg.add_attachment(
+                os.urandom(20_000), maintype="application", subtype="pdf", filename="invoice.pdf"
+            )
         out.append(msg.as_bytes(policy=policy.SMTP))
     return out
 
@@ -95,7 +109,9 @@ def fresh_env(engine: str, base: Path) -> dict:
     env["HAPPYDESK_LOG_LEVEL"] = "WARNING"
     if engine == "postgresql":
         env["DATABASE_URL"] = os.environ["BENCH_PG_URL"]
-        subprocess.run(["psql", os.environ["BENCH_PG_ADMIN_URL"], "-qc", "DROP DATABASE IF EXISTS bench"], check=True)
+        subprocess.run(
+            ["psql", os.environ["BENCH_PG_ADMIN_URL"], "-qc", "DROP DATABASE IF EXISTS bench"], check=True
+        )
         subprocess.run(["psql", os.environ["BENCH_PG_ADMIN_URL"], "-qc", "CREATE DATABASE bench"], check=True)
     else:
         env.pop("DATABASE_URL", None)
@@ -130,8 +146,18 @@ def bench_smtp(engine: str, messages: list[bytes], clients: int = 4) -> dict:
         env = fresh_env(engine, Path(tmp))
         smtp, http = free_port(), free_port()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "happydesk.cli", "serve", "--smtp", f"127.0.0.1:{smtp}", "--http", f"127.0.0.1:{http}"],
-            env=env, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "happydesk.cli",
+                "serve",
+                "--smtp",
+                f"127.0.0.1:{smtp}",
+                "--http",
+                f"127.0.0.1:{http}",
+            ],
+            env=env,
+            start_new_session=True,
         )
         try:
             wait_port(smtp)
@@ -195,19 +221,46 @@ def main() -> None:
     results = []
     smtp = bench_smtp(engine, messages)
     rate = n / smtp["total_s"]
-    results.append({"name": "smtp_ingest", "engine": engine, "n": n, "unit": "msg/s", "value": round(rate, 1),
-                    "floor": round(floor, 1), "ratio": round(rate / floor, 3),
-                    "note": f"4 SMTP clients; accepted in {smtp['accept_s']:.2f}s, processed by {smtp['total_s']:.2f}s; {smtp['states']}"})
+    results.append(
+        {
+            "name": "smtp_ingest",
+            "engine": engine,
+            "n": n,
+            "unit": "msg/s",
+            "value": round(rate, 1),
+            "floor": round(floor, 1),
+            "ratio": round(rate / floor, 3),
+            "note": f"4 SMTP clients; accepted in {smtp['accept_s']:.2f}s, processed by {smtp['total_s']:.2f}s; {smtp['states']}",
+        }
+    )
     lat = sorted(smtp["latencies"])
-    results.append({"name": "smtp_to_conversation_latency", "engine": engine, "n": len(lat), "unit": "s",
-                    "median": round(statistics.median(lat), 3), "p95": round(lat[int(len(lat) * 0.95) - 1], 3),
-                    "floor": round(1 / floor, 5), "ratio": round(statistics.median(lat) * floor, 1),
-                    "note": "one message at a time, SMTP 250 to processed (worker polls every 0.2 s when idle)"})
+    results.append(
+        {
+            "name": "smtp_to_conversation_latency",
+            "engine": engine,
+            "n": len(lat),
+            "unit": "s",
+            "median": round(statistics.median(lat), 3),
+            "p95": round(lat[int(len(lat) * 0.95) - 1], 3),
+            "floor": round(1 / floor, 5),
+            "ratio": round(statistics.median(lat) * floor, 1),
+            "note": "one message at a time, SMTP 250 to processed (worker polls every 0.2 s when idle)",
+        }
+    )
     imp = bench_import(engine, messages)
     rate = n / imp["total_s"]
-    results.append({"name": "mail_import", "engine": engine, "n": n, "unit": "msg/s", "value": round(rate, 1),
-                    "floor": round(floor, 1), "ratio": round(rate / floor, 3),
-                    "note": f"one mbox, store + process in one command incl. start-up; {imp['states']}"})
+    results.append(
+        {
+            "name": "mail_import",
+            "engine": engine,
+            "n": n,
+            "unit": "msg/s",
+            "value": round(rate, 1),
+            "floor": round(floor, 1),
+            "ratio": round(rate / floor, 3),
+            "note": f"one mbox, store + process in one command incl. start-up; {imp['states']}",
+        }
+    )
     print(json.dumps(results))
 
 

@@ -44,3 +44,19 @@ def smtp_listener(transactional_db):  # type: ignore[no-untyped-def]
     listener = ListenerThread().start()
     yield listener
     listener.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def end_stray_database_sessions(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Threads of servers run in-process (SMTP listener executors, live server) keep their own database
+    connections; on PostgreSQL they would block dropping the test database at the end."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -18,8 +18,9 @@ class Customer(models.Model):
 
     @property
     def primary_email(self) -> str:
-        first = self.emails.order_by("id").first()
-        return first.address if first else ""
+        # Works from prefetched addresses (lists prefetch them) without another query.
+        emails = sorted(self.emails.all(), key=lambda e: e.pk)
+        return emails[0].address if emails else ""
 
     @property
     def first_name(self) -> str:

@@ -19,7 +19,11 @@ def conversation_list(
     q: str | None = None,
 ) -> QuerySet[Conversation]:
     """Conversations for a list, newest activity first, with what a row shows prefetched."""
-    qs = conversations_for_agent(agent).select_related("mailbox", "customer").prefetch_related("tags")
+    qs = (
+        conversations_for_agent(agent)
+        .select_related("mailbox", "customer")
+        .prefetch_related("tags", "customer__emails")
+    )
     if status:
         qs = qs.filter(status=status)
     if mailbox:

@@ -25,3 +25,69 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("active", "Active"), ("pending", "Pending"), ("closed", "Closed"), ("spam", "Spam")]
     )
+
+
+class MailboxForm(forms.ModelForm):
+    """Admin form for a mailbox: identity, promises to customers, and optional IMAP fetching."""
+
+    class Meta:
+        from happydesk.inbox.models import Mailbox
+
+        model = Mailbox
+        fields = [
+            "address",
+            "name",
+            "signature",
+            "auto_reply_enabled",
+            "auto_reply_text",
+            "auto_reply_window_minutes",
+            "timezone",
+            "response_goal_minutes",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "imap_username",
+            "imap_password",
+        ]
+        widgets = {
+            "signature": forms.Textarea(attrs={"rows": 3}),
+            "auto_reply_text": forms.Textarea(attrs={"rows": 3}),
+            "imap_password": forms.PasswordInput(render_value=True),
+        }
+
+    imap_folders_text = forms.CharField(
+        label="IMAP folders", required=False, help_text="One per line; empty fetches INBOX."
+    )
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["imap_folders_text"].initial = "\n".join(self.instance.imap_folders)
+
+    def clean_address(self) -> str:
+        return self.cleaned_data["address"].strip().lower()
+
+    def clean_timezone(self) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        value = self.cleaned_data["timezone"].strip() or "UTC"
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise forms.ValidationError("Unknown time zone; use a name like Europe/Berlin.") from exc
+        return value
+
+    def folders(self) -> list[str]:
+        return [f.strip() for f in self.cleaned_data.get("imap_folders_text", "").splitlines() if f.strip()]
+
+
+class AgentForm(forms.Form):
+    email = forms.EmailField()
+    name = forms.CharField(max_length=200)
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        min_length=8,
+        required=False,
+        help_text="At least 8 characters. Leave empty to keep the current one.",
+    )
+    admin = forms.BooleanField(required=False, label="Admin")

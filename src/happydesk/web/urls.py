@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from happydesk.web import views
+from happydesk.web import admin_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +13,11 @@ urlpatterns = [
     path("c/<int:number>/note/", views.note, name="note"),
     path("c/<int:number>/status/", views.status, name="status"),
     path("c/<int:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("admin/mailboxes/", admin_views.mailboxes, name="admin_mailboxes"),
+    path("admin/mailboxes/new/", admin_views.mailbox_edit, name="admin_mailbox_new"),
+    path("admin/mailboxes/<int:mailbox_id>/", admin_views.mailbox_edit, name="admin_mailbox_edit"),
+    path("admin/agents/", admin_views.agents, name="admin_agents"),
+    path("admin/agents/new/", admin_views.agent_add, name="admin_agent_new"),
     path("admin/quarantine/", views.quarantine, name="quarantine"),
     path("admin/quarantine/<int:raw_id>/reprocess/", views.quarantine_reprocess, name="quarantine_reprocess"),
 ]

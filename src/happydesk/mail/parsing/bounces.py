@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .charsets import fix_surrogates
+
 __all__ = ["BounceInfo", "analyse_bounce", "is_daemon_address", "message_ids"]
 
 _DAEMON_LOCALPARTS = {"mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "mdaemon"}
@@ -35,6 +37,7 @@ _SMTP_CODE_RE = re.compile(r"\b[45]\d\d\b[ -]")
 _BODY_MSGID_RE = re.compile(r"^[ \t>]*Message-ID:[ \t]*<([^<>\s]{1,900})>", re.IGNORECASE | re.MULTILINE)
 _MSGID_RE = re.compile(r"<([^<>\s]{1,900})>")
 _FAILED_ACTIONS = {"failed", ""}
+_ID_OK_RE = re.compile(r"^[^\s<>\x00-\x1f\x7f\ufffd]{1,900}$")
 
 
 @dataclass
@@ -53,12 +56,13 @@ def message_ids(value: str | None) -> list[str]:
     """All <id> tokens in a header value, without brackets; a bare `x@y` value is accepted too."""
     if not value:
         return []
+    value = fix_surrogates(value)
     ids = [m.group(1).strip() for m in _MSGID_RE.finditer(value)]
     if not ids:
         bare = value.strip().strip("<>").strip()
-        if bare and " " not in bare and "@" in bare and len(bare) < 900:
+        if "@" in bare and len(bare) < 900:
             ids = [bare]
-    return [i for i in ids if i]
+    return [i for i in ids if _ID_OK_RE.match(i)]
 
 
 def is_daemon_address(address: str | None) -> bool:
@@ -162,7 +166,8 @@ def analyse_bounce(
         _from_text(text, info)
     ids: list[str] = []
     for candidate in [*original_ids, *(m.group(1) for m in _BODY_MSGID_RE.finditer(text[:200_000]))]:
-        if candidate and candidate != own_message_id and candidate not in ids:
+        candidate = fix_surrogates(candidate).strip()
+        if _ID_OK_RE.match(candidate) and candidate != own_message_id and candidate not in ids:
             ids.append(candidate)
     info.original_message_ids = ids
     return info

@@ -352,7 +352,9 @@ def html_to_text(html: str) -> str:
 
 
 _ANY_TAG_RE = re.compile(r"<[^<>]*>")
-_SKIP_BLOCK_RE = re.compile(r"<(script|style|head|title)\b[^<>]*>[^<]*(?:<(?!/\1)[^<]*)*</\1\s*>", re.IGNORECASE)
+_SKIP_BLOCK_RE = re.compile(
+    r"<(script|style|head|title)\b[^<>]*>[^<]*(?:<(?!/\1)[^<]*)*</\1\s*>", re.IGNORECASE
+)
 _BREAK_TAG_RE = re.compile(r"<(br|/p|/div|/li|/tr|/h[1-6]|/blockquote|p|div|li|tr)\b[^<>]*>", re.IGNORECASE)
 
 

@@ -51,6 +51,12 @@ _HEADER_LINE_RE = re.compile(rb"^[!-9;-~]{1,200}[ \t]*:")
 _BOUNDARY_RE = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))""", re.IGNORECASE)
 _DASH_LINE_RE = re.compile(rb"^--([^\r\n]{1,210}?)[ \t]*\r?$", re.MULTILINE)
 _BLANK_LINE_RE = re.compile(rb"\r?\n\r?\n")
+# MIME structure headers are re-parsed by the stdlib (slowly, per parameter) on every access.
+MAX_MIME_HEADER_BYTES = 8_192
+_MIME_HEADER_RE = re.compile(
+    rb"^content-(?:type|disposition|transfer-encoding)[ \t]*:", re.IGNORECASE | re.MULTILINE
+)
+_LOGICAL_END_RE = re.compile(rb"\n(?![ \t])")
 
 
 def split_header_block(raw: bytes, start: int = 0, stop: int | None = None) -> tuple[int, int]:
@@ -88,6 +94,22 @@ def _check_header_block(block: bytes, limits: Limits, where: str) -> None:
             raise MessageTooComplex(f"{where} has a header over {limits.max_single_header_bytes:,} bytes")
 
 
+def _check_mime_headers(raw: bytes, limits: Limits) -> None:
+    """Bound the size and total parameter count of Content-Type/-Disposition/-Transfer-Encoding."""
+    cap = min(MAX_MIME_HEADER_BYTES, limits.max_single_header_bytes)
+    max_params = 8 * limits.max_parts
+    params = 0
+    for m in _MIME_HEADER_RE.finditer(raw):
+        start = m.start()
+        end = _LOGICAL_END_RE.search(raw, start, start + cap + 2)
+        if end is None and start + cap + 2 < len(raw):
+            raise MessageTooComplex(f"a MIME header (Content-*) is longer than {cap:,} bytes")
+        stop = end.start() if end else len(raw)
+        params += raw.count(b";", start, stop)
+        if params > max_params:
+            raise MessageTooComplex(f"more than {max_params:,} MIME header parameters")
+
+
 def prescan(raw: bytes, limits: Limits) -> None:
     """Cheaply estimate parts, depth and header sizes from raw bytes; raise MessageTooComplex early.
 
@@ -97,6 +119,7 @@ def prescan(raw: bytes, limits: Limits) -> None:
     """
     end, _ = split_header_block(raw)
     _check_header_block(raw[:end], limits, "top-level")
+    _check_mime_headers(raw, limits)
 
     declared: list[tuple[int, bytes]] = []
     names: set[bytes] = set()
