@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system-packages.sh
 work=$(mktemp -d /tmp/happydesk-bench.XXXXXX); chmod 755 "$work"
-port=${HAPPYDESK_BENCH_PG_PORT:-54339}
+port=${HAPPYDESK_BENCH_PG_PORT:-$(scripts/free-port.sh)}
 trap 'scripts/pg.sh stop "$work/pg"; rm -rf "$work"' EXIT
 echo "==> benchmark on SQLite"
 .venv/bin/python bench/ingest.py sqlite | tee "$work/sqlite.json"

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/system-packages.sh
 export CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium)}
 work=$(mktemp -d /tmp/happydesk-test.XXXXXX); chmod 755 "$work"
-pgport=${HAPPYDESK_TEST_PG_PORT:-54329}
+pgport=${HAPPYDESK_TEST_PG_PORT:-$(scripts/free-port.sh)}
 cleanup() { scripts/pg.sh stop "$work/pg"; rm -rf "$work"; }
 trap cleanup EXIT
 status=0
