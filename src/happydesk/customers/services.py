@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import IntegrityError, transaction
+
 from happydesk.customers.models import Customer, CustomerEmail
 
 
@@ -15,9 +17,13 @@ def customer_for_address(*, address: str, name: str = "") -> Customer:
             customer.name = name[:200]
             customer.save(update_fields=["name"])
         return customer
-    customer = Customer.objects.create(name=name[:200])
-    CustomerEmail.objects.create(customer=customer, address=address)
-    return customer
+    try:
+        with transaction.atomic():  # a savepoint: another worker may be creating the same customer
+            customer = Customer.objects.create(name=name[:200])
+            CustomerEmail.objects.create(customer=customer, address=address)
+            return customer
+    except IntegrityError:
+        return CustomerEmail.objects.select_related("customer").get(address=address).customer
 
 
 def customer_addresses(customer: Customer) -> set[str]:

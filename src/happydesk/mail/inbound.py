@@ -14,7 +14,7 @@ import traceback
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -81,13 +81,18 @@ def release_dead_leases() -> int:
 
 
 def _alive(pid: int) -> bool:
+    """Is the process running? A zombie (killed, not yet reaped) counts as dead."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except OSError:
+        return True
 
 
 def claim_batch(*, limit: int = 20) -> list[int]:
@@ -144,6 +149,10 @@ def process_raw(raw_id: int) -> bool:
     except Quarantine as exc:
         _quarantine(raw_id, str(exc))
         return True
+    except IntegrityError as exc:
+        # Another worker committed the same email (or customer) a moment ago: a conflict, not bad input.
+        # Retry; the next pass sees the committed row and settles it (duplicate, or the same customer).
+        return _retry_or_quarantine(raw_id, f"conflict with a concurrent write: {exc}")
     except OperationalError as exc:
         if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
             log.warning("raw %s: database busy, will retry: %s", raw_id, exc)
@@ -155,6 +164,24 @@ def process_raw(raw_id: int) -> bool:
         tail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         _quarantine(raw_id, f"internal error: {tail[:900]}")
         return True
+
+
+MAX_CONFLICT_RETRIES = 3
+
+
+def _retry_or_quarantine(raw_id: int, reason: str) -> bool:
+    """Leave the message pending for another attempt, unless it has conflicted too often."""
+    with transaction.atomic():
+        raw = RawMessage.objects.select_for_update().get(pk=raw_id)
+        raw.attempts += 1
+        if raw.attempts >= MAX_CONFLICT_RETRIES:
+            raw.save(update_fields=["attempts"])
+            _quarantine(raw_id, f"{reason} (after {raw.attempts} attempts)")
+            return True
+        raw.claimed_by, raw.claimed_until = "", None
+        raw.save(update_fields=["attempts", "claimed_by", "claimed_until"])
+    log.info("raw %s: %s; will retry", raw_id, reason)
+    return False
 
 
 def _quarantine(raw_id: int, reason: str) -> None:

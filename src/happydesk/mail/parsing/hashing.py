@@ -30,7 +30,7 @@ _TRACE_PREFIXES = (
     b"x-eopattributedmessage", b"x-eoptenantattributedmessage", b"x-amavis", b"x-proofpoint",
     b"x-mimecast", b"x-barracuda", b"x-ironport", b"x-dspam", b"x-policyd", b"x-happydesk-",
     b"x-ms-exchange-atpmessageproperties", b"x-ms-exchange-antispam", b"x-virus-", b"x-greylist",
-    b"x-mailscanner", b"x-cmae", b"x-sonic",
+    b"x-mailscanner", b"x-gm-", b"x-google-", b"x-forwarded-", b"x-cmae", b"x-sonic",
 )  # fmt: skip
 _WS_RE = re.compile(rb"[ \t]+")
 

@@ -160,6 +160,7 @@ def _tail_is_signature(lines: list[str]) -> bool:
 def _find_quote_start(lines: list[str], forward: bool) -> tuple[int, int, str] | None:
     """Return (start, end_of_intro, kind) of the quoted history, or None if there is none."""
     limit = min(len(lines), MAX_SCAN_LINES)
+    quote_block_seen = False
     for i in range(limit):
         line = lines[i]
         stripped = line.strip()
@@ -179,7 +180,8 @@ def _find_quote_start(lines: list[str], forward: bool) -> tuple[int, int, str] |
                     return i, i, "outlook"
             if _match_header_block(lines, i):
                 return i, i, "outlook"
-        if _quoted(line):
+        if _quoted(line) and not quote_block_seen:
+            quote_block_seen = True
             rest = lines[i:]
             last_quoted = max(j for j, candidate in enumerate(rest) if _quoted(candidate))
             tail = rest[last_quoted + 1 :]
@@ -187,7 +189,7 @@ def _find_quote_start(lines: list[str], forward: bool) -> tuple[int, int, str] |
                 candidate.strip() and not _quoted(candidate) for candidate in rest[:last_quoted]
             )
             if interleaved or not _tail_is_signature(tail):
-                return None
+                continue  # inline answers: keep them, but still look for a history marker further down
             start = i
             prev = [j for j in range(max(0, i - 3), i) if lines[j].strip()]
             if prev:

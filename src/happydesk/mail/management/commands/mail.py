@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -26,6 +30,12 @@ class Command(BaseCommand):
         )
         imp.add_argument(
             "--no-process", action="store_true", help="only store; leave processing to the worker"
+        )
+        imp.add_argument(
+            "--jobs",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="processes that work on the import (default: CPUs)",
         )
         sub.add_parser("fetch", help="poll every mailbox that has IMAP settings once")
         sub.add_parser("quarantine", help="list quarantined messages with their reasons")
@@ -58,11 +68,8 @@ class Command(BaseCommand):
                     too_large += 1
                     self.stderr.write(f"skipped {origin}: {exc}")
                 bar.update(1)
-        if not opts["no_process"]:
-            with tqdm(total=len(stored), unit="msg", desc="processing", disable=len(stored) < 2) as bar:
-                for raw_id in stored:
-                    inbound.process_raw(raw_id)
-                    bar.update(1)
+        if not opts["no_process"] and stored:
+            self._process(stored, opts["jobs"])
         states = dict.fromkeys(RawMessage.State.values, 0)
         for state in RawMessage.objects.filter(pk__in=stored).values_list("state", flat=True):
             states[state] += 1
@@ -71,6 +78,29 @@ class Command(BaseCommand):
             f"imported {len(stored)} messages ({summary or 'none'})"
             + (f", {too_large} too large" if too_large else "")
         )
+
+    def _process(self, stored: list[int], jobs: int) -> None:
+        """Process what was stored, with `jobs - 1` helper workers leasing batches beside this process."""
+        helpers = [
+            subprocess.Popen([sys.executable, "-m", "happydesk.cli", "worker", "--drain", "--inbound-only"])
+            for _ in range(max(0, jobs - 1))
+        ]
+        lo, hi = min(stored), max(stored)
+        pending = RawMessage.objects.filter(pk__gte=lo, pk__lte=hi, state=RawMessage.State.PENDING)
+        with tqdm(total=len(stored), unit="msg", desc="processing", disable=len(stored) < 2) as bar:
+            while True:
+                inbound.process_pending(limit=20)
+                left = pending.count()
+                bar.n = len(stored) - left
+                bar.refresh()
+                if not left:
+                    break
+                if not RawMessage.objects.filter(
+                    pk__in=pending.values("pk"), claimed_until__isnull=True
+                ).exists():
+                    time.sleep(0.05)  # the rest is leased by helpers; wait for them
+        for helper in helpers:
+            helper.wait()
 
     def _fetch(self, opts) -> None:  # type: ignore[no-untyped-def]
         from happydesk.mail.transports import imap

@@ -11,11 +11,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--interval", type=float, default=0.2, help="seconds to sleep when idle")
         parser.add_argument("--drain", action="store_true", help="work until the queues are empty, then exit")
+        parser.add_argument(
+            "--inbound-only", action="store_true", help="with --drain: only process inbound mail"
+        )
 
     def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
         if opts["drain"]:
+            from happydesk.mail.inbound import process_pending
+
+            step = process_pending if opts["inbound_only"] else run_once
             total = 0
-            while done := run_once():
+            while done := step():
                 total += done
             self.stdout.write(f"drained {total} jobs")
             return
