@@ -118,21 +118,32 @@ def process_pending(*, limit: int = 200) -> int:
         ids = claim_batch(limit=min(20, limit - done))
         if not ids:
             break
-        for raw_id in ids:
-            if process_raw(raw_id):
+        # One query for the batch's rows and one for the mailboxes, instead of two per message.
+        mailboxes = _mailboxes()
+        raws = RawMessage.objects.select_related("mailbox").filter(pk__in=ids, state=RawMessage.State.PENDING)
+        for raw in sorted(raws, key=lambda r: r.pk):
+            if _process_one(raw, mailboxes):
                 done += 1
     return done
 
 
+def _mailboxes() -> dict[str, Mailbox]:
+    return {m.address: m for m in Mailbox.objects.all()}
+
+
 def process_raw(raw_id: int) -> bool:
-    """Process one raw message. Reading and parsing happen before the write transaction, so the database
-    write lock is held only for the inserts. Database contention leaves the message pending for the next
-    pass; any other failure quarantines it with the reason. Never raises for bad input."""
+    """Process one raw message (see _process_one); False if it was not pending."""
     raw = (
         RawMessage.objects.select_related("mailbox").filter(pk=raw_id, state=RawMessage.State.PENDING).first()
     )
-    if raw is None:
-        return False
+    return raw is not None and _process_one(raw, _mailboxes())
+
+
+def _process_one(raw: RawMessage, mailboxes: dict[str, Mailbox]) -> bool:
+    """Reading and parsing happen before the write transaction, so the database write lock is held only
+    for the inserts. Database contention leaves the message pending for the next pass; any other failure
+    quarantines it with the reason. Never raises for bad input."""
+    raw_id = raw.pk
     try:
         data, parsed = _read_and_parse(raw)
         with transaction.atomic():
@@ -144,7 +155,7 @@ def process_raw(raw_id: int) -> bool:
             )
             if locked is None:  # another worker got there first
                 return False
-            _process(raw, data, parsed)
+            _process(raw, data, parsed, mailboxes)
         return True
     except Quarantine as exc:
         _quarantine(raw_id, str(exc))
@@ -222,8 +233,7 @@ def _read_and_parse(raw: RawMessage) -> tuple[bytes, ParsedEmail]:
         raise Quarantine(f"{type(exc).__name__}: {exc.reason}") from exc
 
 
-def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail) -> None:
-    mailboxes = {m.address: m for m in Mailbox.objects.all()}
+def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail, mailboxes: dict[str, Mailbox]) -> None:
     mailbox = route_mailbox(parsed, raw, mailboxes)
     if mailbox is None:
         raise Quarantine("no mailbox of ours among the recipients")
