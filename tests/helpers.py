@@ -107,13 +107,9 @@ class ListenerThread:
 
 def database_url_for_tests() -> str:
     """A DATABASE_URL pointing subprocesses at the database this test is using."""
-    from django.db import connection
+    from happydesk.config import current_database_url
 
-    s = connection.settings_dict
-    if s["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{s['NAME']}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return current_database_url()
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

@@ -61,3 +61,15 @@ def parse_email_url(url: str | None) -> EmailTransport:
             use_ssl=scheme == "smtps",
         )
     raise ValueError(f"EMAIL_URL scheme {scheme!r} is not supported (use smtp, smtp+tls, smtps or file)")
+
+
+def current_database_url() -> str:
+    """A DATABASE_URL for the database this process is connected to, for child processes we start
+    (import helpers, test servers), so they work on the same database even under overridden settings."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"

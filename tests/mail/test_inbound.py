@@ -191,3 +191,15 @@ def test_one_mail_to_two_of_our_mailboxes_is_one_conversation(mailbox):
     )
     assert Conversation.objects.count() == 1
     assert Conversation.objects.get().mailbox.address == "support@acme.test"
+
+
+def test_mime_bomb_is_quarantined_as_too_complex(mailbox):
+    parts = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n" for i in range(5000))
+    bomb = (
+        "From: bomber@example.test\r\nTo: support@acme.test\r\nSubject: many parts\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' + parts + "--b--\r\n"
+    ).encode()
+    raw = deliver(bomb)
+    assert raw.state == RawMessage.State.QUARANTINED
+    assert "MessageTooComplex" in raw.reason
+    assert not Conversation.objects.exists()

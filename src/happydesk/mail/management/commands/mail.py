@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from happydesk.config import current_database_url
 from happydesk.inbox.models import Mailbox
 from happydesk.mail import inbound
 from happydesk.mail.models import RawMessage
@@ -82,7 +83,10 @@ class Command(BaseCommand):
     def _process(self, stored: list[int], jobs: int) -> None:
         """Process what was stored, with `jobs - 1` helper workers leasing batches beside this process."""
         helpers = [
-            subprocess.Popen([sys.executable, "-m", "happydesk.cli", "worker", "--drain", "--inbound-only"])
+            subprocess.Popen(
+                [sys.executable, "-m", "happydesk.cli", "worker", "--drain", "--inbound-only"],
+                env={**os.environ, "DATABASE_URL": current_database_url()},
+            )
             for _ in range(max(0, jobs - 1))
         ]
         lo, hi = min(stored), max(stored)
