@@ -92,6 +92,7 @@ def _database() -> dict:
         url = f"sqlite:///{DATA_DIR / 'happydesk.sqlite3'}"
     config = dj_database_url.parse(url, conn_max_age=env_int("HAPPYDESK_DB_CONN_MAX_AGE", 60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["ENGINE"] = "happydesk.db.sqlite3"  # SQLite with a fair writer queue (see that module)
         # WAL lets readers work while the worker writes; IMMEDIATE takes the write lock up front so two
         # writers wait on the busy timeout instead of failing with "database is locked" mid-transaction.
         config["CONN_MAX_AGE"] = 0 if config.get("CONN_MAX_AGE") is None else config["CONN_MAX_AGE"]

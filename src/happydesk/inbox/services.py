@@ -52,7 +52,7 @@ def _safe_filename(name: str) -> str:
     return keep[-120:] or "file"
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # joins the caller's transaction: no savepoint round trips
 def conversation_open(
     *,
     mailbox: Mailbox,
@@ -78,7 +78,7 @@ def conversation_open(
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # joins the caller's transaction: no savepoint round trips
 def message_receive(
     *,
     conversation: Conversation,
