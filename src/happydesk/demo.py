@@ -1075,8 +1075,66 @@ def load_demo(
     builder = _Builder(random.Random(seed), now or timezone.now(), conversations)
     with transaction.atomic():
         summary = builder.build()
+        _saved_replies(builder.agents[0], builder.mailboxes)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+DEMO_SAVED_REPLIES = [
+    (
+        None,
+        "Password reset link",
+        "Hi {{ customer.first_name }},\n\nI've sent a fresh password reset link to "
+        "{{ customer.email }}. It works for one hour; if it doesn't arrive in a few minutes, check the spam folder.\n\n"
+        "{{ agent.first_name }}",
+        "Send only after triggering the reset in the admin console.",
+    ),
+    (
+        "billing",
+        "Refund issued",
+        "Hi {{ customer.first_name }},\n\nI've refunded [AMOUNT] for order [ORDER NUMBER]. "
+        "It shows on your statement in 3-5 working days.\n\n{{ agent.first_name }}",
+        "Only after the refund shows as 'succeeded' in the payment dashboard.",
+    ),
+    (
+        "billing",
+        "Invoice address changed",
+        "Hi {{ customer.first_name }},\n\nDone: invoices from now on show the new "
+        "address. I've also re-issued invoice [INVOICE NUMBER] with it, attached.\n\n{{ agent.first_name }}",
+        "Attach the re-issued PDF before sending.",
+    ),
+    (
+        None,
+        "Known issue: slow dashboard",
+        "Hi {{ customer.first_name }},\n\nThanks for telling us. The team is "
+        "already on it and I'll write to you here (#{{ conversation.number }}) as soon as it's fixed.\n\n"
+        "{{ agent.first_name }}",
+        "Tag the conversation 'performance' so we can tell everyone when it's fixed.",
+    ),
+    (
+        None,
+        "Offer a call",
+        "If it's easier to look at this together, pick a time that suits you: [BOOKING LINK]",
+        "Snippet: after three back-and-forths without a fix.",
+    ),
+]
+
+
+def _saved_replies(author: User, mailboxes: dict[str, Mailbox]) -> None:
+    """A few of the team's saved replies, with the notes on how to use them."""
+    from happydesk.replies.models import SavedReply
+    from happydesk.replies.services import saved_reply_save
+
+    for key, name, body, note in DEMO_SAVED_REPLIES:
+        if not SavedReply.objects.filter(name=name).exists():
+            saved_reply_save(
+                name=name,
+                body=body,
+                note=note,
+                author=author,
+                kind=SavedReply.Kind.SNIPPET if name == "Offer a call" else SavedReply.Kind.REPLY,
+                mailbox_id=mailboxes[key].pk if key else None,
+            )
 
 
 def _fmt(text: str, values: dict[str, str]) -> str:

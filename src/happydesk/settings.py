@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "happydesk.customers",
     "happydesk.inbox",
     "happydesk.mail",
+    "happydesk.replies",
     "happydesk.api",
     "happydesk.web",
 ]

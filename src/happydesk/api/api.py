@@ -26,6 +26,7 @@ from happydesk.inbox.access import access_conversation_for_agent
 from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.mail.models import RawMessage
 from happydesk.mail.store import MessageTooLarge, store_raw
+from happydesk.replies.placeholders import UnfilledPlaceholders
 
 
 class TokenAuth(HttpBearer):
@@ -129,9 +130,14 @@ def post_reply(request: HttpRequest, number: int, payload: ReplyIn):  # type: ig
         return Status(422, {"detail": "text is empty"})
     if payload.status and payload.status not in Conversation.Status.values:
         return Status(422, {"detail": f"status must be one of {', '.join(Conversation.Status.values)}"})
-    message = services.reply_create(
-        conversation=c, author=request.user, text=payload.text, status=payload.status
-    )
+    try:
+        message = services.reply_create(
+            conversation=c, author=request.user, text=payload.text, status=payload.status
+        )
+    except UnfilledPlaceholders as exc:
+        return Status(
+            422, {"detail": f"fill these placeholders first: {', '.join(u.text for u in exc.found)}"}
+        )
     return Status(201, _message_out(message))
 
 

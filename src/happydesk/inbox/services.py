@@ -182,9 +182,12 @@ def reply_create(
     """Store an agent's reply and its outbox row together; the worker sends it.
 
     `status` optionally changes the conversation in the same action (send and close, send and pending).
+    Refused with UnfilledPlaceholders while the text has any placeholder left.
     """
     from happydesk.mail import outbound
+    from happydesk.replies.placeholders import check_filled
 
+    check_filled(text)  # raises UnfilledPlaceholders: "Hi [NAME]" never reaches a customer
     at = at or timezone.now()
     message = outbound.reply_message_build(conversation=conversation, author=author, text=text, at=at)
     attachments_add(message=message, attachments=attachments)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from happydesk.web import admin_views, views
+from happydesk.web import admin_views, replies_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,10 @@ urlpatterns = [
     path("c/<int:number>/reply/", views.reply, name="reply"),
     path("c/<int:number>/note/", views.note, name="note"),
     path("c/<int:number>/status/", views.status, name="status"),
+    path("c/<int:number>/saved-replies/<int:reply_id>/", views.saved_reply_insert, name="saved_reply_insert"),
+    path("replies/", replies_views.saved_replies, name="saved_replies"),
+    path("replies/new/", replies_views.saved_reply_edit, name="saved_reply_new"),
+    path("replies/<int:reply_id>/", replies_views.saved_reply_edit, name="saved_reply_edit"),
     path("c/<int:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("admin/mailboxes/", admin_views.mailboxes, name="admin_mailboxes"),
     path("admin/mailboxes/new/", admin_views.mailbox_edit, name="admin_mailbox_new"),

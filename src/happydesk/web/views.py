@@ -6,8 +6,10 @@ from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from happydesk.inbox import selectors, services
@@ -15,6 +17,8 @@ from happydesk.inbox.access import access_conversation_for_agent
 from happydesk.inbox.models import Attachment, Conversation, Mailbox
 from happydesk.mail import inbound
 from happydesk.mail.models import RawMessage
+from happydesk.replies.placeholders import UnfilledPlaceholders
+from happydesk.replies.services import saved_replies_for, saved_reply_use
 from happydesk.web.forms import LoginForm, NoteForm, ReplyForm, StatusForm
 
 
@@ -55,24 +59,27 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _conversation_page(
+    request: HttpRequest, convo: Conversation, *, status: int = 200, **extra
+) -> HttpResponse:  # type: ignore[no-untyped-def]
+    context = {
+        "c": convo,
+        "thread": selectors.thread(convo),
+        "statuses": STATUS_VIEWS,
+        "other_conversations": convo.customer.conversations.exclude(pk=convo.pk).order_by(
+            "-last_activity_at"
+        )[:10],
+        "addresses": convo.customer.emails.all(),
+        "saved_replies": saved_replies_for(convo),
+        "draft": "",
+        **extra,
+    }
+    return render(request, "web/conversation.html", context, status=status)
+
+
 @login_required
 def conversation(request: HttpRequest, number: int) -> HttpResponse:
-    convo = access_conversation_for_agent(request.user, number)
-    return render(
-        request,
-        "web/conversation.html",
-        {
-            "c": convo,
-            "thread": selectors.thread(convo),
-            "reply_form": ReplyForm(),
-            "note_form": NoteForm(),
-            "statuses": STATUS_VIEWS,
-            "other_conversations": convo.customer.conversations.exclude(pk=convo.pk).order_by(
-                "-last_activity_at"
-            )[:10],
-            "addresses": convo.customer.emails.all(),
-        },
-    )
+    return _conversation_page(request, access_conversation_for_agent(request.user, number))
 
 
 @login_required
@@ -87,13 +94,24 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
         services.NewAttachment(f.name, f.content_type or "application/octet-stream", f.read())
         for f in request.FILES.getlist("attachments")
     ]
-    services.reply_create(
-        conversation=convo,
-        author=request.user,
-        text=form.cleaned_data["text"],
-        attachments=files,
-        status=form.cleaned_data["then"] or None,
-    )
+    try:
+        services.reply_create(
+            conversation=convo,
+            author=request.user,
+            text=form.cleaned_data["text"],
+            attachments=files,
+            status=form.cleaned_data["then"] or None,
+        )
+    except UnfilledPlaceholders as exc:
+        # Keep the draft, show exactly what is left to fill; nothing was sent.
+        return _conversation_page(
+            request,
+            convo,
+            status=422,
+            draft=form.cleaned_data["text"],
+            unfilled=exc.found,
+            unfilled_preview=highlight_unfilled(form.cleaned_data["text"], exc.found),
+        )
     flash.success(request, "Reply sent.")
     if form.cleaned_data["then"] == "closed":
         return redirect("inbox")
@@ -120,6 +138,28 @@ def status(request: HttpRequest, number: int) -> HttpResponse:
             conversation=convo, actor=request.user, status=form.cleaned_data["status"]
         )
     return redirect("conversation", number=convo.number)
+
+
+@login_required
+@require_POST
+def saved_reply_insert(request: HttpRequest, number: int, reply_id: int) -> JsonResponse:
+    """The saved reply's text with this conversation's placeholders filled (records the use)."""
+    convo = access_conversation_for_agent(request.user, number)
+    saved = saved_replies_for(convo).filter(pk=reply_id).first()
+    if saved is None:
+        raise Http404
+    text = saved_reply_use(saved_reply=saved, conversation=convo, agent=request.user)
+    return JsonResponse({"text": text, "note": saved.note, "name": saved.name})
+
+
+def highlight_unfilled(text: str, found: list) -> str:  # type: ignore[type-arg]
+    """The text, escaped, with each unfilled placeholder wrapped in <mark>."""
+    out, pos = [], 0
+    for item in found:
+        out += [escape(text[pos : item.start]), "<mark>", escape(item.text), "</mark>"]
+        pos = item.end
+    out.append(escape(text[pos:]))
+    return mark_safe("".join(out))  # noqa: S308 - every piece of user text above is escaped
 
 
 @login_required

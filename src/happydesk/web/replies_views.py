@@ -1,0 +1,69 @@
+"""Saved replies pages: the list with usage, the most used this month, and the editor."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from happydesk.inbox.models import Mailbox
+from happydesk.replies.models import SavedReply
+from happydesk.replies.services import most_used, saved_reply_save
+
+
+class SavedReplyForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=SavedReply.Kind.choices)
+    mailbox = forms.ModelChoiceField(
+        queryset=Mailbox.objects.order_by("name"), required=False, empty_label="Every mailbox"
+    )
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Placeholders: {{ customer.first_name }}, {{ agent.first_name }}, {{ conversation.number }}, "
+        "{{ mailbox.name }}. Anything like [NAME] or <COMPANY> must be filled in by hand before sending.",
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="How to use it (agents only)"
+    )
+
+
+@login_required
+def saved_replies(request: HttpRequest) -> HttpResponse:
+    rows = SavedReply.objects.select_related("mailbox").annotate(total=Count("uses")).order_by("name")
+    return render(request, "web/saved_replies.html", {"rows": rows, "top": most_used(days=30)})
+
+
+@login_required
+def saved_reply_edit(request: HttpRequest, reply_id: int | None = None) -> HttpResponse:
+    saved = get_object_or_404(SavedReply, pk=reply_id) if reply_id else None
+    initial = (
+        {
+            "name": saved.name,
+            "kind": saved.kind,
+            "mailbox": saved.mailbox,
+            "body": saved.body,
+            "note": saved.note,
+        }
+        if saved
+        else None
+    )
+    form = SavedReplyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        saved_reply_save(
+            name=data["name"],
+            body=data["body"],
+            note=data["note"],
+            kind=data["kind"],
+            mailbox_id=data["mailbox"].pk if data["mailbox"] else None,
+            author=request.user,
+            saved_reply=saved,
+        )
+        flash.success(request, f"Saved reply “{data['name']}” saved.")
+        return redirect("saved_replies")
+    return render(
+        request, "web/admin_form.html", {"form": form, "title": "Saved reply", "back": "saved_replies"}
+    )

@@ -1,0 +1,73 @@
+// The reply composer: insert saved replies with placeholders filled by the server, and refuse to send
+// while any placeholder is left (the server refuses too; this only says so before the round trip).
+(function () {
+  "use strict";
+  var form = document.getElementById("reply-form");
+  if (!form) return;
+  var text = document.getElementById("reply-text");
+  var picker = document.getElementById("saved-reply");
+  var note = document.getElementById("saved-note");
+  var box = document.getElementById("unfilled");
+  var list = document.getElementById("unfilled-list");
+  var preview = document.getElementById("unfilled-preview");
+  // Same rule as happydesk.replies.placeholders.UNFILLED.
+  var UNFILLED = /\{\{[^{}]*\}\}|<[A-Z][A-Z0-9_ ]*[A-Z0-9_]>|\[[A-Z][A-Z0-9_ ]*[A-Z0-9_]\]|\[[A-Z]\]|<[A-Z]>/g;
+
+  function csrf() {
+    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function escapeHtml(s) {
+    return s.replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function check() {
+    var value = text.value;
+    var found = value.match(UNFILLED) || [];
+    if (!found.length) {
+      box.hidden = true;
+      return true;
+    }
+    list.textContent = found.join(", ");
+    preview.innerHTML = escapeHtml(value).replace(
+      new RegExp(UNFILLED.source.replace(/</g, "&lt;").replace(/>/g, "&gt;"), "g"),
+      function (m) { return "<mark>" + m + "</mark>"; }
+    );
+    box.hidden = false;
+    return false;
+  }
+
+  form.addEventListener("submit", function (event) {
+    if (!check()) {
+      event.preventDefault();
+      var first = text.value.search(UNFILLED);
+      var match = text.value.match(UNFILLED);
+      text.focus();
+      if (first >= 0 && match) text.setSelectionRange(first, first + match[0].length);
+    }
+  });
+  text.addEventListener("input", function () { if (!box.hidden) check(); });
+
+  if (picker) {
+    picker.addEventListener("change", function () {
+      var id = picker.value;
+      if (!id) return;
+      var url = picker.dataset.url.replace(/\/0\/$/, "/" + id + "/");
+      fetch(url, { method: "POST", headers: { "X-CSRFToken": csrf() }, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          var start = text.selectionStart, end = text.selectionEnd;
+          text.value = text.value.slice(0, start) + data.text + text.value.slice(end);
+          text.focus();
+          text.setSelectionRange(start + data.text.length, start + data.text.length);
+          note.textContent = data.note ? "How to use “" + data.name + "”: " + data.note : "";
+          note.hidden = !data.note;
+          picker.value = "";
+          check();
+        });
+    });
+  }
+})();
