@@ -79,6 +79,10 @@ def run_once() -> int:
             _imap_poll()
         except Exception:
             log.exception("IMAP poll failed")
+    if periodic_due("wake-snoozed", timedelta(seconds=30)):
+        from happydesk.inbox.services import conversations_wake_due
+
+        done += conversations_wake_due()
     done += _django_tasks()
     return done
 

@@ -33,6 +33,9 @@ class Mailbox(models.Model):
     timezone = models.CharField(max_length=64, default="UTC")
     business_hours = models.JSONField(default=default_business_hours, blank=True)
     response_goal_minutes = models.PositiveIntegerField(default=24 * 60)
+    call_link = models.URLField(
+        blank=True, help_text="Booking link for a call or screen share, offered after long back-and-forths."
+    )
     # IMAP fetching (optional): the fetcher polls every mailbox that has a host set.
     imap_host = models.CharField(max_length=255, blank=True)
     imap_port = models.PositiveIntegerField(default=993)
@@ -122,6 +125,9 @@ class Conversation(models.Model):
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Hidden from the open view until then."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "-last_activity_at"])]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from datetime import datetime, timedelta
+
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 
 from happydesk.accounts.models import User
 from happydesk.inbox.access import conversations_for_agent
@@ -24,8 +26,12 @@ def conversation_list(
         .select_related("mailbox", "customer")
         .prefetch_related("tags", "customer__emails")
     )
-    if status:
+    if status == "snoozed":
+        qs = qs.filter(snoozed_until__isnull=False)
+    elif status:
         qs = qs.filter(status=status)
+        if status != Conversation.Status.CLOSED:
+            qs = qs.filter(snoozed_until__isnull=True)  # snoozed ones wait in their own view
     if mailbox:
         qs = qs.filter(
             Q(mailbox__address=mailbox.lower()) | Q(mailbox__pk=mailbox if mailbox.isdigit() else None)
@@ -48,10 +54,19 @@ def conversation_list(
 def status_counts(*, agent: User) -> dict[str, int]:
     from django.db.models import Count
 
-    rows = conversations_for_agent(agent).values("status").annotate(n=Count("id"))
-    counts = dict.fromkeys(Conversation.Status.values, 0)
+    rows = (
+        conversations_for_agent(agent)
+        .values(
+            "status", snoozed=ExpressionWrapper(Q(snoozed_until__isnull=False), output_field=BooleanField())
+        )
+        .annotate(n=Count("id"))
+    )
+    counts = dict.fromkeys([*Conversation.Status.values, "snoozed"], 0)
     for row in rows:
-        counts[row["status"]] = row["n"]
+        if row["snoozed"] and row["status"] != Conversation.Status.CLOSED:
+            counts["snoozed"] += row["n"]
+        else:
+            counts[row["status"]] += row["n"]
     return counts
 
 
@@ -62,3 +77,52 @@ def thread(conversation: Conversation) -> list[Message]:
         .prefetch_related(Prefetch("attachments"))
         .order_by("created_at", "id")
     )
+
+
+def snooze_options(conversation: Conversation) -> list[tuple[str, str, datetime]]:
+    """Snooze choices in the mailbox's time zone: (key, label, until)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from django.utils import timezone
+
+    try:
+        zone = ZoneInfo(conversation.mailbox.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    now = timezone.now().astimezone(zone)
+    nine = {"hour": 9, "minute": 0, "second": 0, "microsecond": 0}
+    tomorrow = (now + timedelta(days=1)).replace(**nine)
+    monday = (now + timedelta(days=7 - now.weekday())).replace(**nine)
+    return [
+        ("hour", "for an hour", now + timedelta(hours=1)),
+        ("tomorrow", f"until tomorrow, {tomorrow:%a} 9:00", tomorrow),
+        ("monday", f"until Monday {monday:%b %-d}, 9:00", monday),
+        ("week", "for a week", now + timedelta(days=7)),
+    ]
+
+
+def handoff_line(conversation: Conversation, agent: User) -> str:
+    """When someone else answered last, a line that tells the customer who is talking to them now."""
+    last = (
+        conversation.messages.filter(kind=Message.Kind.REPLY, author__isnull=False)
+        .select_related("author")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if last is None or last.author_id == agent.pk:
+        return ""
+    hello = f"Hi {conversation.customer.first_name}, " if conversation.customer.first_name else "Hi, "
+    return f"{hello}it's {agent.first_name} here, picking this up from {last.author.first_name}."
+
+
+def exchanges_without_resolution(conversation: Conversation) -> int:
+    """Back-and-forths (a customer message answered by a reply) since the conversation was last closed."""
+    kinds = conversation.messages.filter(kind__in=[Message.Kind.CUSTOMER, Message.Kind.REPLY])
+    if conversation.resolved_at:
+        kinds = kinds.filter(created_at__gt=conversation.resolved_at)
+    count, previous = 0, None
+    for kind in kinds.order_by("created_at", "id").values_list("kind", flat=True):
+        if kind == Message.Kind.REPLY and previous == Message.Kind.CUSTOMER:
+            count += 1
+        previous = kind
+    return count

@@ -125,6 +125,9 @@ def message_receive(
         created_at=at,
     )
     attachments_add(message=message, attachments=attachments)
+    if conversation.snoozed_until is not None:
+        _event(conversation, None, "snooze_ended", {"by": "customer"}, at)
+        conversation.snoozed_until = None
     if (
         conversation.status in (Conversation.Status.CLOSED, Conversation.Status.PENDING)
         and conversation.message_count
@@ -136,6 +139,7 @@ def message_receive(
     preview = preview_text(text)
     Conversation.objects.filter(pk=conversation.pk).update(
         status=conversation.status,
+        snoozed_until=conversation.snoozed_until,
         resolved_at=conversation.resolved_at,
         last_activity_at=at,
         last_customer_message_at=at,
@@ -177,6 +181,7 @@ def reply_create(
     text: str,
     attachments: Iterable[NewAttachment] = (),
     status: str | None = None,
+    snooze_until: datetime | None = None,
     at: datetime | None = None,
 ) -> Message:
     """Store an agent's reply and its outbox row together; the worker sends it.
@@ -205,6 +210,9 @@ def reply_create(
         updates["status"] = new_status
         if new_status == Conversation.Status.CLOSED:
             updates["resolved_at"] = at
+    if snooze_until is not None:
+        _event(conversation, author, "snoozed", {"until": snooze_until.isoformat()}, at)
+        updates["snoozed_until"] = snooze_until
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     conversation.refresh_from_db()
     return message
@@ -253,3 +261,41 @@ def mailbox_create(*, address: str, name: str, **fields) -> Mailbox:
         address=address.strip().lower(), defaults={"name": name, **fields}
     )
     return mailbox
+
+
+@transaction.atomic
+def conversation_untag(*, conversation: Conversation, name: str) -> None:
+    conversation.tags.remove(*Tag.objects.filter(name=name.strip().lower()))
+
+
+@transaction.atomic
+def conversation_snooze(
+    *, conversation: Conversation, actor: User | None, until: datetime | None
+) -> Conversation:
+    """Hide the conversation from the open view until `until` (None wakes it now). A customer's message
+    wakes it too; so does the worker when the time comes (conversations_wake_due)."""
+    if until is not None and until <= timezone.now():
+        raise ValueError("snooze until a time in the future")
+    _event(
+        conversation,
+        actor,
+        "snoozed" if until else "snooze_ended",
+        {"until": until.isoformat() if until else None},
+    )
+    conversation.snoozed_until = until
+    conversation.save(update_fields=["snoozed_until"])
+    return conversation
+
+
+def conversations_wake_due() -> int:
+    """End every snooze whose time has come: the conversation is active again, with an event line."""
+    now = timezone.now()
+    woken = 0
+    for conversation in Conversation.objects.filter(snoozed_until__lte=now):
+        with transaction.atomic():
+            _event(conversation, None, "snooze_ended", {"by": "time"}, now)
+            Conversation.objects.filter(pk=conversation.pk).update(
+                snoozed_until=None, status=Conversation.Status.ACTIVE, last_activity_at=now
+            )
+        woken += 1
+    return woken

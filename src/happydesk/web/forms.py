@@ -11,10 +11,26 @@ class LoginForm(AuthenticationForm):
 class ReplyForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea, max_length=200_000)
     then = forms.ChoiceField(
-        choices=[("", "Send"), ("pending", "Send and set pending"), ("closed", "Send and close")],
+        choices=[
+            ("", "Send"),
+            ("pending", "Send and set pending"),
+            ("closed", "Send and close"),
+            ("snooze:tomorrow", "Send and snooze until tomorrow"),
+            ("snooze:monday", "Send and snooze until Monday"),
+        ],
         required=False,
     )
     attachments = forms.FileField(required=False)
+
+
+class TagForm(forms.Form):
+    name = forms.CharField(max_length=100)
+
+
+class SnoozeForm(forms.Form):
+    until = forms.ChoiceField(
+        choices=[("hour", ""), ("tomorrow", ""), ("monday", ""), ("week", ""), ("wake", "")]
+    )
 
 
 class NoteForm(forms.Form):

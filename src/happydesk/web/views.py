@@ -14,12 +14,12 @@ from django.views.decorators.http import require_POST
 
 from happydesk.inbox import selectors, services
 from happydesk.inbox.access import access_conversation_for_agent
-from happydesk.inbox.models import Attachment, Conversation, Mailbox
+from happydesk.inbox.models import Attachment, Conversation, Mailbox, Tag
 from happydesk.mail import inbound
 from happydesk.mail.models import RawMessage
 from happydesk.replies.placeholders import UnfilledPlaceholders
 from happydesk.replies.services import saved_replies_for, saved_reply_use
-from happydesk.web.forms import LoginForm, NoteForm, ReplyForm, StatusForm
+from happydesk.web.forms import LoginForm, NoteForm, ReplyForm, SnoozeForm, StatusForm, TagForm
 
 
 class LoginView(auth_views.LoginView):
@@ -33,12 +33,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 STATUS_VIEWS = [("active", "Open"), ("pending", "Pending"), ("closed", "Closed"), ("spam", "Spam")]
+INBOX_VIEWS = [
+    ("active", "Open"),
+    ("pending", "Pending"),
+    ("snoozed", "Snoozed"),
+    ("closed", "Closed"),
+    ("spam", "Spam"),
+]
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "active")
-    if status not in dict(STATUS_VIEWS) and status != "all":
+    if status not in dict(INBOX_VIEWS) and status != "all":
         status = "active"
     q = request.GET.get("q", "").strip()
     mailbox = request.GET.get("mailbox") or None
@@ -50,7 +57,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "page": page,
         "status": status,
         "q": q,
-        "views": STATUS_VIEWS,
+        "views": INBOX_VIEWS,
         "counts": selectors.status_counts(agent=request.user),
         "mailboxes": Mailbox.objects.order_by("name"),
         "mailbox": mailbox,
@@ -71,6 +78,10 @@ def _conversation_page(
         )[:10],
         "addresses": convo.customer.emails.all(),
         "saved_replies": saved_replies_for(convo),
+        "snooze_options": selectors.snooze_options(convo),
+        "handoff": selectors.handoff_line(convo, request.user),
+        "exchanges": selectors.exchanges_without_resolution(convo),
+        "all_tags": Tag.objects.order_by("name").values_list("name", flat=True)[:500],
         "draft": "",
         **extra,
     }
@@ -94,13 +105,20 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
         services.NewAttachment(f.name, f.content_type or "application/octet-stream", f.read())
         for f in request.FILES.getlist("attachments")
     ]
+    then = form.cleaned_data["then"]
+    snooze_until = None
+    if then.startswith("snooze:"):
+        snooze_until = {key: until for key, _, until in selectors.snooze_options(convo)}[
+            then.split(":", 1)[1]
+        ]
     try:
         services.reply_create(
             conversation=convo,
             author=request.user,
             text=form.cleaned_data["text"],
             attachments=files,
-            status=form.cleaned_data["then"] or None,
+            status=None if snooze_until else (then or None),
+            snooze_until=snooze_until,
         )
     except UnfilledPlaceholders as exc:
         # Keep the draft, show exactly what is left to fill; nothing was sent.
@@ -112,10 +130,46 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
             unfilled=exc.found,
             unfilled_preview=highlight_unfilled(form.cleaned_data["text"], exc.found),
         )
-    flash.success(request, "Reply sent.")
-    if form.cleaned_data["then"] == "closed":
+    flash.success(
+        request, "Reply sent." + (f" Snoozed until {snooze_until:%a %b %-d, %H:%M}." if snooze_until else "")
+    )
+    if then == "closed" or snooze_until:
         return redirect("inbox")
     return redirect("conversation", number=convo.number)
+
+
+@login_required
+@require_POST
+def tag_add(request: HttpRequest, number: int) -> HttpResponse:
+    convo = access_conversation_for_agent(request.user, number)
+    form = TagForm(request.POST)
+    if form.is_valid():
+        services.conversation_tag(conversation=convo, names=form.cleaned_data["name"].split(","))
+    return redirect("conversation", number=convo.number)
+
+
+@login_required
+@require_POST
+def tag_remove(request: HttpRequest, number: int, name: str) -> HttpResponse:
+    convo = access_conversation_for_agent(request.user, number)
+    services.conversation_untag(conversation=convo, name=name)
+    return redirect("conversation", number=convo.number)
+
+
+@login_required
+@require_POST
+def snooze(request: HttpRequest, number: int) -> HttpResponse:
+    convo = access_conversation_for_agent(request.user, number)
+    form = SnoozeForm(request.POST)
+    if not form.is_valid():
+        return redirect("conversation", number=convo.number)
+    if form.cleaned_data["until"] == "wake":
+        services.conversation_snooze(conversation=convo, actor=request.user, until=None)
+        return redirect("conversation", number=convo.number)
+    until = {key: value for key, _, value in selectors.snooze_options(convo)}[form.cleaned_data["until"]]
+    services.conversation_snooze(conversation=convo, actor=request.user, until=until)
+    flash.success(request, f"Snoozed #{convo.number} until {until:%a %b %-d, %H:%M}.")
+    return redirect("inbox")
 
 
 @login_required

@@ -64,6 +64,12 @@ def event_text(message: Message) -> str:
         return f"{who} changed the status from {ev.get('from')} to {ev.get('to')}"
     if kind == "reopened":
         return "The customer wrote again: conversation reopened"
+    if kind == "snoozed":
+        return f"{who} snoozed the conversation"
+    if kind == "snooze_ended":
+        return "Snooze ended: " + (
+            "the customer wrote again" if ev.get("by") == "customer" else "back in the open view"
+        )
     if kind == "bounce":
         return f"A reply to {ev.get('recipient') or 'the customer'} bounced: {ev.get('diagnostic')}"
     return f"{who}: {kind}"
