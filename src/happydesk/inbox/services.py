@@ -13,7 +13,15 @@ from django.utils import timezone
 
 from happydesk.accounts.models import User
 from happydesk.customers.models import Customer
-from happydesk.inbox.models import Attachment, Conversation, Mailbox, Message, Tag
+from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, Tag
+
+
+class NewActivity(Exception):
+    """Someone else wrote in the conversation after the agent opened it; sending needs a confirmation."""
+
+    def __init__(self, messages: list[Message]) -> None:
+        self.messages = messages
+        super().__init__(f"{len(messages)} new message(s) since you opened the conversation")
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,7 @@ def reply_create(
     attachments: Iterable[NewAttachment] = (),
     status: str | None = None,
     snooze_until: datetime | None = None,
+    seen_message_id: int | None = None,
     at: datetime | None = None,
 ) -> Message:
     """Store an agent's reply and its outbox row together; the worker sends it.
@@ -193,6 +202,18 @@ def reply_create(
     from happydesk.replies.placeholders import check_filled
 
     check_filled(text)  # raises UnfilledPlaceholders: "Hi [NAME]" never reaches a customer
+    if seen_message_id is not None:
+        # The send guard: a customer message, or another agent's reply or note, that arrived after the
+        # agent's view of the thread must be seen first (two agents never both answer unknowingly).
+        newer = list(
+            conversation.messages.filter(pk__gt=seen_message_id)
+            .exclude(kind=Message.Kind.EVENT)
+            .exclude(author=author)
+            .order_by("id")
+        )
+        if newer:
+            raise NewActivity(newer)
+    Draft.objects.filter(conversation=conversation, agent=author).delete()  # discarded on send
     at = at or timezone.now()
     message = outbound.reply_message_build(conversation=conversation, author=author, text=text, at=at)
     attachments_add(message=message, attachments=attachments)
@@ -299,3 +320,15 @@ def conversations_wake_due() -> int:
             )
         woken += 1
     return woken
+
+
+def draft_save(*, conversation: Conversation, agent: User, text: str) -> None:
+    """Autosave the agent's reply draft; an empty text removes it."""
+    if not text.strip():
+        Draft.objects.filter(conversation=conversation, agent=agent).delete()
+        return
+    Draft.objects.update_or_create(
+        conversation=conversation,
+        agent=agent,
+        defaults={"text": text[:200_000], "updated_at": timezone.now()},
+    )

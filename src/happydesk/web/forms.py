@@ -21,6 +21,7 @@ class ReplyForm(forms.Form):
         required=False,
     )
     attachments = forms.FileField(required=False)
+    seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class TagForm(forms.Form):

@@ -1,3 +1,10 @@
-"""Websocket routes (presence and live updates arrive with the workspace)."""
+"""Websocket routes."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from happydesk.inbox.consumers import ConversationPresenceConsumer, InboxPresenceConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/conversations/<int:number>/", ConversationPresenceConsumer.as_asgi()),
+    path("ws/inbox/", InboxPresenceConsumer.as_asgi()),
+]

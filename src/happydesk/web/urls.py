@@ -13,6 +13,7 @@ urlpatterns = [
     path("c/<int:number>/note/", views.note, name="note"),
     path("c/<int:number>/status/", views.status, name="status"),
     path("c/<int:number>/tags/", views.tag_add, name="tag_add"),
+    path("c/<int:number>/draft/", views.draft, name="draft"),
     path("c/<int:number>/tags/<str:name>/remove/", views.tag_remove, name="tag_remove"),
     path("c/<int:number>/snooze/", views.snooze, name="snooze"),
     path("c/<int:number>/saved-replies/<int:reply_id>/", views.saved_reply_insert, name="saved_reply_insert"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from happydesk.inbox import selectors, services
 from happydesk.inbox.access import access_conversation_for_agent
-from happydesk.inbox.models import Attachment, Conversation, Mailbox, Tag
+from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Tag
 from happydesk.mail import inbound
 from happydesk.mail.models import RawMessage
 from happydesk.replies.placeholders import UnfilledPlaceholders
@@ -69,9 +69,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def _conversation_page(
     request: HttpRequest, convo: Conversation, *, status: int = 200, **extra
 ) -> HttpResponse:  # type: ignore[no-untyped-def]
+    """The conversation page; `extra` carries the composer's state after a refused send."""
+    thread = selectors.thread(convo)
+    saved_draft = (
+        Draft.objects.filter(conversation=convo, agent=request.user).values_list("text", flat=True).first()
+    )
     context = {
         "c": convo,
-        "thread": selectors.thread(convo),
+        "thread": thread,
+        "seen": max((m.pk for m in thread), default=0),
         "statuses": STATUS_VIEWS,
         "other_conversations": convo.customer.conversations.exclude(pk=convo.pk).order_by(
             "-last_activity_at"
@@ -82,7 +88,7 @@ def _conversation_page(
         "handoff": selectors.handoff_line(convo, request.user),
         "exchanges": selectors.exchanges_without_resolution(convo),
         "all_tags": Tag.objects.order_by("name").values_list("name", flat=True)[:500],
-        "draft": "",
+        "draft": saved_draft or "",
         **extra,
     }
     return render(request, "web/conversation.html", context, status=status)
@@ -119,6 +125,16 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
             attachments=files,
             status=None if snooze_until else (then or None),
             snooze_until=snooze_until,
+            seen_message_id=form.cleaned_data["seen"],
+        )
+    except services.NewActivity as exc:
+        # The send guard: show what arrived and let the agent send anyway (the page now counts it as seen).
+        return _conversation_page(
+            request,
+            convo,
+            status=409,
+            draft=form.cleaned_data["text"],
+            new_activity=[m.pk for m in exc.messages],
         )
     except UnfilledPlaceholders as exc:
         # Keep the draft, show exactly what is left to fill; nothing was sent.
@@ -136,6 +152,15 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
     if then == "closed" or snooze_until:
         return redirect("inbox")
     return redirect("conversation", number=convo.number)
+
+
+@login_required
+@require_POST
+def draft(request: HttpRequest, number: int) -> HttpResponse:
+    """Autosave of the composer (called as the agent types)."""
+    convo = access_conversation_for_agent(request.user, number)
+    services.draft_save(conversation=convo, agent=request.user, text=request.POST.get("text", ""))
+    return HttpResponse(status=204)
 
 
 @login_required

@@ -51,6 +51,24 @@
   });
   text.addEventListener("input", function () { if (!box.hidden) check(); });
 
+  // Autosave the draft on the server as the agent types: it survives a reload or another device.
+  var saveTimer, lastSaved = text.value;
+  function saveDraft() {
+    if (text.value === lastSaved) return;
+    var body = new URLSearchParams({ text: text.value });
+    var value = text.value;
+    fetch(form.dataset.draftUrl, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf(), "Content-Type": "application/x-www-form-urlencoded" },
+    }).then(function (r) { if (r.ok) { lastSaved = value; form.dataset.draftSaved = "1"; } });
+  }
+  text.addEventListener("input", function () {
+    form.dataset.draftSaved = "0";
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(saveDraft, 600);
+  });
+  window.addEventListener("beforeunload", saveDraft);
+
   if (picker) {
     picker.addEventListener("change", function () {
       var id = picker.value;

@@ -1,0 +1,97 @@
+"""Websocket consumers for presence: who is viewing or replying, on a conversation and in the list.
+
+Every consumer announces its own state; a newcomer asks the group who is there ("roll call") and each
+consumer answers, so no shared store is needed: with the in-memory layer this works inside one serving
+process, with REDIS_URL across processes and hosts.
+"""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+
+from happydesk.inbox import events
+from happydesk.inbox.access import access_conversation_for_agent
+
+
+class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
+    """/ws/conversations/<number>/: join, say viewing/replying, learn who else is here."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.number = int(self.scope["url_route"]["kwargs"]["number"])
+        try:
+            await database_sync_to_async(access_conversation_for_agent)(user, self.number)
+        except Http404:
+            await self.close(code=4404)
+            return
+        self.user = user
+        self.state: events.PresenceState = "viewing"
+        self.group = events.conversation_group(self.number)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._announce()
+        await self.channel_layer.group_send(self.group, {"type": "roll.call", "reply_to": self.channel_name})
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "user", None) is None:
+            return
+        self.state = "left"
+        await self._announce()
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: dict, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        state = content.get("state")
+        if state in ("viewing", "replying") and state != self.state:
+            self.state = state
+            await self._announce()
+
+    def _event(self) -> dict:
+        return events.presence(
+            number=self.number, agent_id=self.user.pk, name=self.user.name, state=self.state
+        )
+
+    async def _announce(self) -> None:
+        message = {"type": "presence.event", "event": self._event()}
+        await self.channel_layer.group_send(self.group, message)
+        await self.channel_layer.group_send(events.INBOX_GROUP, message)
+
+    async def roll_call(self, message: dict) -> None:
+        if message["reply_to"] != self.channel_name:
+            await self.channel_layer.send(
+                message["reply_to"], {"type": "presence.event", "event": self._event()}
+            )
+
+    async def presence_event(self, message: dict) -> None:
+        if message["event"]["agent_id"] != self.user.pk:
+            await self.send_json(message["event"])
+
+
+class InboxPresenceConsumer(AsyncJsonWebsocketConsumer):
+    """/ws/inbox/: presence of everyone on any conversation, for the list."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.user = user
+        await self.channel_layer.group_add(events.INBOX_GROUP, self.channel_name)
+        await self.accept()
+        await self.channel_layer.group_send(
+            events.INBOX_GROUP, {"type": "roll.call", "reply_to": self.channel_name}
+        )
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(events.INBOX_GROUP, self.channel_name)
+
+    async def roll_call(self, message: dict) -> None:
+        """The list asks; only conversation consumers answer."""
+
+    async def presence_event(self, message: dict) -> None:
+        if message["event"]["agent_id"] != self.user.pk:
+            await self.send_json(message["event"])
