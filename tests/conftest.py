@@ -31,7 +31,7 @@ def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyp
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     # Once the session-scoped sync browser exists, asyncio tests cannot start their own loop: run
     # browser tests last.
-    items.sort(key=lambda item: "page" in getattr(item, "fixturenames", ()))
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
 def _fresh_asgiref_executor_in_child() -> None:
