@@ -1076,6 +1076,9 @@ def load_demo(
     with transaction.atomic():
         summary = builder.build()
         _saved_replies(builder.agents[0], builder.mailboxes)
+        from happydesk.search.services import reindex_all
+
+        reindex_all()  # rows were bulk-created, so the search documents are built here
     summary.seconds = time.perf_counter() - started
     return summary
 

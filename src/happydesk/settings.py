@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "happydesk.inbox",
     "happydesk.mail",
     "happydesk.replies",
+    "happydesk.search",
     "happydesk.api",
     "happydesk.web",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Case, ExpressionWrapper, Prefetch, Q, QuerySet, Value, When
 
 from happydesk.accounts.models import User
 from happydesk.inbox.access import conversations_for_agent
@@ -19,6 +19,7 @@ def conversation_list(
     tag: str | None = None,
     customer_email: str | None = None,
     q: str | None = None,
+    hits: dict[int, str] | None = None,
 ) -> QuerySet[Conversation]:
     """Conversations for a list, newest activity first, with what a row shows prefetched."""
     qs = (
@@ -40,15 +41,25 @@ def conversation_list(
         qs = qs.filter(tags__name=tag.lower())
     if customer_email:
         qs = qs.filter(customer__emails__address=customer_email.lower())
-    if q:
-        q = q.strip()
-        number = q.lstrip("#")
-        match = Q(subject__icontains=q) | Q(preview__icontains=q) | Q(customer__emails__address__icontains=q)
-        match |= Q(customer__name__icontains=q)
+    if q and q.strip():
+        hits = search_hits(q) if hits is None else hits
+        number = q.strip().lstrip("#")
+        match = Q(pk__in=list(hits)) | Q(customer__emails__address__iexact=q.strip())
         if number.isdigit():
             match |= Q(pk=int(number))
-        qs = qs.filter(match)
+        qs = qs.filter(match).distinct()
+        if hits:  # best match first
+            order = Case(*[When(pk=pk, then=Value(i)) for i, pk in enumerate(hits)], default=Value(len(hits)))
+            return qs.order_by(order, "-last_activity_at", "-id")
+        return qs.order_by("-last_activity_at", "-id")
     return qs.distinct().order_by("-last_activity_at", "-id")
+
+
+def search_hits(q: str, *, limit: int = 500) -> dict[int, str]:
+    """Conversation ids matching the words of `q`, best first, with a highlighted snippet each."""
+    from happydesk.search.engines import engine
+
+    return {hit.conversation_id: hit.snippet for hit in engine().search(q, limit=limit)}
 
 
 def status_counts(*, agent: User) -> dict[str, int]:

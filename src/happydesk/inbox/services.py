@@ -14,6 +14,7 @@ from django.utils import timezone
 from happydesk.accounts.models import User
 from happydesk.customers.models import Customer
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, Tag
+from happydesk.search.services import document_append
 
 
 class NewActivity(Exception):
@@ -133,6 +134,12 @@ def message_receive(
         created_at=at,
     )
     attachments_add(message=message, attachments=attachments)
+    document_append(
+        conversation_id=conversation.pk,
+        subject=conversation.subject,
+        text=text,
+        who=f"{from_name} {from_address}",
+    )
     if conversation.snoozed_until is not None:
         _event(conversation, None, "snooze_ended", {"by": "customer"}, at)
         conversation.snoozed_until = None
@@ -218,6 +225,7 @@ def reply_create(
     message = outbound.reply_message_build(conversation=conversation, author=author, text=text, at=at)
     attachments_add(message=message, attachments=attachments)
     outbound.outbox_enqueue(message=message)
+    document_append(conversation_id=conversation.pk, subject=conversation.subject, text=text)
     updates: dict = {"last_activity_at": at, "message_count": F("message_count") + 1}
     if conversation.first_response_at is None:
         updates["first_response_at"] = at
@@ -245,6 +253,7 @@ def note_add(*, conversation: Conversation, author: User, text: str) -> Message:
     note = Message.objects.create(
         conversation=conversation, kind=Message.Kind.NOTE, author=author, text=text, from_name=author.name
     )
+    document_append(conversation_id=conversation.pk, subject=conversation.subject, text=text)
     Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=note.created_at)
     return note
 

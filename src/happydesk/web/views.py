@@ -49,8 +49,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
         status = "active"
     q = request.GET.get("q", "").strip()
     mailbox = request.GET.get("mailbox") or None
+    hits = selectors.search_hits(q) if q else {}
     qs = selectors.conversation_list(
-        agent=request.user, status=None if status == "all" else status, q=q or None, mailbox=mailbox
+        agent=request.user,
+        status=None if status == "all" else status,
+        q=q or None,
+        mailbox=mailbox,
+        hits=hits,
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     context = {
@@ -61,6 +66,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "counts": selectors.status_counts(agent=request.user),
         "mailboxes": Mailbox.objects.order_by("name"),
         "mailbox": mailbox,
+        "snippets": hits,
     }
     template = "web/_conversation_rows.html" if request.headers.get("HX-Request") else "web/inbox.html"
     return render(request, template, context)

@@ -73,3 +73,14 @@ def event_text(message: Message) -> str:
     if kind == "bounce":
         return f"A reply to {ev.get('recipient') or 'the customer'} bounced: {ev.get('diagnostic')}"
     return f"{who}: {kind}"
+
+
+@register.filter
+def snippet_for(snippets: dict, pk: int) -> str:
+    """The search snippet of a conversation (highlights come from the engine; the text is escaped first)."""
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    raw = (snippets or {}).get(pk, "")
+    safe = escape(raw).replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>")
+    return mark_safe(safe)  # noqa: S308 - escaped above; only our own <mark> tags are restored

@@ -1,0 +1,16 @@
+"""`happydesk search reindex`: rebuild the full-text index from the conversations."""
+
+from django.core.management.base import BaseCommand
+
+from happydesk.search.services import reindex_all
+
+
+class Command(BaseCommand):
+    help = "Maintain the search index."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("reindex", help="rebuild every conversation's search document")
+
+    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+        self.stdout.write(f"indexed {reindex_all()} conversations")

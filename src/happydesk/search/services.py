@@ -1,0 +1,49 @@
+"""Keeping the search documents current. Called by the inbox services that add text, not by signals."""
+
+from __future__ import annotations
+
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+
+from happydesk.search.models import ConversationDocument
+
+MAX_BODY = 200_000
+
+
+def document_append(*, conversation_id: int, subject: str, text: str, who: str = "") -> None:
+    """Add a message's text (and who wrote it) to the conversation's search document."""
+    addition = f"{who}\n{text}" if who else text
+    updated = ConversationDocument.objects.filter(conversation_id=conversation_id).update(
+        subject=subject, body=Substr(Concat(F("body"), Value("\n"), Value(addition)), 1, MAX_BODY)
+    )
+    if not updated:
+        ConversationDocument.objects.create(
+            conversation_id=conversation_id, subject=subject, body=addition[:MAX_BODY]
+        )
+
+
+def reindex_all(*, batch: int = 500) -> int:
+    """Rebuild every conversation's document from its messages (after an import or a demo load)."""
+    from happydesk.inbox.models import Conversation, Message
+
+    ConversationDocument.objects.all().delete()
+    count = 0
+    ids = list(Conversation.objects.order_by("id").values_list("id", flat=True))
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        texts: dict[int, list[str]] = {i: [] for i in chunk}
+        for cid, kind, name, address, text in (
+            Message.objects.filter(conversation_id__in=chunk)
+            .exclude(kind=Message.Kind.EVENT)
+            .order_by("conversation_id", "created_at", "id")
+            .values_list("conversation_id", "kind", "from_name", "from_address", "text")
+        ):
+            who = f"{name} {address}".strip() if kind == Message.Kind.CUSTOMER else ""
+            texts[cid].append(f"{who}\n{text}" if who else text)
+        subjects = dict(Conversation.objects.filter(id__in=chunk).values_list("id", "subject"))
+        ConversationDocument.objects.bulk_create(
+            ConversationDocument(conversation_id=cid, subject=subjects[cid], body="\n".join(parts)[:MAX_BODY])
+            for cid, parts in texts.items()
+        )
+        count += len(chunk)
+    return count
