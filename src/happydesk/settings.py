@@ -161,6 +161,12 @@ else:
     EMAIL_BACKEND = "happydesk.mail.backends.OutboxDirectoryBackend"
     EMAIL_FILE_PATH = EMAIL_TRANSPORT.file_path
 
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "HAPPYDESK_FROM_EMAIL",
+    f"Happydesk <noreply@{BASE_URL.split('://', 1)[-1].split('/', 1)[0].split(':', 1)[0] or 'localhost'}>",
+)
+
 # Inbound limits.
 HAPPYDESK_MAX_MESSAGE_BYTES = env_int("HAPPYDESK_MAX_MESSAGE_BYTES", 30 * 1024 * 1024)
 # Raw mail arrives as a request body on /api/v1/mail/raw: allow a full message.

@@ -27,7 +27,17 @@ def access_conversation_for_agent(agent: User, number: int) -> Conversation:
 
 def access_conversation_for_customer(token: str) -> Conversation:
     """The conversation a customer's secret link points to."""
-    conversation = Conversation.objects.select_related("mailbox", "customer").filter(token=token).first()
+    conversation = (
+        Conversation.objects.select_related("mailbox", "customer")
+        .filter(token=token)
+        .exclude(status=Conversation.Status.SPAM)
+        .first()
+    )
     if conversation is None:
         raise Http404("No such conversation")
     return conversation
+
+
+def conversations_for_customer(customer):  # type: ignore[no-untyped-def]
+    """A signed-in customer's own conversations (never spam)."""
+    return Conversation.objects.filter(customer=customer).exclude(status=Conversation.Status.SPAM)

@@ -33,6 +33,12 @@ class Mailbox(models.Model):
     timezone = models.CharField(max_length=64, default="UTC")
     business_hours = models.JSONField(default=default_business_hours, blank=True)
     response_goal_minutes = models.PositiveIntegerField(default=24 * 60)
+    form_enabled = models.BooleanField(
+        default=True, help_text="Offer the public contact form for this mailbox."
+    )
+    form_topics = models.JSONField(
+        default=list, blank=True, help_text='Choices for "What\'s this about?" on the contact form.'
+    )
     call_link = models.URLField(
         blank=True, help_text="Booking link for a call or screen share, offered after long back-and-forths."
     )
@@ -125,6 +131,19 @@ class Conversation(models.Model):
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Feeling(models.TextChoices):
+        FRUSTRATED = "frustrated", "Frustrated"
+        CONFUSED = "confused", "Confused"
+        WORRIED = "worried", "Worried"
+        CALM = "calm", "Calm"
+        HAPPY = "happy", "Happy"
+
+    topic = models.CharField(
+        max_length=200, blank=True, help_text="The customer's answer to \"What's this about?\""
+    )
+    feeling = models.CharField(max_length=12, choices=Feeling.choices, blank=True)
+    private = models.BooleanField(default=True, help_text="Never listed anywhere public.")
     snoozed_until = models.DateTimeField(
         null=True, blank=True, db_index=True, help_text="Hidden from the open view until then."
     )

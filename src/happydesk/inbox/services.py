@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -340,4 +340,67 @@ def draft_save(*, conversation: Conversation, agent: User, text: str) -> None:
         conversation=conversation,
         agent=agent,
         defaults={"text": text[:200_000], "updated_at": timezone.now()},
+    )
+
+
+@transaction.atomic
+def conversation_from_form(
+    *,
+    mailbox: Mailbox,
+    name: str,
+    email: str,
+    subject: str,
+    text: str,
+    topic: str = "",
+    feeling: str = "",
+    attachments: Iterable[NewAttachment] = (),
+    customer_offset: timedelta | None = None,
+    timezone_name: str = "",
+) -> Conversation:
+    """A conversation from the web contact form (or the widget): what it's about and how the customer
+    feels are kept on it for triage; the customer gets the usual auto-reply with a link to it."""
+    from happydesk.customers.services import customer_for_address
+    from happydesk.mail import autoreply
+
+    customer = customer_for_address(address=email, name=name)
+    if timezone_name and not customer.timezone:
+        customer.timezone = timezone_name[:64]
+        customer.save(update_fields=["timezone"])
+    conversation = conversation_open(
+        mailbox=mailbox,
+        customer=customer,
+        subject=subject or "(no subject)",
+        channel=Conversation.Channel.FORM,
+    )
+    conversation.topic, conversation.feeling = topic[:200], feeling
+    conversation.save(update_fields=["topic", "feeling"])
+    message = message_receive(
+        conversation=conversation,
+        customer=customer,
+        from_name=name,
+        from_address=email.strip().lower(),
+        subject=subject,
+        text=text,
+        threading_rule="form",
+        threading_reason="submitted through the contact form",
+        attachments=attachments,
+    )
+    own = set(Mailbox.objects.values_list("address", flat=True))
+    if email.strip().lower() not in own and mailbox.auto_reply_enabled:
+        autoreply.send(conversation=conversation, message=message, customer_offset=customer_offset)
+    return conversation
+
+
+@transaction.atomic
+def customer_reply(*, conversation: Conversation, customer: Customer, text: str) -> Message:
+    """The customer answers from the portal; a closed conversation opens again."""
+    return message_receive(
+        conversation=conversation,
+        customer=customer,
+        from_name=customer.name,
+        from_address=customer.primary_email,
+        subject=conversation.subject,
+        text=text,
+        threading_rule="portal",
+        threading_reason="written in the customer portal",
     )

@@ -147,9 +147,9 @@ def _group_days(lines: list[tuple[str, str]]) -> list[str]:
     return [f"{a}{'' if a == b else '-' + b} {h}" for a, b, h in groups]
 
 
-def compose_text(*, mailbox: Mailbox, conversation: Conversation, parsed: ParsedEmail) -> str:
+def compose_text(*, mailbox: Mailbox, conversation: Conversation, customer_offset: timedelta | None) -> str:
     name = conversation.customer.first_name
-    offset = parsed.date.utcoffset() if parsed.date is not None else None
+    offset = customer_offset
     lines = [
         f"Hi {name}," if name else "Hi,",
         "",
@@ -170,7 +170,7 @@ def compose_text(*, mailbox: Mailbox, conversation: Conversation, parsed: Parsed
     return "\n".join(lines)
 
 
-def send(*, conversation: Conversation, message: Message, parsed: ParsedEmail) -> Message:
+def send(*, conversation: Conversation, message: Message, customer_offset: timedelta | None) -> Message:
     """Queue the auto-reply to `message`, the first of a new conversation (skip_reason said it may go)."""
     from happydesk.mail import outbound
 
@@ -179,7 +179,7 @@ def send(*, conversation: Conversation, message: Message, parsed: ParsedEmail) -
     reply = outbound.reply_message_build(
         conversation=conversation,
         author=None,
-        text=compose_text(mailbox=mailbox, conversation=conversation, parsed=parsed),
+        text=compose_text(mailbox=mailbox, conversation=conversation, customer_offset=customer_offset),
         at=now,
         kind=Message.Kind.AUTO_REPLY,
         parent=message,

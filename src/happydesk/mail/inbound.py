@@ -324,7 +324,8 @@ def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail, mailboxes: dict[
     )
     _finish(raw, RawMessage.State.PROCESSED, message=message)
     if is_new and no_auto_reply is None:
-        autoreply.send(conversation=conversation, message=message, parsed=parsed)
+        offset = parsed.date.utcoffset() if parsed.date is not None else None
+        autoreply.send(conversation=conversation, message=message, customer_offset=offset)
 
 
 def _handle_bounce(raw: RawMessage, parsed: ParsedEmail, key: str) -> None:

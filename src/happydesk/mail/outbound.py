@@ -94,12 +94,19 @@ def outbox_enqueue(*, message: Message) -> OutboundMail:
     return OutboundMail.objects.create(message=message)
 
 
+def conversation_link(conversation: Conversation) -> str:
+    """The customer's link straight to this conversation in the portal (the token is the key)."""
+    from django.urls import reverse
+
+    return settings.BASE_URL + reverse("portal_conversation", args=[conversation.token])
+
+
 def _text_body(message: Message) -> str:
     signature = message.conversation.mailbox.signature.strip()
     body = message.text.rstrip()
     if signature and message.kind == Message.Kind.REPLY:
         body += "\n\n" + signature
-    return body + "\n"
+    return body + f"\n\n--\nSee the whole conversation: {conversation_link(message.conversation)}\n"
 
 
 def _html_body(text: str) -> str:

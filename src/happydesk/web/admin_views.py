@@ -39,7 +39,9 @@ def mailbox_edit(request: HttpRequest, mailbox_id: int | None = None) -> HttpRes
     form = MailboxForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         fields = {
-            k: v for k, v in form.cleaned_data.items() if k not in {"address", "name", "imap_folders_text"}
+            k: v
+            for k, v in form.cleaned_data.items()
+            if k not in {"address", "name", "imap_folders_text", "form_topics_text"}
         }
         if instance is not None and instance.address != form.cleaned_data["address"]:
             Mailbox.objects.filter(pk=instance.pk).update(address=form.cleaned_data["address"])
@@ -47,6 +49,7 @@ def mailbox_edit(request: HttpRequest, mailbox_id: int | None = None) -> HttpRes
             address=form.cleaned_data["address"],
             name=form.cleaned_data["name"],
             imap_folders=form.folders(),
+            form_topics=form.topics(),
             **fields,
         )
         flash.success(request, f"Mailbox {mailbox.address} saved.")

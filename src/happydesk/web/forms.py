@@ -65,6 +65,8 @@ class MailboxForm(forms.ModelForm):
             "imap_security",
             "imap_username",
             "imap_password",
+            "form_enabled",
+            "call_link",
         ]
         widgets = {
             "signature": forms.Textarea(attrs={"rows": 3}),
@@ -75,11 +77,18 @@ class MailboxForm(forms.ModelForm):
     imap_folders_text = forms.CharField(
         label="IMAP folders", required=False, help_text="One per line; empty fetches INBOX."
     )
+    form_topics_text = forms.CharField(
+        label="Contact form: “What's this about?” choices",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line; empty hides the question.",
+    )
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["imap_folders_text"].initial = "\n".join(self.instance.imap_folders)
+            self.fields["form_topics_text"].initial = "\n".join(self.instance.form_topics)
 
     def clean_address(self) -> str:
         return self.cleaned_data["address"].strip().lower()
@@ -93,6 +102,9 @@ class MailboxForm(forms.ModelForm):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise forms.ValidationError("Unknown time zone; use a name like Europe/Berlin.") from exc
         return value
+
+    def topics(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data.get("form_topics_text", "").splitlines() if t.strip()]
 
     def folders(self) -> list[str]:
         return [f.strip() for f in self.cleaned_data.get("imap_folders_text", "").splitlines() if f.strip()]

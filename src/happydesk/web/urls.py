@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from happydesk.web import admin_views, replies_views, views
+from happydesk.web import admin_views, portal_views, replies_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +26,16 @@ urlpatterns = [
     path("admin/mailboxes/<int:mailbox_id>/", admin_views.mailbox_edit, name="admin_mailbox_edit"),
     path("admin/agents/", admin_views.agents, name="admin_agents"),
     path("admin/agents/new/", admin_views.agent_add, name="admin_agent_new"),
+    path("contact/<int:mailbox_id>/", portal_views.contact, name="contact"),
+    path("portal/", portal_views.portal, name="portal"),
+    path("portal/login/<str:token>/", portal_views.portal_login, name="portal_login"),
+    path("portal/logout/", portal_views.portal_logout, name="portal_logout"),
+    path("portal/c/<str:token>/", portal_views.portal_conversation, name="portal_conversation"),
+    path(
+        "portal/c/<str:token>/attachments/<int:attachment_id>/",
+        portal_views.portal_attachment,
+        name="portal_attachment",
+    ),
     path("admin/quarantine/", views.quarantine, name="quarantine"),
     path("admin/quarantine/<int:raw_id>/reprocess/", views.quarantine_reprocess, name="quarantine_reprocess"),
 ]
