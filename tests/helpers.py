@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +14,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -131,3 +135,29 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listening on {port} after {timeout}s")
+
+
+def group_alive(pgid: int) -> bool:
+    """Any process of the group still running (zombies waiting to be reaped do not count)?"""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stop the whole process tree and wait until none of it runs, so nothing outlives the test."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if group_alive(proc.pid):
+        os.killpg(proc.pid, signal.SIGKILL)

@@ -3,8 +3,6 @@ live presence, a draft that survives a reload, and the send guard when the custo
 
 from __future__ import annotations
 
-import os
-import signal
 import smtplib
 import subprocess
 import sys
@@ -16,7 +14,7 @@ from happydesk.accounts.services import agent_create
 from happydesk.inbox.models import Conversation, Message
 from happydesk.mail.inbound import process_pending
 from happydesk.mail.store import store_raw
-from tests.helpers import free_port, make_email, subprocess_env, wait_for_port
+from tests.helpers import free_port, make_email, stop, subprocess_env, wait_for_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -41,8 +39,7 @@ def served(mailbox):
     wait_for_port(http)
     wait_for_port(smtp)
     yield {"url": f"http://127.0.0.1:{http}", "smtp": smtp}
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+    stop(proc)
 
 
 def sign_in(page, base: str, email: str, password: str) -> None:
