@@ -52,6 +52,7 @@ def fill(pattern: str, v) -> str:  # type: ignore[no-untyped-def]
         "token": v["c"].token,
         "attachment_id": v["attachment"].pk,
         "reply_id": v["reply"].pk,
+        "message_id": v["attachment"].message_id,
         "raw_id": 1,
         "mailbox_id": v["c"].mailbox_id,
         "name": "x",

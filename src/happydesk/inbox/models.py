@@ -144,6 +144,14 @@ class Conversation(models.Model):
     )
     feeling = models.CharField(max_length=12, choices=Feeling.choices, blank=True)
     private = models.BooleanField(default=True, help_text="Never listed anywhere public.")
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+        help_text="This conversation was merged; its page and reply address lead there.",
+    )
     snoozed_until = models.DateTimeField(
         null=True, blank=True, db_index=True, help_text="Hidden from the open view until then."
     )

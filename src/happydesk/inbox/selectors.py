@@ -24,6 +24,7 @@ def conversation_list(
     """Conversations for a list, newest activity first, with what a row shows prefetched."""
     qs = (
         conversations_for_agent(agent)
+        .filter(merged_into__isnull=True)
         .select_related("mailbox", "customer")
         .prefetch_related("tags", "customer__emails")
     )
@@ -67,6 +68,7 @@ def status_counts(*, agent: User) -> dict[str, int]:
 
     rows = (
         conversations_for_agent(agent)
+        .filter(merged_into__isnull=True)
         .values(
             "status", snoozed=ExpressionWrapper(Q(snoozed_until__isnull=False), output_field=BooleanField())
         )

@@ -404,3 +404,75 @@ def customer_reply(*, conversation: Conversation, customer: Customer, text: str)
         threading_rule="portal",
         threading_reason="written in the customer portal",
     )
+
+
+def _recount(conversation: Conversation) -> None:
+    """Recompute the denormalised counters and times from the thread (after merge or split)."""
+    from django.db.models import Count, Max, Min
+
+    public = conversation.messages.exclude(kind__in=[Message.Kind.EVENT, Message.Kind.NOTE])
+    stats = public.aggregate(n=Count("id"), last=Max("created_at"))
+    customer_last = public.filter(kind=Message.Kind.CUSTOMER).aggregate(t=Max("created_at"))["t"]
+    first_reply = public.filter(kind=Message.Kind.REPLY).aggregate(t=Min("created_at"))["t"]
+    latest = public.filter(kind=Message.Kind.CUSTOMER).order_by("-created_at", "-id").first()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        message_count=stats["n"] or 0,
+        last_activity_at=stats["last"] or conversation.created_at,
+        last_customer_message_at=customer_last,
+        first_response_at=first_reply,
+        preview=preview_text(latest.text) if latest else conversation.preview,
+    )
+
+
+@transaction.atomic
+def conversation_merge(*, source: Conversation, target: Conversation, actor: User) -> Conversation:
+    """Move every line of `source` into `target` (the thread stays in time order), keep tags and people,
+    close `source` and point it at `target`: its page and reply address lead there from now on."""
+    from happydesk.search.services import reindex_conversations
+
+    if source.pk == target.pk or target.merged_into_id:
+        raise ValueError("merge into a different conversation that was not itself merged")
+    source.messages.update(conversation=target)
+    target.tags.add(*source.tags.all())
+    target.cc = sorted(
+        set(target.cc)
+        | set(source.cc)
+        | set(source.customer.emails.values_list("address", flat=True))
+        - set(target.customer.emails.values_list("address", flat=True))
+    )
+    target.save(update_fields=["cc"])
+    _event(target, actor, "merged", {"from": source.number, "subject": source.subject})
+    source.status, source.merged_into = Conversation.Status.CLOSED, target
+    source.save(update_fields=["status", "merged_into"])
+    Conversation.objects.filter(merged_into=source).update(merged_into=target)
+    _event(source, actor, "merged_into", {"into": target.number})
+    _recount(target)
+    reindex_conversations([source.pk, target.pk])
+    target.refresh_from_db()
+    return target
+
+
+@transaction.atomic
+def message_split(*, message: Message, actor: User) -> Conversation:
+    """Move one customer message into a new conversation of its own (it was a different question)."""
+    from happydesk.search.services import reindex_conversations
+
+    if message.kind != Message.Kind.CUSTOMER:
+        raise ValueError("only a customer's message can be split off")
+    source = message.conversation
+    customer = message.customer or source.customer
+    new = conversation_open(
+        mailbox=source.mailbox,
+        customer=customer,
+        subject=message.subject or source.subject,
+        channel=source.channel,
+        at=message.created_at,
+    )
+    Message.objects.filter(pk=message.pk).update(conversation=new)
+    _event(new, actor, "split", {"from": source.number})
+    _event(source, actor, "split_off", {"into": new.number})
+    _recount(source)
+    _recount(new)
+    reindex_conversations([source.pk, new.pk])
+    new.refresh_from_db()
+    return new

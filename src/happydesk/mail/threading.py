@@ -41,7 +41,8 @@ class InboundFacts:
 
 
 def is_participant(conversation: Conversation, address: str) -> bool:
-    """The sender is this conversation's customer (any address of theirs) or already on the thread."""
+    """The sender is this conversation's customer (any address of theirs) or already on the thread
+    (copied, or the customer of a conversation merged into it)."""
     address = address.lower()
     if address in {a.lower() for a in conversation.cc}:
         return True
@@ -64,7 +65,17 @@ def _by_message_ids(ids: Iterable[str]) -> list[Conversation]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def _follow_merges(conversation: Conversation) -> Conversation:
+    """A merged conversation's mail belongs to the one it was merged into."""
+    seen = set()
+    while conversation.merged_into_id and conversation.pk not in seen:
+        seen.add(conversation.pk)
+        conversation = conversation.merged_into
+    return conversation
+
+
 def _check(conversation: Conversation, facts: InboundFacts, rule: str, via: str) -> ThreadDecision:
+    conversation = _follow_merges(conversation)
     if not facts.trusted:
         return ThreadDecision(
             None,

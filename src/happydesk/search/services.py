@@ -24,11 +24,19 @@ def document_append(*, conversation_id: int, subject: str, text: str, who: str =
 
 def reindex_all(*, batch: int = 500) -> int:
     """Rebuild every conversation's document from its messages (after an import or a demo load)."""
+    from happydesk.inbox.models import Conversation
+
+    return reindex_conversations(
+        list(Conversation.objects.order_by("id").values_list("id", flat=True)), batch=batch
+    )
+
+
+def reindex_conversations(ids: list[int], *, batch: int = 500) -> int:
+    """Rebuild the documents of these conversations from their messages (after a merge or a split)."""
     from happydesk.inbox.models import Conversation, Message
 
-    ConversationDocument.objects.all().delete()
+    ConversationDocument.objects.filter(conversation_id__in=ids).delete()
     count = 0
-    ids = list(Conversation.objects.order_by("id").values_list("id", flat=True))
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         texts: dict[int, list[str]] = {i: [] for i in chunk}
@@ -40,10 +48,14 @@ def reindex_all(*, batch: int = 500) -> int:
         ):
             who = f"{name} {address}".strip() if kind == Message.Kind.CUSTOMER else ""
             texts[cid].append(f"{who}\n{text}" if who else text)
-        subjects = dict(Conversation.objects.filter(id__in=chunk).values_list("id", "subject"))
+        # A merged conversation lives on in the one it was merged into: it has no document of its own.
+        subjects = dict(
+            Conversation.objects.filter(id__in=chunk, merged_into__isnull=True).values_list("id", "subject")
+        )
         ConversationDocument.objects.bulk_create(
             ConversationDocument(conversation_id=cid, subject=subjects[cid], body="\n".join(parts)[:MAX_BODY])
             for cid, parts in texts.items()
+            if cid in subjects
         )
         count += len(chunk)
     return count

@@ -102,7 +102,44 @@ def _conversation_page(
 
 @login_required
 def conversation(request: HttpRequest, number: int) -> HttpResponse:
-    return _conversation_page(request, access_conversation_for_agent(request.user, number))
+    convo = access_conversation_for_agent(request.user, number)
+    if convo.merged_into_id:
+        return redirect("conversation", number=convo.merged_into_id)
+    return _conversation_page(request, convo)
+
+
+@login_required
+@require_POST
+def merge(request: HttpRequest, number: int) -> HttpResponse:
+    source = access_conversation_for_agent(request.user, number)
+    into = request.POST.get("into", "").strip().lstrip("#")
+    if not into.isdigit():
+        flash.error(request, "Give the number of the conversation to merge into.")
+        return redirect("conversation", number=number)
+    target = access_conversation_for_agent(request.user, int(into))
+    try:
+        services.conversation_merge(source=source, target=target, actor=request.user)
+    except ValueError as exc:
+        flash.error(request, str(exc))
+        return redirect("conversation", number=number)
+    flash.success(request, f"Merged #{source.number} into this conversation.")
+    return redirect("conversation", number=target.number)
+
+
+@login_required
+@require_POST
+def split(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
+    convo = access_conversation_for_agent(request.user, number)
+    message = convo.messages.filter(pk=message_id).first()
+    if message is None:
+        raise Http404
+    try:
+        new = services.message_split(message=message, actor=request.user)
+    except ValueError as exc:
+        flash.error(request, str(exc))
+        return redirect("conversation", number=number)
+    flash.success(request, f"Split into a new conversation, #{new.number}.")
+    return redirect("conversation", number=new.number)
 
 
 @login_required

@@ -64,6 +64,14 @@ def event_text(message: Message) -> str:
         return f"{who} changed the status from {ev.get('from')} to {ev.get('to')}"
     if kind == "reopened":
         return "The customer wrote again: conversation reopened"
+    if kind == "merged":
+        return f"{who} merged #{ev.get('from')} ({ev.get('subject')}) into this conversation"
+    if kind == "merged_into":
+        return f"{who} merged this conversation into #{ev.get('into')}"
+    if kind == "split":
+        return f"{who} split this message off #{ev.get('from')}"
+    if kind == "split_off":
+        return f"{who} split a message into #{ev.get('into')}"
     if kind == "snoozed":
         return f"{who} snoozed the conversation"
     if kind == "snooze_ended":
