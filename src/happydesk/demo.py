@@ -1079,6 +1079,7 @@ def load_demo(
         from happydesk.search.services import reindex_all
 
         reindex_all()  # rows were bulk-created, so the search documents are built here
+        _mark_waiting()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -1121,6 +1122,20 @@ DEMO_SAVED_REPLIES = [
         "Snippet: after three back-and-forths without a fix.",
     ),
 ]
+
+
+def _mark_waiting() -> None:
+    """Open conversations whose last public line is the customer's are waiting for an answer since then."""
+    from happydesk.inbox.models import Conversation, Message
+
+    for conversation in Conversation.objects.filter(status=Conversation.Status.ACTIVE):
+        last = (
+            conversation.messages.filter(kind__in=[Message.Kind.CUSTOMER, Message.Kind.REPLY])
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if last is not None and last.kind == Message.Kind.CUSTOMER:
+            Conversation.objects.filter(pk=conversation.pk).update(waiting_since=last.created_at)
 
 
 def _saved_replies(author: User, mailboxes: dict[str, Mailbox]) -> None:

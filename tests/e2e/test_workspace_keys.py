@@ -36,6 +36,7 @@ def test_keyboard_navigation_and_handoff_line(page, live_server, mailbox, agent)
     sam = agent_create(email="sam@acme.test", name="Sam Smith", password="another-password")
 
     sign_in(page, live_server.url, sam.email, "another-password")
+    page.goto(f"{live_server.url}/inbox/?status=active&order=recent")
     page.keyboard.press("j")
     page.keyboard.press("j")
     page.keyboard.press("k")

@@ -129,6 +129,9 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(default=now, db_index=True)
     last_activity_at = models.DateTimeField(default=now, db_index=True)
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    waiting_since = models.DateTimeField(
+        null=True, blank=True, help_text="The customer has been waiting for an answer since then."
+    )
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 

@@ -139,3 +139,25 @@ def exchanges_without_resolution(conversation: Conversation) -> int:
             count += 1
         previous = kind
     return count
+
+
+def triage_order(conversations: list[Conversation], *, now: datetime | None = None) -> list[Conversation]:
+    """Stuck customers first: sort by the triage score and attach `priority` (score and reasons) to each."""
+    from django.utils import timezone
+
+    from happydesk.automations.triage import priority
+
+    now = now or timezone.now()
+    for c in conversations:
+        waiting = c.waiting_since if c.status == Conversation.Status.ACTIVE else None
+        c.priority = priority(
+            now=now,
+            waiting_since=waiting,
+            goal_minutes=c.mailbox.response_goal_minutes,
+            feeling=c.feeling,
+            text=f"{c.subject}\n{c.preview}",
+            attributes=c.customer.attributes,
+        )
+    return sorted(
+        conversations, key=lambda c: (-c.priority.score, c.last_customer_message_at or c.created_at)
+    )

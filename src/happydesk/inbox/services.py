@@ -158,6 +158,7 @@ def message_receive(
         resolved_at=conversation.resolved_at,
         last_activity_at=at,
         last_customer_message_at=at,
+        waiting_since=conversation.waiting_since or at,
         preview=preview,
         message_count=F("message_count") + 1,
         cc=extra_cc,
@@ -226,7 +227,7 @@ def reply_create(
     attachments_add(message=message, attachments=attachments)
     outbound.outbox_enqueue(message=message)
     document_append(conversation_id=conversation.pk, subject=conversation.subject, text=text)
-    updates: dict = {"last_activity_at": at, "message_count": F("message_count") + 1}
+    updates: dict = {"last_activity_at": at, "message_count": F("message_count") + 1, "waiting_since": None}
     if conversation.first_response_at is None:
         updates["first_response_at"] = at
     new_status = status or (

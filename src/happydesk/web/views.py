@@ -32,6 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("inbox")
 
 
+TRIAGE_LIMIT = 2000
 STATUS_VIEWS = [("active", "Open"), ("pending", "Pending"), ("closed", "Closed"), ("spam", "Spam")]
 INBOX_VIEWS = [
     ("active", "Open"),
@@ -57,6 +58,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         mailbox=mailbox,
         hits=hits,
     )
+    order = request.GET.get("order") or ("triage" if status == "active" and not q else "recent")
+    if order == "triage":
+        # Stuck customers first (see automations/triage.py); scored in Python over the open view.
+        qs = selectors.triage_order(list(qs[:TRIAGE_LIMIT]))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -67,6 +72,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "mailboxes": Mailbox.objects.order_by("name"),
         "mailbox": mailbox,
         "snippets": hits,
+        "order": order,
     }
     template = "web/_conversation_rows.html" if request.headers.get("HX-Request") else "web/inbox.html"
     return render(request, template, context)

@@ -1,0 +1,72 @@
+"""Triage: which open conversation needs a person first, and why. Pure: no database access.
+
+score = waiting points (time since the customer's last message against the mailbox's response goal,
+        40 per goal-length waited, at most 120)
+      + feeling points (frustrated 30, worried 20, confused 10)
+      + blocked points (35 when the subject or latest message says the customer is stuck: cannot log
+        in, charged twice, data lost, security...)
+      + customer points (VIP 25; enterprise or pro plan 10)
+Every part that counts adds a reason, shown beside the conversation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+FEELING_POINTS = {"frustrated": 30, "worried": 20, "confused": 10}
+BLOCKED = re.compile(
+    r"can'?t log ?in|cannot log ?in|unable to log ?in|locked out|charged twice|double charge|"
+    r"data (?:is )?(?:lost|gone|deleted)|lost (?:all )?(?:my )?data|security|hacked|breach|"
+    r"not working at all|is down|outage",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Priority:
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} h" if hours >= 1 else f"{delta.total_seconds() / 60:.0f} min"
+
+
+def priority(
+    *,
+    now: datetime,
+    waiting_since: datetime | None,
+    goal_minutes: int,
+    feeling: str = "",
+    text: str = "",
+    attributes: dict | None = None,
+) -> Priority:
+    score, reasons = 0.0, []
+    if waiting_since is not None:
+        waited = now - waiting_since
+        ratio = waited / timedelta(minutes=max(goal_minutes, 1))
+        score += min(ratio, 3.0) * 40
+        if ratio >= 1:
+            reasons.append(
+                f"waiting {_hours(waited)}, over the {_hours(timedelta(minutes=goal_minutes))} goal"
+            )
+        elif ratio >= 0.5:
+            reasons.append(f"waiting {_hours(waited)} of a {_hours(timedelta(minutes=goal_minutes))} goal")
+    if feeling in FEELING_POINTS:
+        score += FEELING_POINTS[feeling]
+        reasons.append(f"feels {feeling}")
+    match = BLOCKED.search(text or "")
+    if match:
+        score += 35
+        reasons.append(f"says “{match.group(0).lower()}”")
+    attributes = attributes or {}
+    if attributes.get("vip"):
+        score += 25
+        reasons.append("VIP")
+    elif str(attributes.get("plan", "")).lower() in {"enterprise", "pro"}:
+        score += 10
+        reasons.append(f"{attributes['plan']} plan")
+    return Priority(round(score, 1), reasons)

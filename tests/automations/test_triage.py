@@ -1,0 +1,72 @@
+"""Triage: stuck customers first, and the reasons shown."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+
+from happydesk.automations.triage import priority
+from happydesk.customers.models import Customer
+from happydesk.inbox.models import Conversation
+from happydesk.mail.inbound import process_pending
+from happydesk.mail.store import store_raw
+from tests.helpers import make_email
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def test_waiting_against_the_goal_counts_and_is_capped():
+    fresh = priority(now=NOW, waiting_since=NOW - timedelta(minutes=10), goal_minutes=240)
+    late = priority(now=NOW, waiting_since=NOW - timedelta(hours=6), goal_minutes=240)
+    ancient = priority(now=NOW, waiting_since=NOW - timedelta(days=30), goal_minutes=240)
+    assert fresh.score < late.score < ancient.score == 120
+    assert fresh.reasons == [] and late.reasons == ["waiting 6 h, over the 4 h goal"]
+
+
+def test_feeling_blocked_words_and_vip_each_add_a_reason():
+    p = priority(
+        now=NOW,
+        waiting_since=None,
+        goal_minutes=60,
+        feeling="frustrated",
+        text="I was charged twice this month",
+        attributes={"vip": True},
+    )
+    assert p.score == 30 + 35 + 25
+    assert p.reasons == ["feels frustrated", "says “charged twice”", "VIP"]
+    assert priority(now=NOW, waiting_since=None, goal_minutes=60, text="Cannot log in!").reasons == [
+        "says “cannot log in”"
+    ]
+    assert priority(now=NOW, waiting_since=None, goal_minutes=60, attributes={"plan": "Pro"}).reasons == [
+        "Pro plan"
+    ]
+    assert priority(now=NOW, waiting_since=None, goal_minutes=60, feeling="happy").score == 0
+
+
+@pytest.mark.django_db
+def test_open_view_puts_stuck_customers_first_and_says_why(mailbox, agent):
+    mailbox.auto_reply_enabled = False
+    mailbox.save()
+    for sender, subject in [
+        ("a@example.test", "Question about invoices"),
+        ("b@example.test", "I cannot log in"),
+        ("c@example.test", "Feature idea"),
+    ]:
+        store_raw(
+            make_email(sender=sender, subject=subject), source="smtp", envelope_to=["support@acme.test"]
+        )
+    process_pending()
+    Conversation.objects.filter(subject="Feature idea").update(feeling="frustrated")
+    vip = Customer.objects.get(emails__address="a@example.test")
+    vip.attributes = {"vip": True}
+    vip.save()
+    c = Client()
+    c.force_login(agent)
+    body = c.get("/inbox/").content.decode()
+    order = [s for s in ("I cannot log in", "Feature idea", "Question about invoices") if s in body]
+    assert sorted(order, key=body.index) == ["I cannot log in", "Feature idea", "Question about invoices"]
+    assert "says “cannot log in”" in body and "feels frustrated" in body and "Stuck customers first" in body
+    recent = c.get("/inbox/", {"status": "active", "order": "recent"}).content.decode()
+    assert recent.index("Feature idea") < recent.index("I cannot log in")
