@@ -1080,7 +1080,9 @@ def load_demo(
 
         reindex_all()  # rows were bulk-created, so the search documents are built here
         _mark_waiting()
-        Mailbox.objects.filter(address__startswith="support@").update(call_link="https://cal.acme-demo.test/support")
+        Mailbox.objects.filter(address__startswith="support@").update(
+            call_link="https://cal.acme-demo.test/support"
+        )
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -161,3 +161,18 @@ def triage_order(conversations: list[Conversation], *, now: datetime | None = No
     return sorted(
         conversations, key=lambda c: (-c.priority.score, c.last_customer_message_at or c.created_at)
     )
+
+
+def customer_local_time(customer) -> str:  # type: ignore[no-untyped-def]
+    """The customer's local time, when we know their time zone ("14:05, Tuesday (Europe/Berlin)")."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from django.utils import timezone
+
+    if not customer.timezone:
+        return ""
+    try:
+        local = timezone.now().astimezone(ZoneInfo(customer.timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ""
+    return f"{local:%H:%M, %A} ({customer.timezone})"

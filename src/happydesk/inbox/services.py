@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -251,9 +252,17 @@ def reply_create(
 @transaction.atomic
 def note_add(*, conversation: Conversation, author: User, text: str) -> Message:
     """A private note: visible to the team, never sent to the customer."""
+    mentioned = [a for a in mentioned_agents(text) if a.pk != author.pk]
     note = Message.objects.create(
-        conversation=conversation, kind=Message.Kind.NOTE, author=author, text=text, from_name=author.name
+        conversation=conversation,
+        kind=Message.Kind.NOTE,
+        author=author,
+        text=text,
+        from_name=author.name,
+        event={"mentions": [a.pk for a in mentioned]} if mentioned else {},
     )
+    if mentioned:
+        transaction.on_commit(lambda: _notify_mentions(note.pk, [a.pk for a in mentioned]))
     document_append(conversation_id=conversation.pk, subject=conversation.subject, text=text)
     Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=note.created_at)
     return note
@@ -477,3 +486,48 @@ def message_split(*, message: Message, actor: User) -> Conversation:
     reindex_conversations([source.pk, new.pk])
     new.refresh_from_db()
     return new
+
+
+@transaction.atomic
+def conversation_move(*, conversation: Conversation, mailbox: Mailbox, actor: User | None) -> Conversation:
+    """Move the conversation to another mailbox (replies then go out from that address)."""
+    if mailbox.pk == conversation.mailbox_id:
+        return conversation
+    _event(conversation, actor, "moved", {"from": conversation.mailbox.name, "to": mailbox.name})
+    conversation.mailbox = mailbox
+    conversation.save(update_fields=["mailbox"])
+    return conversation
+
+
+MENTION = re.compile(r"(?<![\w.])@([\w.+-]+)")
+
+
+def mentioned_agents(text: str) -> list[User]:
+    """Agents named in a note as @firstname or @local-part-of-their-email."""
+    handles = {h.lower().rstrip(".") for h in MENTION.findall(text)}
+    if not handles:
+        return []
+    found = []
+    for agent in User.objects.filter(is_active=True):
+        names = {agent.first_name.lower(), agent.email.split("@", 1)[0].lower()}
+        if names & handles:
+            found.append(agent)
+    return found
+
+
+def _notify_mentions(note_id: int, agent_ids: list[int]) -> None:
+    """Email each mentioned agent the note and a link to the conversation."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    note = Message.objects.select_related("conversation", "author").get(pk=note_id)
+    link = settings.BASE_URL + reverse("conversation", args=[note.conversation_id])
+    for agent in User.objects.filter(pk__in=agent_ids):
+        send_mail(
+            subject=f"{note.author.name} mentioned you in #{note.conversation_id}: {note.conversation.subject}",
+            message=f"{note.author.name} wrote a note:\n\n{note.text}\n\n{link}\n",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[agent.email],
+            fail_silently=True,  # a mention must never break adding the note
+        )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/bulk/", views.bulk, name="bulk"),
     path("c/<int:number>/", views.conversation, name="conversation"),
     path("c/<int:number>/reply/", views.reply, name="reply"),
     path("c/<int:number>/note/", views.note, name="note"),

@@ -95,6 +95,8 @@ def _conversation_page(
             "-last_activity_at"
         )[:10],
         "addresses": convo.customer.emails.all(),
+        "local_time": selectors.customer_local_time(convo.customer),
+        "attributes": sorted((convo.customer.attributes or {}).items()),
         "saved_replies": saved_replies_for(convo),
         "snooze_options": selectors.snooze_options(convo),
         "handoff": selectors.handoff_line(convo, request.user),
@@ -201,6 +203,37 @@ def reply(request: HttpRequest, number: int) -> HttpResponse:
     if then == "closed" or snooze_until:
         return redirect("inbox")
     return redirect("conversation", number=convo.number)
+
+
+BULK_STATUSES = {"close": "closed", "pending": "pending", "open": "active", "spam": "spam"}
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """One action on many conversations: status, tag or mailbox."""
+    action = request.POST.get("action", "")
+    numbers = [int(n) for n in request.POST.getlist("numbers") if n.isdigit()][:500]
+    conversations = [access_conversation_for_agent(request.user, n) for n in numbers]
+    if action in BULK_STATUSES:
+        for c in conversations:
+            services.conversation_set_status(conversation=c, actor=request.user, status=BULK_STATUSES[action])
+    elif action == "tag" and request.POST.get("tag", "").strip():
+        for c in conversations:
+            services.conversation_tag(conversation=c, names=request.POST["tag"].split(","))
+    elif action == "move":
+        target = Mailbox.objects.filter(pk=request.POST.get("mailbox") or 0).first()
+        if target is None:
+            raise Http404
+        for c in conversations:
+            services.conversation_move(conversation=c, mailbox=target, actor=request.user)
+    else:
+        flash.error(request, "Choose an action.")
+        return redirect(request.POST.get("next") or "inbox")
+    flash.success(
+        request, f"Done for {len(conversations)} conversation{'s' if len(conversations) != 1 else ''}."
+    )
+    return redirect(request.POST.get("next") or "inbox")
 
 
 @login_required

@@ -64,6 +64,8 @@ def event_text(message: Message) -> str:
         return f"{who} changed the status from {ev.get('from')} to {ev.get('to')}"
     if kind == "reopened":
         return "The customer wrote again: conversation reopened"
+    if kind == "moved":
+        return f"{who} moved the conversation from {ev.get('from')} to {ev.get('to')}"
     if kind == "merged":
         return f"{who} merged #{ev.get('from')} ({ev.get('subject')}) into this conversation"
     if kind == "merged_into":

@@ -1,0 +1,71 @@
+"""Bulk actions, @mentions in notes, and the customer sidebar."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+
+import pytest
+from django.test import Client
+
+from happydesk.accounts.services import agent_create
+from happydesk.inbox.models import Conversation, Mailbox
+from happydesk.inbox.services import mailbox_create, note_add
+from happydesk.mail.inbound import process_pending
+from happydesk.mail.store import store_raw
+from tests.helpers import make_email
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def three(mailbox):
+    mailbox.auto_reply_enabled = False
+    mailbox.save()
+    for i in range(3):
+        store_raw(
+            make_email(sender=f"c{i}@example.test", subject=f"Q{i}"),
+            source="smtp",
+            envelope_to=["support@acme.test"],
+        )
+    process_pending()
+    return list(Conversation.objects.order_by("id"))
+
+
+@pytest.fixture
+def web(agent):
+    c = Client()
+    c.force_login(agent)
+    return c
+
+
+def test_bulk_close_tag_and_move(web, three):
+    numbers = [c.number for c in three[:2]]
+    web.post("/inbox/bulk/", {"action": "close", "numbers": numbers})
+    assert [c.status for c in Conversation.objects.order_by("id")] == ["closed", "closed", "active"]
+    web.post("/inbox/bulk/", {"action": "tag", "tag": "wave-1", "numbers": numbers})
+    assert Conversation.objects.filter(tags__name="wave-1").count() == 2
+    billing = mailbox_create(address="billing@acme.test", name="Billing")
+    web.post("/inbox/bulk/", {"action": "move", "mailbox": billing.pk, "numbers": [three[2].number]})
+    assert Conversation.objects.get(pk=three[2].pk).mailbox == billing
+    assert Mailbox.objects.count() == 2
+    assert web.post("/inbox/bulk/", {"action": "close", "numbers": [99999]}).status_code == 404
+
+
+def test_mention_in_a_note_emails_the_agent(three, agent, smtp_sink, django_capture_on_commit_callbacks):
+    agent_create(email="sam.smith@acme.test", name="Sam Smith", password="long-password")
+    with django_capture_on_commit_callbacks(execute=True):
+        note = note_add(conversation=three[0], author=agent, text="@sam can you check the refund? cc @nobody")
+    assert note.event["mentions"]
+    ((_, rcpts, data),) = smtp_sink.wait_for(1)
+    msg = message_from_bytes(data, policy=policy.default)
+    assert rcpts == ["sam.smith@acme.test"] and "Alex Agent mentioned you" in msg["Subject"]
+    assert f"/c/{three[0].number}/" in msg.get_body(("plain",)).get_content()
+
+
+def test_sidebar_shows_local_time_and_attributes(web, three):
+    customer = three[0].customer
+    customer.timezone, customer.attributes = "Asia/Tokyo", {"plan": "pro", "seats": 12}
+    customer.save()
+    body = web.get(f"/c/{three[0].number}/").content.decode()
+    assert "Local time:" in body and "(Asia/Tokyo)" in body
+    assert "<dt>plan</dt><dd>pro</dd>" in body and "<dt>seats</dt><dd>12</dd>" in body
