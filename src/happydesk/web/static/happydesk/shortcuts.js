@@ -2,20 +2,24 @@
 (function () {
   "use strict";
   var help = document.getElementById("shortcut-help");
-  var rows = Array.prototype.slice.call(document.querySelectorAll("#conversation-list tr.row"));
   var current = -1;
+  function listRows() {  // looked up each time: instant filtering replaces the list
+    return Array.prototype.slice.call(document.querySelectorAll("#conversation-list tr.row"));
+  }
 
   function typing(el) {
     return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
   }
   function select(i) {
+    var rows = listRows();
     if (!rows.length) return;
     current = Math.max(0, Math.min(rows.length - 1, i));
     rows.forEach(function (r, j) { r.classList.toggle("selected", j === current); r.setAttribute("aria-selected", j === current); });
     rows[current].scrollIntoView({ block: "nearest" });
   }
   function open() {
-    if (current < 0) return;
+    var rows = listRows();
+    if (current < 0 || !rows[current]) return;
     var link = rows[current].querySelector("td.what a");
     if (link) window.location.href = link.href;
   }
@@ -25,6 +29,7 @@
     return false;
   }
 
+  document.body.addEventListener("htmx:afterSwap", function () { current = -1; });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && help && !help.hidden) { help.hidden = true; return; }
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
