@@ -264,3 +264,25 @@ class Draft(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["conversation", "agent"], name="one_draft_per_agent")]
+
+
+class SavedView(models.Model):
+    """A named inbox filter (status, mailbox, tag, feeling, waiting time, words), shared or personal."""
+
+    name = models.CharField(max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Empty: shared with the whole team.",
+    )
+    filters = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

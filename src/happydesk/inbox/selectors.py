@@ -20,6 +20,8 @@ def conversation_list(
     customer_email: str | None = None,
     q: str | None = None,
     hits: dict[int, str] | None = None,
+    feeling: str | None = None,
+    waiting_over_minutes: int | None = None,
 ) -> QuerySet[Conversation]:
     """Conversations for a list, newest activity first, with what a row shows prefetched."""
     qs = (
@@ -40,6 +42,12 @@ def conversation_list(
         )
     if tag:
         qs = qs.filter(tags__name=tag.lower())
+    if feeling:
+        qs = qs.filter(feeling=feeling)
+    if waiting_over_minutes:
+        from django.utils import timezone
+
+        qs = qs.filter(waiting_since__lte=timezone.now() - timedelta(minutes=waiting_over_minutes))
     if customer_email:
         qs = qs.filter(customer__emails__address=customer_email.lower())
     if q and q.strip():
@@ -176,3 +184,13 @@ def customer_local_time(customer) -> str:  # type: ignore[no-untyped-def]
     except (ZoneInfoNotFoundError, ValueError):
         return ""
     return f"{local:%H:%M, %A} ({customer.timezone})"
+
+
+VIEW_FILTERS = ("status", "mailbox", "tag", "feeling", "waiting_over_minutes", "q")
+
+
+def saved_views_for(agent: User):  # type: ignore[no-untyped-def]
+    """The team's shared views and the agent's own."""
+    from happydesk.inbox.models import SavedView
+
+    return SavedView.objects.filter(Q(owner__isnull=True) | Q(owner=agent))

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from happydesk.accounts.models import User
 from happydesk.customers.models import Customer
-from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, Tag
+from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, SavedView, Tag
 from happydesk.search.services import document_append
 
 
@@ -531,3 +531,11 @@ def _notify_mentions(note_id: int, agent_ids: list[int]) -> None:
             recipient_list=[agent.email],
             fail_silently=True,  # a mention must never break adding the note
         )
+
+
+def saved_view_save(*, name: str, owner: User | None, filters: dict) -> SavedView:
+    """Save an inbox filter under a name (owner None: shared with the team)."""
+    from happydesk.inbox.selectors import VIEW_FILTERS
+
+    clean = {k: v for k, v in filters.items() if k in VIEW_FILTERS and v not in (None, "")}
+    return SavedView.objects.create(name=name.strip()[:100], owner=owner, filters=clean)

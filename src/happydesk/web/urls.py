@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/bulk/", views.bulk, name="bulk"),
+    path("inbox/views/", views.view_save, name="view_save"),
     path("c/<int:number>/", views.conversation, name="conversation"),
     path("c/<int:number>/reply/", views.reply, name="reply"),
     path("c/<int:number>/note/", views.note, name="note"),

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -45,11 +46,16 @@ INBOX_VIEWS = [
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "active")
+    view = None
+    if request.GET.get("view", "").isdigit():
+        view = selectors.saved_views_for(request.user).filter(pk=int(request.GET["view"])).first()
+    params = {**(view.filters if view else {}), **{k: v for k, v in request.GET.items() if v}}
+    status = params.get("status", "active")
     if status not in dict(INBOX_VIEWS) and status != "all":
         status = "active"
-    q = request.GET.get("q", "").strip()
-    mailbox = request.GET.get("mailbox") or None
+    q = params.get("q", "").strip()
+    mailbox = params.get("mailbox") or None
+    waiting = params.get("waiting_over_minutes")
     hits = selectors.search_hits(q) if q else {}
     qs = selectors.conversation_list(
         agent=request.user,
@@ -57,6 +63,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         q=q or None,
         mailbox=mailbox,
         hits=hits,
+        tag=params.get("tag") or None,
+        feeling=params.get("feeling") or None,
+        waiting_over_minutes=int(waiting) if str(waiting or "").isdigit() else None,
     )
     order = request.GET.get("order") or ("triage" if status == "active" and not q else "recent")
     if order == "triage":
@@ -72,6 +81,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "mailboxes": Mailbox.objects.order_by("name"),
         "mailbox": mailbox,
         "snippets": hits,
+        "saved_views": selectors.saved_views_for(request.user),
+        "current_view": view,
+        "feelings": Conversation.Feeling.choices,
+        "params": params,
         "order": order,
     }
     template = "web/_conversation_rows.html" if request.headers.get("HX-Request") else "web/inbox.html"
@@ -234,6 +247,20 @@ def bulk(request: HttpRequest) -> HttpResponse:
         request, f"Done for {len(conversations)} conversation{'s' if len(conversations) != 1 else ''}."
     )
     return redirect(request.POST.get("next") or "inbox")
+
+
+@login_required
+@require_POST
+def view_save(request: HttpRequest) -> HttpResponse:
+    """Save the current filters as a named view (personal, or shared with the team)."""
+    name = request.POST.get("name", "").strip()
+    if not name:
+        flash.error(request, "Give the view a name.")
+        return redirect("inbox")
+    filters = {k: request.POST.get(k, "") for k in selectors.VIEW_FILTERS}
+    owner = None if request.POST.get("shared") else request.user
+    view = services.saved_view_save(name=name, owner=owner, filters=filters)
+    return redirect(f"{reverse('inbox')}?view={view.pk}")
 
 
 @login_required
