@@ -69,3 +69,20 @@ def test_sidebar_shows_local_time_and_attributes(web, three):
     body = web.get(f"/c/{three[0].number}/").content.decode()
     assert "Local time:" in body and "(Asia/Tokyo)" in body
     assert "<dt>plan</dt><dd>pro</dd>" in body and "<dt>seats</dt><dd>12</dd>" in body
+
+
+def test_assign_to_me_then_mine_and_unassigned_views(web, three, agent):
+    web.post("/inbox/bulk/", {"action": "assign_me", "numbers": [three[0].number]})
+    assert Conversation.objects.get(pk=three[0].pk).assignee == agent
+    mine = web.get("/inbox/", {"status": "active", "assigned": "me"}).content.decode()
+    nobody = web.get("/inbox/", {"status": "active", "assigned": "nobody"}).content.decode()
+    assert "Q0" in mine and "Q1" not in mine
+    assert "Q0" not in nobody and "Q1" in nobody and "Alex Agent is on it" in mine
+    web.post("/inbox/bulk/", {"action": "unassign", "numbers": [three[0].number]})
+    assert Conversation.objects.get(pk=three[0].pk).assignee is None
+
+
+def test_channel_view(web, three):
+    Conversation.objects.filter(pk=three[1].pk).update(channel="form")
+    body = web.get("/inbox/", {"status": "all", "channel": "form"}).content.decode()
+    assert "Q1" in body and "Q0" not in body

@@ -22,12 +22,14 @@ def conversation_list(
     hits: dict[int, str] | None = None,
     feeling: str | None = None,
     waiting_over_minutes: int | None = None,
+    channel: str | None = None,
+    assigned: str | None = None,
 ) -> QuerySet[Conversation]:
     """Conversations for a list, newest activity first, with what a row shows prefetched."""
     qs = (
         conversations_for_agent(agent)
         .filter(merged_into__isnull=True)
-        .select_related("mailbox", "customer")
+        .select_related("mailbox", "customer", "assignee")
         .prefetch_related("tags", "customer__emails")
     )
     if status == "snoozed":
@@ -44,6 +46,12 @@ def conversation_list(
         qs = qs.filter(tags__name=tag.lower())
     if feeling:
         qs = qs.filter(feeling=feeling)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if assigned == "me":
+        qs = qs.filter(assignee=agent)
+    elif assigned == "nobody":
+        qs = qs.filter(assignee__isnull=True)
     if waiting_over_minutes:
         from django.utils import timezone
 
@@ -186,7 +194,7 @@ def customer_local_time(customer) -> str:  # type: ignore[no-untyped-def]
     return f"{local:%H:%M, %A} ({customer.timezone})"
 
 
-VIEW_FILTERS = ("status", "mailbox", "tag", "feeling", "waiting_over_minutes", "q")
+VIEW_FILTERS = ("status", "mailbox", "tag", "feeling", "waiting_over_minutes", "q", "channel", "assigned")
 
 
 def saved_views_for(agent: User):  # type: ignore[no-untyped-def]

@@ -539,3 +539,16 @@ def saved_view_save(*, name: str, owner: User | None, filters: dict) -> SavedVie
 
     clean = {k: v for k, v in filters.items() if k in VIEW_FILTERS and v not in (None, "")}
     return SavedView.objects.create(name=name.strip()[:100], owner=owner, filters=clean)
+
+
+@transaction.atomic
+def conversation_assign(
+    *, conversation: Conversation, assignee: User | None, actor: User | None
+) -> Conversation:
+    """Optional ownership: anyone can still answer; assignment only says who is on it."""
+    if conversation.assignee_id == (assignee.pk if assignee else None):
+        return conversation
+    _event(conversation, actor, "assigned", {"to": assignee.name if assignee else None})
+    conversation.assignee = assignee
+    conversation.save(update_fields=["assignee"])
+    return conversation

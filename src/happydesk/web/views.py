@@ -66,6 +66,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         tag=params.get("tag") or None,
         feeling=params.get("feeling") or None,
         waiting_over_minutes=int(waiting) if str(waiting or "").isdigit() else None,
+        channel=params.get("channel") or None,
+        assigned=params.get("assigned") or None,
     )
     order = request.GET.get("order") or ("triage" if status == "active" and not q else "recent")
     if order == "triage":
@@ -85,6 +87,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "current_view": view,
         "feelings": Conversation.Feeling.choices,
         "params": params,
+        "channels": Conversation.Channel.choices,
         "order": order,
     }
     template = "web/_conversation_rows.html" if request.headers.get("HX-Request") else "web/inbox.html"
@@ -234,6 +237,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
     elif action == "tag" and request.POST.get("tag", "").strip():
         for c in conversations:
             services.conversation_tag(conversation=c, names=request.POST["tag"].split(","))
+    elif action in ("assign_me", "unassign"):
+        for c in conversations:
+            services.conversation_assign(
+                conversation=c, assignee=request.user if action == "assign_me" else None, actor=request.user
+            )
     elif action == "move":
         target = Mailbox.objects.filter(pk=request.POST.get("mailbox") or 0).first()
         if target is None:

@@ -64,6 +64,12 @@ def event_text(message: Message) -> str:
         return f"{who} changed the status from {ev.get('from')} to {ev.get('to')}"
     if kind == "reopened":
         return "The customer wrote again: conversation reopened"
+    if kind == "assigned":
+        return (
+            f"{who} assigned the conversation to {ev.get('to')}"
+            if ev.get("to")
+            else f"{who} unassigned the conversation"
+        )
     if kind == "moved":
         return f"{who} moved the conversation from {ev.get('from')} to {ev.get('to')}"
     if kind == "merged":
