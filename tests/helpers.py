@@ -161,3 +161,49 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         time.sleep(0.05)
     if group_alive(proc.pid):
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+def start_serve(http: int, smtp: int) -> subprocess.Popen:
+    """`happydesk serve` as a real process tree on the test database; returns once both ports listen."""
+    import sys
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "happydesk.cli",
+            "serve",
+            "--http",
+            f"127.0.0.1:{http}",
+            "--smtp",
+            f"127.0.0.1:{smtp}",
+        ],
+        env=subprocess_env(HAPPYDESK_LOG_LEVEL="WARNING"),
+        start_new_session=True,
+    )
+    wait_for_port(smtp)
+    wait_for_port(http)
+    return proc
+
+
+def sign_in(page, base: str, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign an agent in through the login page."""
+    page.goto(f"{base}/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/inbox/**")
+
+
+def deliver(**email_fields):  # type: ignore[no-untyped-def]
+    """Store one email for support@acme.test and process it, as the SMTP listener and a worker would."""
+    from happydesk.mail.inbound import process_pending
+    from happydesk.mail.models import RawMessage
+    from happydesk.mail.store import store_raw
+
+    raw = store_raw(
+        make_email(**email_fields), source=RawMessage.Source.SMTP, envelope_to=["support@acme.test"]
+    )
+    process_pending()
+    raw.refresh_from_db()
+    return raw

@@ -11,15 +11,8 @@ from django.test import Client
 from happydesk.accounts.services import agent_create
 from happydesk.inbox.models import Conversation, Draft, Message
 from happydesk.inbox.services import NewActivity, draft_save, note_add, reply_create
-from happydesk.mail.inbound import process_pending
-from happydesk.mail.store import store_raw
 from happydesk.web.routing import websocket_urlpatterns
-from tests.helpers import make_email
-
-
-def deliver(**kw) -> None:
-    store_raw(make_email(**kw), source="smtp", envelope_to=["support@acme.test"])
-    process_pending()
+from tests.helpers import deliver
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import signal
 import smtplib
-import subprocess
-import sys
 import threading
 import time
 from email.utils import make_msgid
@@ -14,29 +12,9 @@ import pytest
 
 from happydesk.inbox.models import Conversation, Message
 from happydesk.mail.models import RawMessage
-from tests.helpers import free_port, make_email, stop, subprocess_env, wait_for_port
+from tests.helpers import free_port, make_email, start_serve, stop
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def start_serve(http: int, smtp: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "happydesk.cli",
-            "serve",
-            "--http",
-            f"127.0.0.1:{http}",
-            "--smtp",
-            f"127.0.0.1:{smtp}",
-        ],
-        env=subprocess_env(HAPPYDESK_LOG_LEVEL="WARNING"),
-        start_new_session=True,
-    )
-    wait_for_port(smtp)
-    wait_for_port(http)
-    return proc
 
 
 def wait_until(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
@@ -79,19 +57,19 @@ def test_kill_9_during_a_burst_loses_nothing_and_duplicates_nothing(mailbox):
     give_up = time.monotonic() + 400  # senders are bounded in time, whatever happens to the server
 
     def sender(index: int) -> None:
-        todo = [make_msgid(domain=f"c{index}.example.test") for _ in range(total // clients)]
+        # Like a real MTA's queue: each message is built once and the same bytes are retried.
+        todo = [
+            (mid, make_email(sender=f"burst{index}@example.test", subject=f"Burst {mid}", message_id=mid))
+            for mid in (make_msgid(domain=f"c{index}.example.test") for _ in range(total // clients))
+        ]
         conn = None
         while todo and time.monotonic() < give_up:
             server_up.wait(60)
             try:
                 if conn is None:
                     conn = smtplib.SMTP("127.0.0.1", port["smtp"], timeout=10)
-                mid = todo[0]
-                conn.sendmail(
-                    f"burst{index}@example.test",
-                    ["support@acme.test"],
-                    make_email(sender=f"burst{index}@example.test", subject=f"Burst {mid}", message_id=mid),
-                )
+                mid, data = todo[0]
+                conn.sendmail(f"burst{index}@example.test", ["support@acme.test"], data)
                 with lock:
                     acked.append(mid)
                 todo.pop(0)

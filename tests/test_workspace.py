@@ -12,16 +12,9 @@ from happydesk.accounts.services import agent_create
 from happydesk.inbox import selectors
 from happydesk.inbox.models import Conversation
 from happydesk.inbox.services import conversation_snooze, conversations_wake_due, reply_create
-from happydesk.mail.inbound import process_pending
-from happydesk.mail.store import store_raw
-from tests.helpers import make_email
+from tests.helpers import deliver
 
 pytestmark = pytest.mark.django_db
-
-
-def deliver(**kw) -> None:
-    store_raw(make_email(**kw), source="smtp", envelope_to=["support@acme.test"])
-    process_pending()
 
 
 @pytest.fixture

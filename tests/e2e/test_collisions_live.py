@@ -4,8 +4,6 @@ live presence, a draft that survives a reload, and the send guard when the custo
 from __future__ import annotations
 
 import smtplib
-import subprocess
-import sys
 import time
 
 import pytest
@@ -14,7 +12,7 @@ from happydesk.accounts.services import agent_create
 from happydesk.inbox.models import Conversation, Message
 from happydesk.mail.inbound import process_pending
 from happydesk.mail.store import store_raw
-from tests.helpers import free_port, make_email, stop, subprocess_env, wait_for_port
+from tests.helpers import free_port, make_email, sign_in, start_serve, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,32 +20,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def served(mailbox):
     http, smtp = free_port(), free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "happydesk.cli",
-            "serve",
-            "--http",
-            f"127.0.0.1:{http}",
-            "--smtp",
-            f"127.0.0.1:{smtp}",
-        ],
-        env=subprocess_env(HAPPYDESK_LOG_LEVEL="WARNING"),
-        start_new_session=True,
-    )
-    wait_for_port(http)
-    wait_for_port(smtp)
+    proc = start_serve(http, smtp)
     yield {"url": f"http://127.0.0.1:{http}", "smtp": smtp}
     stop(proc)
-
-
-def sign_in(page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/inbox/**")
 
 
 def test_presence_drafts_and_send_guard(browser, served, mailbox, agent):

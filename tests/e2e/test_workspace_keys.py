@@ -9,17 +9,9 @@ from happydesk.inbox.models import Conversation
 from happydesk.inbox.services import reply_create
 from happydesk.mail.inbound import process_pending
 from happydesk.mail.store import store_raw
-from tests.helpers import make_email
+from tests.helpers import make_email, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/inbox/**")
 
 
 def test_keyboard_navigation_and_handoff_line(page, live_server, mailbox, agent):
