@@ -12,4 +12,10 @@ scripts/pg.sh start "$work/pg" "$port"
 echo "==> benchmark on PostgreSQL"
 BENCH_PG_URL="postgres://postgres@127.0.0.1:$port/bench" BENCH_PG_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres" \
   .venv/bin/python bench/ingest.py postgresql | tee "$work/pg.json"
-.venv/bin/python bench/report.py "$work/sqlite.json" "$work/pg.json"
+echo "==> page benchmarks on SQLite (${BENCH_PAGES_N:-100000} conversations)"
+.venv/bin/python bench/pages.py sqlite | tee "$work/pages-sqlite.json"
+echo "==> page benchmarks on PostgreSQL"
+BENCH_PG_PAGES_URL="postgres://postgres@127.0.0.1:$port/pages" \
+  .venv/bin/python -c "import psycopg; c = psycopg.connect('postgres://postgres@127.0.0.1:$port/postgres', autocommit=True); c.execute('DROP DATABASE IF EXISTS pages'); c.execute('CREATE DATABASE pages')"
+BENCH_PG_PAGES_URL="postgres://postgres@127.0.0.1:$port/pages" .venv/bin/python bench/pages.py postgresql | tee "$work/pages-pg.json"
+.venv/bin/python bench/report.py "$work/sqlite.json" "$work/pg.json" "$work/pages-sqlite.json" "$work/pages-pg.json"

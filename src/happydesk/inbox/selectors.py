@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value, When
 
 from happydesk.accounts.models import User
 from happydesk.inbox.access import conversations_for_agent
@@ -72,7 +72,7 @@ def conversation_list(
     return qs.distinct().order_by("-last_activity_at", "-id")
 
 
-def search_hits(q: str, *, limit: int = 500) -> dict[int, str]:
+def search_hits(q: str, *, limit: int = 200) -> dict[int, str]:
     """Conversation ids matching the words of `q`, best first, with a highlighted snippet each."""
     from happydesk.search.engines import engine
 
@@ -157,13 +157,34 @@ def exchanges_without_resolution(conversation: Conversation) -> int:
     return count
 
 
-def triage_order(conversations: list[Conversation], *, now: datetime | None = None) -> list[Conversation]:
-    """Stuck customers first: sort by the triage score and attach `priority` (score and reasons) to each."""
+def triage_order(
+    qs: QuerySet[Conversation], *, limit: int = 1000, now: datetime | None = None
+) -> list[Conversation]:
+    """Stuck customers first. Scores the `limit` longest-waiting conversations from a light query (no
+    prefetching); the caller loads full rows only for the page it shows (`with_rows`)."""
     from django.utils import timezone
 
     from happydesk.automations.triage import priority
 
     now = now or timezone.now()
+    light = (
+        qs.prefetch_related(None)
+        .select_related(None)
+        .select_related("mailbox", "customer")
+        .order_by(F("waiting_since").asc(nulls_last=True), "-last_activity_at")
+        .only(
+            "id",
+            "status",
+            "waiting_since",
+            "last_activity_at",
+            "feeling",
+            "subject",
+            "preview",
+            "mailbox__response_goal_minutes",
+            "customer__attributes",
+        )[:limit]
+    )
+    conversations = list(light)
     for c in conversations:
         waiting = c.waiting_since if c.status == Conversation.Status.ACTIVE else None
         c.priority = priority(
@@ -174,9 +195,20 @@ def triage_order(conversations: list[Conversation], *, now: datetime | None = No
             text=f"{c.subject}\n{c.preview}",
             attributes=c.customer.attributes,
         )
-    return sorted(
-        conversations, key=lambda c: (-c.priority.score, c.last_customer_message_at or c.created_at)
-    )
+    return sorted(conversations, key=lambda c: (-c.priority.score, c.waiting_since or c.last_activity_at))
+
+
+def with_rows(light: list[Conversation], base: QuerySet[Conversation]) -> list[Conversation]:
+    """Full list rows (customer, tags, addresses prefetched) for these conversations, in their order,
+    keeping the triage priority computed on the light copies."""
+    full = {c.pk: c for c in base.filter(pk__in=[c.pk for c in light])}
+    rows = []
+    for c in light:
+        row = full.get(c.pk)
+        if row is not None:
+            row.priority = c.priority
+            rows.append(row)
+    return rows
 
 
 def customer_local_time(customer) -> str:  # type: ignore[no-untyped-def]

@@ -33,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("inbox")
 
 
-TRIAGE_LIMIT = 2000
+TRIAGE_LIMIT = 1000
 STATUS_VIEWS = [("active", "Open"), ("pending", "Pending"), ("closed", "Closed"), ("spam", "Spam")]
 INBOX_VIEWS = [
     ("active", "Open"),
@@ -71,9 +71,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     order = request.GET.get("order") or ("triage" if status == "active" and not q else "recent")
     if order == "triage":
-        # Stuck customers first (see automations/triage.py); scored in Python over the open view.
-        qs = selectors.triage_order(list(qs[:TRIAGE_LIMIT]))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        # Stuck customers first (see automations/triage.py): score a light list, load full rows per page.
+        page = Paginator(selectors.triage_order(qs, limit=TRIAGE_LIMIT), 50).get_page(request.GET.get("page"))
+        page.object_list = selectors.with_rows(list(page.object_list), qs)
+    else:
+        page = Paginator(qs, 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "status": status,

@@ -1,0 +1,170 @@
+"""Page benchmarks at scale: inbox first page, conversation page and conversation search, with N
+conversations (4 messages each), as server time through Django's full request path (middleware, view,
+template), against a floor view that runs one indexed query, measured in the same run.
+
+`python bench/pages.py sqlite|postgresql` (scripts/bench.sh runs both); BENCH_PAGES_N sets the size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+
+ENGINE = sys.argv[1]
+N = int(os.environ.get("BENCH_PAGES_N", "100000"))
+tmp = tempfile.mkdtemp(prefix="hd-pages-")
+os.environ["HAPPYDESK_DATA_DIR"] = tmp
+os.environ["DJANGO_SETTINGS_MODULE"] = "happydesk.settings"
+os.environ["HAPPYDESK_LOG_LEVEL"] = "ERROR"
+if ENGINE == "postgresql":
+    os.environ["DATABASE_URL"] = os.environ["BENCH_PG_PAGES_URL"]
+else:
+    os.environ.pop("DATABASE_URL", None)
+sys.path.insert(0, os.path.dirname(__file__))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from happydesk.accounts.services import agent_create  # noqa: E402
+from happydesk.customers.models import Customer, CustomerEmail  # noqa: E402
+from happydesk.inbox.models import Conversation, Mailbox, Message  # noqa: E402
+from happydesk.search.services import reindex_all  # noqa: E402
+
+WORDS = [
+    "refund",
+    "invoice",
+    "login",
+    "password",
+    "export",
+    "shipping",
+    "parcel",
+    "charged",
+    "twice",
+    "account",
+    "billing",
+    "plan",
+    "upgrade",
+    "cancel",
+    "integration",
+    "slack",
+    "api",
+    "token",
+    "error",
+    "dashboard",
+    "slow",
+    "report",
+    "csv",
+    "team",
+    "invite",
+]
+
+
+def generate() -> float:
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    rnd = random.Random(3)
+    mailbox = Mailbox.objects.create(address="support@bench.test", name="Bench Support")
+    customers = Customer.objects.bulk_create(
+        [Customer(name=f"Customer {i}") for i in range(N // 5)], batch_size=2000
+    )
+    CustomerEmail.objects.bulk_create(
+        [CustomerEmail(customer=c, address=f"c{c.pk}@example.test") for c in customers], batch_size=2000
+    )
+    now = timezone.now()
+    statuses = ["closed"] * 85 + ["active"] * 8 + ["pending"] * 7
+    for start in range(0, N, 5000):
+        batch = []
+        for i in range(start, min(N, start + 5000)):
+            at = now - timedelta(minutes=rnd.randint(10, 90 * 24 * 60))
+            status = rnd.choice(statuses)
+            batch.append(
+                Conversation(
+                    mailbox=mailbox,
+                    customer=customers[i % len(customers)],
+                    subject=" ".join(rnd.sample(WORDS, 4)).capitalize(),
+                    status=status,
+                    created_at=at,
+                    last_activity_at=at + timedelta(hours=2),
+                    preview="…",
+                    last_customer_message_at=at,
+                    waiting_since=at if status == "active" else None,
+                    message_count=4,
+                )
+            )
+        convs = Conversation.objects.bulk_create(batch, batch_size=2000)
+        messages = []
+        for c in convs:
+            for k, kind in enumerate(["customer", "reply", "customer", "reply"]):
+                messages.append(
+                    Message(
+                        conversation=c,
+                        kind=kind,
+                        text=" ".join(rnd.choices(WORDS, k=40)),
+                        from_address=f"c{c.customer_id}@example.test",
+                        created_at=c.created_at + timedelta(minutes=30 * k),
+                        message_id=f"b{c.pk}.{k}@bench.test",
+                    )
+                )
+        Message.objects.bulk_create(messages, batch_size=4000)
+    reindex_all(batch=2000)
+    return time.perf_counter() - started
+
+
+def timed(client: Client, path: str, runs: int) -> list[float]:
+    client.get(path)  # warm caches and templates
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        r = client.get(path)
+        out.append(time.perf_counter() - t)
+        assert r.status_code == 200, (path, r.status_code)
+    return sorted(out)
+
+
+def figure(name: str, samples: list[float], floor: list[float]) -> dict:
+    p50, p95 = statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    f50 = statistics.median(floor)
+    return {
+        "name": name,
+        "engine": ENGINE,
+        "n": N,
+        "unit": "ms",
+        "median": round(p50 * 1000, 1),
+        "p95": round(p95 * 1000, 1),
+        "floor": round(f50 * 1000, 2),
+        "ratio": round(p50 / f50, 1),
+        "note": f"{len(samples)} requests, server time through the full Django request path",
+    }
+
+
+def main() -> None:
+    seconds = generate()
+    agent = agent_create(email="bench@bench.test", name="Bench Agent", password="bench-password")
+    client = Client()
+    client.force_login(agent)
+    some = Conversation.objects.order_by("-id").values_list("pk", flat=True)[N // 2]
+    with override_settings(ROOT_URLCONF="floor_urls"):
+        floor = timed(client, f"/floor/{some}/", 50)
+        results = [
+            figure("inbox_first_page", timed(client, "/inbox/", 30), floor),
+            figure("conversation_page", timed(client, f"/c/{some}/", 50), floor),
+            figure("conversation_search", timed(client, "/inbox/?q=refund+invoice&status=all", 30), floor),
+        ]
+    for r in results:
+        r["note"] += f"; {N} conversations, {Message.objects.count()} messages generated in {seconds:.0f}s"
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
