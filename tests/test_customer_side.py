@@ -136,3 +136,10 @@ def test_portal_attachments_only_of_that_conversation(form_mailbox, agent):
     assert Client().get(f"/portal/c/{mine.token}/attachments/{att.pk}/").status_code == 404
     assert Client().get(f"/portal/c/{other.token}/attachments/{att.pk}/").status_code == 200
     assert Message.objects.filter(kind="note").count() == 0
+
+
+def test_contact_form_auto_reply_follows_the_same_loop_rules_as_mail(form_mailbox):
+    submit(Client(), form_mailbox)
+    submit(Client(), form_mailbox, subject="And another thing")
+    assert Conversation.objects.count() == 2
+    assert Message.objects.filter(kind=Message.Kind.AUTO_REPLY).count() == 1  # one per sender per window

@@ -24,7 +24,3 @@ def customer_for_address(*, address: str, name: str = "") -> Customer:
             return customer
     except IntegrityError:
         return CustomerEmail.objects.select_related("customer").get(address=address).customer
-
-
-def customer_addresses(customer: Customer) -> set[str]:
-    return set(customer.emails.values_list("address", flat=True))

@@ -183,14 +183,6 @@ def _event(
 
 
 @transaction.atomic
-def event_add(
-    *, conversation: Conversation, actor: User | None, what: str, data: dict | None = None
-) -> Message:
-    """Record an event line (status change, bounce, merge...) in the thread."""
-    return _event(conversation, actor, what, data or {})
-
-
-@transaction.atomic
 def reply_create(
     *,
     conversation: Conversation,
@@ -395,8 +387,9 @@ def conversation_from_form(
         threading_reason="submitted through the contact form",
         attachments=attachments,
     )
+    # The same loop and rate rules as for mail: one auto-reply per sender per window, never to ourselves.
     own = set(Mailbox.objects.values_list("address", flat=True))
-    if email.strip().lower() not in own and mailbox.auto_reply_enabled:
+    if autoreply.skip_reason(mailbox=mailbox, sender=message.from_address, own_addresses=own) is None:
         autoreply.send(conversation=conversation, message=message, customer_offset=customer_offset)
     return conversation
 

@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.mail.models import AutoReplyLog
-from happydesk.mail.parsing import ParsedEmail
 from happydesk.mail.store import split_plus
 
 NO_REPLY_LOCALS = (
@@ -33,15 +32,21 @@ DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sun
 
 
 def skip_reason(
-    *, mailbox: Mailbox, parsed: ParsedEmail, sender: str, own_addresses: set[str], unverified: bool = False
+    *,
+    mailbox: Mailbox,
+    sender: str,
+    own_addresses: set[str],
+    automated: str | None = None,
+    unverified: bool = False,
 ) -> str | None:
-    """Why no auto-reply may go to this message, or None if one may."""
+    """Why no auto-reply may go to this message, or None if one may. `automated` is why the message
+    itself is automated (Auto-Submitted, list headers...), for mail; None for a person's form post."""
     if not mailbox.auto_reply_enabled:
         return "auto-reply is off for this mailbox"
     if unverified:
         return "sender not verified"
-    if parsed.is_auto:
-        return f"automated mail ({parsed.auto_reason})"
+    if automated:
+        return f"automated mail ({automated})"
     local = sender.split("@", 1)[0]
     if any(local.startswith(prefix) for prefix in NO_REPLY_LOCALS):
         return "sender is a no-reply or daemon address"

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from happydesk.customers.services import customer_for_address
 from happydesk.inbox import services as inbox
-from happydesk.inbox.models import Conversation, Mailbox, Message
+from happydesk.inbox.models import Mailbox, Message
 from happydesk.mail import autoreply
 from happydesk.mail.models import RawMessage
 from happydesk.mail.parsing import Limits, ParsedEmail, ParseFailure, content_hash, parse_email
@@ -285,7 +285,11 @@ def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail, mailboxes: dict[
     is_new = conversation is None
     no_auto_reply = (
         autoreply.skip_reason(
-            mailbox=mailbox, parsed=parsed, sender=sender, own_addresses=ours, unverified=not facts.trusted
+            mailbox=mailbox,
+            sender=sender,
+            own_addresses=ours,
+            automated=(parsed.auto_reason or "automated") if parsed.is_auto else None,
+            unverified=not facts.trusted,
         )
         if is_new
         else None
@@ -359,7 +363,3 @@ def _handle_bounce(raw: RawMessage, parsed: ParsedEmail, key: str) -> None:
         dedupe_key=key,
     )
     _finish(raw, RawMessage.State.PROCESSED, message=event, reason=f"bounce of message {original.pk}")
-
-
-def conversation_for_raw(raw: RawMessage) -> Conversation | None:
-    return raw.message.conversation if raw.message_id else None

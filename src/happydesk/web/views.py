@@ -398,7 +398,3 @@ def quarantine_reprocess(request: HttpRequest, raw_id: int) -> HttpResponse:
         raw.refresh_from_db()
         flash.info(request, f"Message {raw.pk}: {raw.get_state_display()}. {raw.reason}")
     return redirect("quarantine")
-
-
-def conversation_status_label(c: Conversation) -> str:
-    return c.get_status_display()
