@@ -76,8 +76,8 @@ def test_assign_to_me_then_mine_and_unassigned_views(web, three, agent):
     assert Conversation.objects.get(pk=three[0].pk).assignee == agent
     mine = web.get("/inbox/", {"status": "active", "assigned": "me"}).content.decode()
     nobody = web.get("/inbox/", {"status": "active", "assigned": "nobody"}).content.decode()
-    assert "Q0" in mine and "Q1" not in mine
-    assert "Q0" not in nobody and "Q1" in nobody and "Alex Agent is on it" in mine
+    assert subject("Q0") in mine and subject("Q1") not in mine
+    assert subject("Q0") not in nobody and subject("Q1") in nobody and "Alex Agent is on it" in mine
     web.post("/inbox/bulk/", {"action": "unassign", "numbers": [three[0].number]})
     assert Conversation.objects.get(pk=three[0].pk).assignee is None
 
@@ -85,4 +85,9 @@ def test_assign_to_me_then_mine_and_unassigned_views(web, three, agent):
 def test_channel_view(web, three):
     Conversation.objects.filter(pk=three[1].pk).update(channel="form")
     body = web.get("/inbox/", {"status": "all", "channel": "form"}).content.decode()
-    assert "Q1" in body and "Q0" not in body
+    assert subject("Q1") in body and subject("Q0") not in body
+
+
+def subject(text: str) -> str:
+    """How a subject appears in the list (a bare "Q0" can also occur inside a CSRF token)."""
+    return f'class="subject">{text}<'
