@@ -44,7 +44,7 @@ def test_customer_email_agent_reply_customer_answer(
     row = page.get_by_role("link", name="Charged twice for order 1042", exact=False).first
     row.wait_for()
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "inbox.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "email-loop-inbox.png"), full_page=True)
     row.click()
     page.wait_for_url(f"**/c/{c.number}/")
     assert page.get_by_text("two charges of $49").is_visible()
@@ -53,7 +53,7 @@ def test_customer_email_agent_reply_customer_answer(
     )
     page.get_by_role("button", name="Send reply").click()
     page.get_by_text("Reply sent.").wait_for()
-    page.screenshot(path=str(SHOTS / "conversation.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "email-loop-conversation.png"), full_page=True)
 
     run_once()
     ((mail_from, rcpts, data),) = smtp_sink.wait_for(1)
