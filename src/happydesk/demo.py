@@ -26,7 +26,7 @@ from django.utils import timezone
 from happydesk.accounts.models import User
 from happydesk.customers.models import Customer, CustomerEmail
 from happydesk.inbox.models import Conversation, Mailbox, Message, Tag
-from happydesk.inbox.services import mailbox_create, preview_text
+from happydesk.inbox.services import mailbox_create, preview_text, standing_fields
 from happydesk.mail.outbound import MAX_REFERENCES, new_message_id, reply_subject
 
 DEMO_ADMIN_EMAIL = "demo@happydesk.test"
@@ -1708,6 +1708,9 @@ class _Builder:
                     resolved_at=plan.resolved_at,
                 )
             )
+        for row in rows:  # the clock-free part of the triage score, as the services store it
+            for name, value in standing_fields(row).items():
+                setattr(row, name, value)
         Conversation.objects.bulk_create(rows, batch_size=500)
 
         messages = []

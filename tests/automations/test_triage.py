@@ -9,7 +9,9 @@ from django.test import Client
 
 from happydesk.automations.triage import priority
 from happydesk.customers.models import Customer
+from happydesk.customers.services import customer_attributes_set
 from happydesk.inbox.models import Conversation
+from happydesk.inbox.services import conversation_feeling_set
 from happydesk.mail.inbound import process_pending
 from happydesk.mail.store import store_raw
 from tests.helpers import make_email
@@ -58,10 +60,12 @@ def test_open_view_puts_stuck_customers_first_and_says_why(mailbox, agent):
             make_email(sender=sender, subject=subject), source="smtp", envelope_to=["support@acme.test"]
         )
     process_pending()
-    Conversation.objects.filter(subject="Feature idea").update(feeling="frustrated")
-    vip = Customer.objects.get(emails__address="a@example.test")
-    vip.attributes = {"vip": True}
-    vip.save()
+    conversation_feeling_set(
+        conversation=Conversation.objects.get(subject="Feature idea"), feeling="frustrated"
+    )
+    customer_attributes_set(
+        customer=Customer.objects.get(emails__address="a@example.test"), attributes={"vip": True}
+    )
     c = Client()
     c.force_login(agent)
     body = c.get("/inbox/").content.decode()
@@ -70,3 +74,39 @@ def test_open_view_puts_stuck_customers_first_and_says_why(mailbox, agent):
     assert "says “cannot log in”" in body and "feels frustrated" in body and "Stuck customers first" in body
     recent = c.get("/inbox/", {"status": "active", "order": "recent"}).content.decode()
     assert recent.index("Feature idea") < recent.index("I cannot log in")
+
+
+@pytest.mark.django_db
+def test_database_score_matches_the_python_score(mailbox, agent):
+    """The inbox sorts by `triage_score` in SQL (SQLite and PostgreSQL date arithmetic); it must agree
+    with automations/triage.py, which explains the score beside each row."""
+    from django.utils import timezone
+
+    from happydesk.customers.services import customer_for_address
+    from happydesk.inbox import selectors
+    from happydesk.inbox.services import conversation_open, message_receive
+
+    now = timezone.now()
+    cases = [(5, ""), (90, "worried"), (600, ""), (60 * 24 * 9, "frustrated"), (None, "")]
+    for i, (minutes, feeling) in enumerate(cases):
+        customer = customer_for_address(address=f"t{i}@example.test")
+        c = conversation_open(mailbox=mailbox, customer=customer, subject=f"Case {i} charged twice" * (i % 2))
+        message_receive(
+            conversation=c,
+            customer=customer,
+            from_name="",
+            from_address=customer.primary_email,
+            subject=c.subject,
+            text="hello",
+        )
+        conversation_feeling_set(conversation=c, feeling=feeling)
+        waiting = now - timedelta(minutes=minutes) if minutes is not None else None
+        Conversation.objects.filter(pk=c.pk).update(waiting_since=waiting)
+    qs = selectors.conversation_list(agent=agent, status="active")
+    in_sql = {c.pk: c.triage for c in selectors.triage_order(qs, now=now)}
+    in_python = {c.pk: c.priority.score for c in selectors.with_priority(qs, now=now)}
+    assert len(in_sql) == len(cases)
+    for pk, score in in_python.items():
+        assert in_sql[pk] == pytest.approx(score, abs=0.1)
+    ranked = [c.pk for c in selectors.triage_order(qs, now=now)]
+    assert ranked == sorted(in_python, key=lambda pk: -in_python[pk])

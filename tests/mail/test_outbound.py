@@ -209,3 +209,39 @@ def test_smtp_send_uses_real_conversation(mailbox, agent, smtp_sink):
     with smtplib.SMTP("127.0.0.1", smtp_sink.port) as s:
         s.sendmail("a@example.test", ["b@example.test"], b"Subject: hi\r\n\r\nhello\r\n")
     assert len(smtp_sink.wait_for(1)) == 1
+
+
+def test_a_notice_goes_through_the_outbox_and_retries(settings):
+    """Notices that are not replies (status updates, alerts, digests) are queued and retried like replies."""
+    from django.db import transaction
+
+    from tests.helpers import SmtpSink, free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    with transaction.atomic():
+        row = outbound.notice_enqueue(
+            to=["lead@acme.test"],
+            subject="Login is failing",
+            text="Please confirm.",
+            kind="early-warning",
+            headers={"List-Unsubscribe": "<https://example.test/u>"},
+        )
+    outbound.send_due()
+    row.refresh_from_db()
+    assert row.state == OutboundMail.State.RETRY and row.attempts == 1
+    sink = SmtpSink()
+    settings.EMAIL_PORT = sink.port
+    sink.start()
+    try:
+        OutboundMail.objects.filter(pk=row.pk).update(next_attempt_at=row.created_at)
+        assert outbound.send_due() == 1
+        ((_, rcpts, data),) = sink.wait_for(1)
+    finally:
+        sink.stop()
+    msg = parse(data)
+    assert rcpts == ["lead@acme.test"] and msg["Subject"] == "Login is failing"
+    assert msg["List-Unsubscribe"] == "<https://example.test/u>" and msg["Auto-Submitted"] == "auto-generated"
+    assert "Please confirm." in msg.get_body(("plain",)).get_content()
+    row.refresh_from_db()
+    assert row.state == OutboundMail.State.SENT

@@ -114,6 +114,9 @@ def list_conversations(
     qs = selectors.conversation_list(
         agent=request.user, status=status, mailbox=mailbox, tag=tag, customer_email=customer_email, q=q
     )
+    if q and q.strip():  # best match first
+        ids = selectors.search_ranked(qs, selectors.search_hits(q))[offset : offset + limit]
+        return [_conversation_out(c) for c in selectors.rows_in_order(ids)]
     return [_conversation_out(c) for c in qs[offset : offset + limit]]
 
 

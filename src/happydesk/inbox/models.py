@@ -158,9 +158,28 @@ class Conversation(models.Model):
     snoozed_until = models.DateTimeField(
         null=True, blank=True, db_index=True, help_text="Hidden from the open view until then."
     )
+    priority_points = models.SmallIntegerField(
+        default=0, help_text="Triage points that do not change with the clock (automations/triage.py)."
+    )
+    priority_reasons = models.JSONField(default=list, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "-last_activity_at"])]
+        indexes = [
+            models.Index(fields=["status", "-last_activity_at"]),
+            # Covers the open views: their counts and the triage sort read the index only, not the rows.
+            models.Index(
+                fields=[
+                    "status",
+                    "merged_into",
+                    "snoozed_until",
+                    "priority_points",
+                    "waiting_since",
+                    "mailbox",
+                    "last_activity_at",
+                ],
+                name="conversation_triage",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.number} {self.subject}"

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest, Least
 
 from happydesk.accounts.models import User
 from happydesk.inbox.access import conversations_for_agent
@@ -19,19 +34,14 @@ def conversation_list(
     tag: str | None = None,
     customer_email: str | None = None,
     q: str | None = None,
-    hits: dict[int, str] | None = None,
+    hits: list[int] | None = None,
     feeling: str | None = None,
     waiting_over_minutes: int | None = None,
     channel: str | None = None,
     assigned: str | None = None,
 ) -> QuerySet[Conversation]:
     """Conversations for a list, newest activity first, with what a row shows prefetched."""
-    qs = (
-        conversations_for_agent(agent)
-        .filter(merged_into__isnull=True)
-        .select_related("mailbox", "customer", "assignee")
-        .prefetch_related("tags", "customer__emails")
-    )
+    qs = with_row_data(conversations_for_agent(agent).filter(merged_into__isnull=True))
     if status == "snoozed":
         qs = qs.filter(snoozed_until__isnull=False)
     elif status:
@@ -60,42 +70,60 @@ def conversation_list(
         qs = qs.filter(customer__emails__address=customer_email.lower())
     if q and q.strip():
         hits = search_hits(q) if hits is None else hits
-        number = q.strip().lstrip("#")
-        match = Q(pk__in=list(hits)) | Q(customer__emails__address__iexact=q.strip())
-        if number.isdigit():
-            match |= Q(pk=int(number))
-        qs = qs.filter(match).distinct()
-        if hits:  # best match first
-            order = Case(*[When(pk=pk, then=Value(i)) for i, pk in enumerate(hits)], default=Value(len(hits)))
-            return qs.order_by(order, "-last_activity_at", "-id")
-        return qs.order_by("-last_activity_at", "-id")
-    return qs.distinct().order_by("-last_activity_at", "-id")
+        text = q.strip()
+        match = Q(pk__in=hits)
+        if text.lstrip("#").isdigit():
+            match |= Q(pk=int(text.lstrip("#")))
+        if "@" in text:
+            from happydesk.customers.models import CustomerEmail
+
+            owners = CustomerEmail.objects.filter(address=text.lower()).values("customer_id")
+            match |= Q(customer_id__in=owners)
+        qs = qs.filter(match)  # rank with `search_ranked`
+    return qs.order_by("-last_activity_at", "-id")
 
 
-def search_hits(q: str, *, limit: int = 200) -> dict[int, str]:
-    """Conversation ids matching the words of `q`, best first, with a highlighted snippet each."""
+def search_ranked(qs: QuerySet[Conversation], hits: list[int]) -> list[int]:
+    """Ids of a searched list, best match first (the engine's rank), then other matches (a number, an
+    address) by recency. Sorted here, not in SQL: a search list is at most a few hundred ids."""
+    rank = {pk: i for i, pk in enumerate(hits)}
+    found = qs.select_related(None).prefetch_related(None).values_list("id", flat=True)
+    return sorted(found, key=lambda pk: rank.get(pk, len(rank)))
+
+
+def search_hits(q: str, *, limit: int = 200) -> list[int]:
+    """Conversation ids matching the words of `q`, best first."""
     from happydesk.search.engines import engine
 
-    return {hit.conversation_id: hit.snippet for hit in engine().search(q, limit=limit)}
+    return [hit.conversation_id for hit in engine().search(q, limit=limit)]
 
 
-def status_counts(*, agent: User) -> dict[str, int]:
+def search_snippets(q: str, ids: list[int]) -> dict[int, str]:
+    """A highlighted snippet for each of these conversations (only the rows a page shows)."""
+    from happydesk.search.engines import engine
+
+    return engine().snippets(q, ids) if q and q.strip() else {}
+
+
+def status_counts(*, agent: User) -> dict[str, int | None]:
+    """How many conversations wait in each open view. Closed is not counted (it only grows, and
+    counting it would read every row on each inbox load); its count is None."""
     from django.db.models import Count
 
     rows = (
         conversations_for_agent(agent)
         .filter(merged_into__isnull=True)
+        .filter(status__in=[v for v in Conversation.Status.values if v != Conversation.Status.CLOSED])
         .values(
             "status", snoozed=ExpressionWrapper(Q(snoozed_until__isnull=False), output_field=BooleanField())
         )
         .annotate(n=Count("id"))
+        .order_by()
     )
-    counts = dict.fromkeys([*Conversation.Status.values, "snoozed"], 0)
+    counts: dict[str, int | None] = dict.fromkeys([*Conversation.Status.values, "snoozed"], 0)
+    counts[Conversation.Status.CLOSED] = None
     for row in rows:
-        if row["snoozed"] and row["status"] != Conversation.Status.CLOSED:
-            counts["snoozed"] += row["n"]
-        else:
-            counts[row["status"]] += row["n"]
+        counts["snoozed" if row["snoozed"] else row["status"]] += row["n"]
     return counts
 
 
@@ -157,58 +185,91 @@ def exchanges_without_resolution(conversation: Conversation) -> int:
     return count
 
 
-def triage_order(
-    qs: QuerySet[Conversation], *, limit: int = 1000, now: datetime | None = None
-) -> list[Conversation]:
-    """Stuck customers first. Scores the `limit` longest-waiting conversations from a light query (no
-    prefetching); the caller loads full rows only for the page it shows (`with_rows`)."""
+class SecondsBetween(Func):
+    """Seconds from the second datetime to the first, in each engine's own date arithmetic."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        return self.as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - ", **extra
+        )
+
+
+def triage_score(now: datetime):  # type: ignore[no-untyped-def]
+    """The triage score of automations/triage.py as a database expression: the stored clock-free points
+    plus 40 per response-goal length waited (at most 3 goals), for active conversations."""
+    from happydesk.automations.triage import WAITING_CAP, WAITING_WEIGHT
+
+    goal_seconds = Greatest(F("mailbox__response_goal_minutes"), Value(1)) * Value(60.0)
+    waited = SecondsBetween(Value(now, output_field=DateTimeField()), F("waiting_since"))
+    waiting = Case(
+        When(
+            status=Conversation.Status.ACTIVE,
+            waiting_since__isnull=False,
+            then=Least(Value(WAITING_CAP), waited / goal_seconds) * Value(float(WAITING_WEIGHT)),
+        ),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    return ExpressionWrapper(F("priority_points") + waiting, output_field=FloatField())
+
+
+def triage_order(qs: QuerySet[Conversation], *, now: datetime | None = None) -> QuerySet[Conversation]:
+    """Stuck customers first: the whole list sorted by the triage score in the database, so paging
+    stays one indexed query however many conversations are open."""
     from django.utils import timezone
 
-    from happydesk.automations.triage import priority
+    now = now or timezone.now()
+    return qs.annotate(triage=triage_score(now)).order_by(
+        F("triage").desc(), F("waiting_since").asc(nulls_last=True), "-last_activity_at", "-id"
+    )
+
+
+def triage_ids(qs: QuerySet[Conversation], *, now: datetime | None = None) -> QuerySet:
+    """Conversation ids in triage order from a lean query (no row joins), for paging."""
+    lean = qs.select_related(None).prefetch_related(None)
+    return triage_order(lean, now=now).values_list("id", flat=True)
+
+
+def with_row_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """What a list row shows, fetched with the rows."""
+    return qs.select_related("mailbox", "customer", "assignee").prefetch_related("tags", "customer__emails")
+
+
+def rows_in_order(ids: list[int]) -> list[Conversation]:
+    """The full list rows for these ids (already permission-checked by the query that found them),
+    in the ids' order, looked up by primary key."""
+    rows = {c.pk: c for c in with_row_data(Conversation.objects.filter(pk__in=ids))}
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+def with_priority(rows: Iterable[Conversation], *, now: datetime | None = None) -> list[Conversation]:
+    """Attach the score and its reasons to the rows a page shows (`c.priority`)."""
+    from django.utils import timezone
+
+    from happydesk.automations.triage import Priority, combine
 
     now = now or timezone.now()
-    light = (
-        qs.prefetch_related(None)
-        .select_related(None)
-        .select_related("mailbox", "customer")
-        .order_by(F("waiting_since").asc(nulls_last=True), "-last_activity_at")
-        .only(
-            "id",
-            "status",
-            "waiting_since",
-            "last_activity_at",
-            "feeling",
-            "subject",
-            "preview",
-            "mailbox__response_goal_minutes",
-            "customer__attributes",
-        )[:limit]
-    )
-    conversations = list(light)
-    for c in conversations:
+    out = []
+    for c in rows:
         waiting = c.waiting_since if c.status == Conversation.Status.ACTIVE else None
-        c.priority = priority(
-            now=now,
-            waiting_since=waiting,
-            goal_minutes=c.mailbox.response_goal_minutes,
-            feeling=c.feeling,
-            text=f"{c.subject}\n{c.preview}",
-            attributes=c.customer.attributes,
+        fixed = Priority(c.priority_points, list(c.priority_reasons or []))
+        c.priority = combine(
+            now=now, waiting_since=waiting, goal_minutes=c.mailbox.response_goal_minutes, fixed=fixed
         )
-    return sorted(conversations, key=lambda c: (-c.priority.score, c.waiting_since or c.last_activity_at))
-
-
-def with_rows(light: list[Conversation], base: QuerySet[Conversation]) -> list[Conversation]:
-    """Full list rows (customer, tags, addresses prefetched) for these conversations, in their order,
-    keeping the triage priority computed on the light copies."""
-    full = {c.pk: c for c in base.filter(pk__in=[c.pk for c in light])}
-    rows = []
-    for c in light:
-        row = full.get(c.pk)
-        if row is not None:
-            row.priority = c.priority
-            rows.append(row)
-    return rows
+        out.append(c)
+    return out
 
 
 def customer_local_time(customer) -> str:  # type: ignore[no-untyped-def]

@@ -39,6 +39,48 @@ def preview_text(text: str) -> str:
     return " ".join(text.split())[:280]
 
 
+def standing_fields(conversation: Conversation, *, preview: str | None = None) -> dict:
+    """The clock-free triage fields (automations/triage.py) for this conversation's current state."""
+    from happydesk.automations.triage import standing
+
+    fixed = standing(
+        feeling=conversation.feeling,
+        text=f"{conversation.subject}\n{conversation.preview if preview is None else preview}",
+        attributes=conversation.customer.attributes,
+    )
+    return {"priority_points": int(fixed.score), "priority_reasons": fixed.reasons}
+
+
+def conversation_standing_refresh(conversation: Conversation) -> None:
+    """Store the triage standing again after its inputs changed (feeling, preview, customer)."""
+    fields = standing_fields(conversation)
+    Conversation.objects.filter(pk=conversation.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(conversation, name, value)
+
+
+def conversations_standing_refresh(conversations: Iterable[Conversation]) -> int:
+    """Store the triage standing again for many conversations (after a customer's attributes changed)."""
+    rows = []
+    for c in conversations:
+        for name, value in standing_fields(c).items():
+            setattr(c, name, value)
+        rows.append(c)
+    Conversation.objects.bulk_update(rows, ["priority_points", "priority_reasons"], batch_size=500)
+    return len(rows)
+
+
+@transaction.atomic
+def conversation_feeling_set(*, conversation: Conversation, feeling: str) -> Conversation:
+    """Record how the customer says they feel (form, widget, or an agent's reading); triage follows."""
+    if feeling and feeling not in Conversation.Feeling.values:
+        raise ValueError(f"unknown feeling {feeling!r}")
+    conversation.feeling = feeling
+    conversation.save(update_fields=["feeling"])
+    conversation_standing_refresh(conversation)
+    return conversation
+
+
 def attachments_add(*, message: Message, attachments: Iterable[NewAttachment]) -> list[Attachment]:
     """Store files through Django's storage API and link them to the message."""
     rows = []
@@ -163,6 +205,7 @@ def message_receive(
         preview=preview,
         message_count=F("message_count") + 1,
         cc=extra_cc,
+        **standing_fields(conversation, preview=preview),
     )
     conversation.last_activity_at = conversation.last_customer_message_at = at
     conversation.preview, conversation.cc = preview, extra_cc
@@ -273,6 +316,8 @@ def conversation_set_status(*, conversation: Conversation, actor: User | None, s
     conversation.resolved_at = now if status == Conversation.Status.CLOSED else None
     conversation.last_activity_at = now
     conversation.save(update_fields=["status", "resolved_at", "last_activity_at"])
+    if status != Conversation.Status.CLOSED:
+        conversation_standing_refresh(conversation)
     return conversation
 
 
@@ -425,6 +470,8 @@ def _recount(conversation: Conversation) -> None:
         first_response_at=first_reply,
         preview=preview_text(latest.text) if latest else conversation.preview,
     )
+    conversation.refresh_from_db(fields=["preview"])
+    conversation_standing_refresh(conversation)
 
 
 @transaction.atomic

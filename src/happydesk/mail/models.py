@@ -76,7 +76,17 @@ class OutboundMail(models.Model):
         RETRY = "retry", "Retrying"
         FAILED = "failed", "Failed"
 
-    message = models.OneToOneField("inbox.Message", on_delete=models.CASCADE, related_name="outbound")
+    message = models.OneToOneField(
+        "inbox.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="outbound"
+    )
+    # A notice that is not a conversation reply (status updates, alerts, digests) carries its own email:
+    kind = models.CharField(max_length=40, blank=True, help_text="What sent it: 'status-update', 'digest'...")
+    to = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    from_email = models.CharField(max_length=400, blank=True, help_text="Empty: DEFAULT_FROM_EMAIL.")
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

@@ -11,6 +11,7 @@ import html as html_lib
 import logging
 import secrets
 import smtplib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -92,6 +93,46 @@ def reply_message_build(
 
 def outbox_enqueue(*, message: Message) -> OutboundMail:
     return OutboundMail.objects.create(message=message)
+
+
+@transaction.atomic(savepoint=False)
+def notice_enqueue(
+    *,
+    to: Sequence[str],
+    subject: str,
+    text: str,
+    html: str = "",
+    kind: str = "",
+    headers: dict[str, str] | None = None,
+    from_email: str = "",
+) -> OutboundMail:
+    """Queue an email that is not a conversation reply (status updates, alerts, digests) in the same
+    outbox, written in the caller's transaction and sent with the same retries."""
+    return OutboundMail.objects.create(
+        kind=kind[:40],
+        to=list(to),
+        subject=subject[:998],
+        body_text=text,
+        body_html=html or _html_body(text),
+        headers=headers or {},
+        from_email=from_email,
+    )
+
+
+def compose_notice(row: OutboundMail) -> EmailMultiAlternatives:
+    """The email of a queued notice, with a stable Message-ID so a retry is recognisably the same."""
+    domain = settings.BASE_URL.split("//")[-1].split("/")[0].split(":")[0] or "localhost"
+    headers = {"Message-ID": f"<notice-{row.pk}@{domain}>", "Auto-Submitted": "auto-generated", **row.headers}
+    email = EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.body_text,
+        from_email=row.from_email or settings.DEFAULT_FROM_EMAIL,
+        to=row.to,
+        headers=headers,
+    )
+    if row.body_html:
+        email.attach_alternative(row.body_html, "text/html")
+    return email
 
 
 def conversation_link(conversation: Conversation) -> str:
@@ -186,7 +227,7 @@ def send_due(*, limit: int = 50) -> int:
         try:
             if connection is None:
                 connection = get_connection()
-            email = compose(row.message)
+            email = compose(row.message) if row.message_id else compose_notice(row)
             email.connection = connection
             email.send()
         except Exception as exc:  # every failure is recorded on the message, none is lost
@@ -216,9 +257,10 @@ def _record_sent(row: OutboundMail) -> None:
     row.sent_at = now
     row.last_error = ""
     row.save(update_fields=["state", "attempts", "sent_at", "last_error"])
-    Message.objects.filter(pk=row.message_id).update(
-        delivery=Message.Delivery.SENT, sent_at=now, delivery_error=""
-    )
+    if row.message_id:
+        Message.objects.filter(pk=row.message_id).update(
+            delivery=Message.Delivery.SENT, sent_at=now, delivery_error=""
+        )
 
 
 @transaction.atomic
@@ -234,7 +276,8 @@ def _record_failure(row: OutboundMail, exc: Exception) -> None:
         row.next_attempt_at = timezone.now() + timedelta(seconds=BACKOFF[row.attempts - 1])
         delivery = Message.Delivery.RETRY
     row.save(update_fields=["state", "attempts", "last_error", "next_attempt_at"])
-    Message.objects.filter(pk=row.message_id).update(delivery=delivery, delivery_error=reason)
+    if row.message_id:
+        Message.objects.filter(pk=row.message_id).update(delivery=delivery, delivery_error=reason)
     log.warning("outbound %s attempt %s failed: %s", row.pk, row.attempts, reason)
 
 

@@ -6,6 +6,7 @@ and return a highlighted snippet. An OpenSearch engine can stand behind the same
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -19,7 +20,6 @@ MAX_TERMS = 12
 class Hit:
     conversation_id: int
     rank: float
-    snippet: str
 
 
 def terms(query: str) -> list[str]:
@@ -28,36 +28,71 @@ def terms(query: str) -> list[str]:
 
 
 class SqliteFts5:
+    """FTS5 with bm25 (subject weighted 10 to 1 over the body). Ranking reads only the index; snippets
+    are made afterwards for the rows a page shows, not for every match."""
+
+    @staticmethod
+    def _match(words: list[str]) -> str:
+        return " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") + f'"{words[-1]}"*'
+
     def search(self, query: str, *, limit: int) -> list[Hit]:
         words = terms(query)
         if not words:
             return []
-        match = " ".join(f'"{w}"' for w in words[:-1]) + (" " if len(words) > 1 else "") + f'"{words[-1]}"*'
         sql = (
-            "SELECT rowid, bm25(search_fts, 10.0, 1.0) AS rank, "
-            "snippet(search_fts, 1, '<mark>', '</mark>', '…', 14) "
-            "FROM search_fts WHERE search_fts MATCH %s ORDER BY rank LIMIT %s"
+            "SELECT rowid, bm25(search_fts, 10.0, 1.0) AS rank FROM search_fts "
+            "WHERE search_fts MATCH %s ORDER BY rank LIMIT %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [match, limit])
-            return [Hit(int(row[0]), -float(row[1]), row[2] or "") for row in cursor.fetchall()]
+            cursor.execute(sql, [self._match(words), limit])
+            return [Hit(int(row[0]), -float(row[1])) for row in cursor.fetchall()]
+
+    def snippets(self, query: str, ids: list[int]) -> dict[int, str]:
+        words = terms(query)
+        if not words or not ids:
+            return {}
+        sql = (
+            "SELECT rowid, snippet(search_fts, 1, '<mark>', '</mark>', '…', 14) FROM search_fts "
+            "WHERE search_fts MATCH %s AND rowid IN (SELECT value FROM json_each(%s))"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self._match(words), json.dumps([int(i) for i in ids])])
+            return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
 
 
 class PostgresFullText:
+    """tsvector + GIN with ts_rank_cd (subject weighted A); ts_headline only for the rows shown."""
+
+    @staticmethod
+    def _tsquery(words: list[str]) -> str:
+        return " & ".join(words[:-1] + [f"{words[-1]}:*"])
+
     def search(self, query: str, *, limit: int) -> list[Hit]:
         words = terms(query)
         if not words:
             return []
-        tsquery = " & ".join(words[:-1] + [f"{words[-1]}:*"])
         sql = (
-            "SELECT d.conversation_id, ts_rank_cd(d.vector, q) AS rank, "
-            "ts_headline('english', d.body, q, 'StartSel=<mark>,StopSel=</mark>,MaxWords=24,MinWords=10') "
+            "SELECT d.conversation_id, ts_rank_cd(d.vector, q) AS rank "
             "FROM search_conversationdocument d, to_tsquery('english', %s) q "
             "WHERE d.vector @@ q ORDER BY rank DESC, d.conversation_id DESC LIMIT %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [tsquery, limit])
-            return [Hit(int(row[0]), float(row[1]), row[2] or "") for row in cursor.fetchall()]
+            cursor.execute(sql, [self._tsquery(words), limit])
+            return [Hit(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+
+    def snippets(self, query: str, ids: list[int]) -> dict[int, str]:
+        words = terms(query)
+        if not words or not ids:
+            return {}
+        sql = (
+            "SELECT d.conversation_id, "
+            "ts_headline('english', d.body, q, 'StartSel=<mark>,StopSel=</mark>,MaxWords=24,MinWords=10') "
+            "FROM search_conversationdocument d, to_tsquery('english', %s) q "
+            "WHERE d.conversation_id = ANY(%s)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self._tsquery(words), list(ids)])
+            return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
 
 
 def engine() -> SqliteFts5 | PostgresFullText:

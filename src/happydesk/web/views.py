@@ -33,7 +33,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("inbox")
 
 
-TRIAGE_LIMIT = 1000
 STATUS_VIEWS = [("active", "Open"), ("pending", "Pending"), ("closed", "Closed"), ("spam", "Spam")]
 INBOX_VIEWS = [
     ("active", "Open"),
@@ -56,7 +55,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     q = params.get("q", "").strip()
     mailbox = params.get("mailbox") or None
     waiting = params.get("waiting_over_minutes")
-    hits = selectors.search_hits(q) if q else {}
+    hits = selectors.search_hits(q) if q else []
     qs = selectors.conversation_list(
         agent=request.user,
         status=None if status == "all" else status,
@@ -71,11 +70,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     order = request.GET.get("order") or ("triage" if status == "active" and not q else "recent")
     if order == "triage":
-        # Stuck customers first (see automations/triage.py): score a light list, load full rows per page.
-        page = Paginator(selectors.triage_order(qs, limit=TRIAGE_LIMIT), 50).get_page(request.GET.get("page"))
-        page.object_list = selectors.with_rows(list(page.object_list), qs)
+        # Stuck customers first (automations/triage.py): the database sorts ids by score over a covering
+        # index, then the page's 50 full rows are loaded.
+        page = Paginator(selectors.triage_ids(qs), 50).get_page(request.GET.get("page"))
+        page.object_list = selectors.with_priority(selectors.rows_in_order(list(page.object_list)))
+    elif hits:
+        page = Paginator(selectors.search_ranked(qs, hits), 50).get_page(request.GET.get("page"))
+        page.object_list = selectors.rows_in_order(list(page.object_list))
     else:
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    snippets = selectors.search_snippets(q, [c.pk for c in page.object_list]) if hits else {}
     context = {
         "page": page,
         "status": status,
@@ -84,7 +88,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "counts": selectors.status_counts(agent=request.user),
         "mailboxes": Mailbox.objects.order_by("name"),
         "mailbox": mailbox,
-        "snippets": hits,
+        "snippets": snippets,
         "saved_views": selectors.saved_views_for(request.user),
         "current_view": view,
         "feelings": Conversation.Feeling.choices,
