@@ -56,6 +56,7 @@ def fill(pattern: str, v) -> str:  # type: ignore[no-untyped-def]
         "raw_id": 1,
         "mailbox_id": v["c"].mailbox_id,
         "name": "x",
+        "value": "great",
     }
     path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), pattern)
     return "/" + path.replace("^", "").replace("$", "")

@@ -90,6 +90,11 @@ def test_small_demo_is_consistent_and_sends_nothing(client) -> None:  # type: ig
     assert client.login(email=DEMO_ADMIN_EMAIL, password=DEMO_PASSWORD)
 
     assert Conversation.objects.count() == 120
+    from happydesk.feedback.models import Rating, RatingRequest
+
+    ratings = list(Rating.objects.select_related("conversation"))
+    assert ratings and all(r.conversation.status == "closed" for r in ratings)
+    assert RatingRequest.objects.count() == RatingRequest.objects.values("conversation").distinct().count()
     assert Customer.objects.count() == 24
     assert CustomerEmail.objects.count() >= 24
     assert not OutboundMail.objects.exists()

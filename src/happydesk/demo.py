@@ -1076,6 +1076,7 @@ def load_demo(
     with transaction.atomic():
         summary = builder.build()
         _saved_replies(builder.agents[0], builder.mailboxes)
+        _ratings(random.Random(seed + 7))
         from happydesk.search.services import reindex_all
 
         reindex_all()  # rows were bulk-created, so the search documents are built here
@@ -1139,6 +1140,71 @@ def _mark_waiting() -> None:
         )
         if last is not None and last.kind == Message.Kind.CUSTOMER:
             Conversation.objects.filter(pk=conversation.pk).update(waiting_since=last.created_at)
+
+
+DEMO_RATING_COMMENTS = {
+    "great": [
+        "Quick and clear, thank you!",
+        "Sorted in minutes. Great service.",
+        "Really appreciated the step-by-step answer.",
+        "",
+        "",
+        "",
+    ],
+    "okay": ["Fixed, but I had to explain it twice.", "Took a while to hear back.", ""],
+    "not_good": [
+        "Still not fixed and nobody told me why.",
+        "I was charged twice and got a canned answer.",
+        "",
+    ],
+}
+
+
+def _ratings(rng: random.Random) -> None:
+    """Ratings on about half of the closing replies (mostly great), with a few comments, as the
+    one-click question would have gathered them; each customer asked at most once in 30 days."""
+    from happydesk.feedback.models import Rating, RatingRequest
+
+    closing = (
+        Message.objects.filter(kind=Message.Kind.REPLY, conversation__status=Conversation.Status.CLOSED)
+        .select_related("conversation")
+        .order_by("conversation_id", "-created_at")
+    )
+    last_reply: dict[int, Message] = {}
+    for m in closing:
+        last_reply.setdefault(m.conversation_id, m)
+    asked: dict[int, datetime] = {}
+    requests, ratings = [], []
+    for m in sorted(last_reply.values(), key=lambda m: m.created_at):
+        c = m.conversation
+        previous = asked.get(c.customer_id)
+        if previous and m.created_at - previous < timedelta(days=30):
+            continue
+        asked[c.customer_id] = m.created_at
+        request = RatingRequest(conversation=c, message=m, customer_id=c.customer_id, created_at=m.created_at)
+        requests.append(request)
+        if rng.random() < 0.45:
+            value = rng.choices(["great", "okay", "not_good"], weights=[76, 16, 8])[0]
+            at = m.created_at + timedelta(minutes=rng.randint(3, 600))
+            ratings.append((request, value, rng.choice(DEMO_RATING_COMMENTS[value]), at, m))
+    RatingRequest.objects.bulk_create(requests, batch_size=500)
+    Rating.objects.bulk_create(
+        [
+            Rating(
+                request=request,
+                conversation=request.conversation,
+                customer_id=request.customer_id,
+                agent_id=m.author_id,
+                mailbox_id=request.conversation.mailbox_id,
+                value=value,
+                comment=comment,
+                created_at=at,
+                updated_at=at,
+            )
+            for request, value, comment, at, m in ratings
+        ],
+        batch_size=500,
+    )
 
 
 def _saved_replies(author: User, mailboxes: dict[str, Mailbox]) -> None:

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "happydesk.mail",
     "happydesk.replies",
     "happydesk.search",
+    "happydesk.feedback",
     "happydesk.api",
     "happydesk.web",
 ]

@@ -4,5 +4,6 @@ from happydesk.api.api import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("", include("happydesk.feedback.urls")),
     path("", include("happydesk.web.urls")),
 ]

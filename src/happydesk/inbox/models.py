@@ -39,6 +39,25 @@ class Mailbox(models.Model):
     form_topics = models.JSONField(
         default=list, blank=True, help_text='Choices for "What\'s this about?" on the contact form.'
     )
+
+    class RatingMode(models.TextChoices):
+        OFF = "off", "Never ask"
+        CLOSING = "closing", "Only on the reply that closes the conversation"
+        EVERY = "every", "On replies (once per conversation)"
+
+    rating_mode = models.CharField(
+        max_length=10,
+        choices=RatingMode.choices,
+        default=RatingMode.CLOSING,
+        help_text="Which replies carry the one-click rating (great / okay / not good).",
+    )
+    rating_window_days = models.PositiveIntegerField(
+        default=30, help_text="Ask one customer at most once in this many days, across conversations."
+    )
+    rating_alert = models.BooleanField(
+        default=True,
+        help_text="Email the agent who replied, and the admins, when a customer says 'not good'.",
+    )
     call_link = models.URLField(
         blank=True, help_text="Booking link for a call or screen share, offered after long back-and-forths."
     )

@@ -281,6 +281,9 @@ def reply_create(
         updates["snoozed_until"] = snooze_until
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     conversation.refresh_from_db()
+    from happydesk.feedback.services import rating_request_for_reply
+
+    rating_request_for_reply(message=message, closing=conversation.status == Conversation.Status.CLOSED)
     return message
 
 

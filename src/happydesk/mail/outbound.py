@@ -186,7 +186,15 @@ def compose(message: Message) -> EmailMultiAlternatives:
         cc=message.cc,
         headers=headers,
     )
-    email.attach_alternative(_html_body(text), "text/html")
+    html = _html_body(text)
+    if message.kind == Message.Kind.REPLY:
+        from happydesk.feedback.services import rating_block
+
+        rating = rating_block(message)
+        if rating is not None:  # the one-click question, after the reply and before the footer link
+            email.body = text + "\n" + rating[0] + "\n"
+            html = html.replace("</body>", rating[1] + "</body>")
+    email.attach_alternative(html, "text/html")
     for attachment in message.attachments.all():
         with attachment.file.open("rb") as fh:
             email.attach(attachment.filename, fh.read(), attachment.content_type)

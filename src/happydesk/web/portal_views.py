@@ -127,7 +127,17 @@ def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
         .prefetch_related("attachments")
         .order_by("created_at", "id")
     )
-    return render(request, "web/portal_conversation.html", {"c": conversation, "thread": thread})
+    from happydesk.feedback.models import Rating, RatingRequest
+    from happydesk.feedback.services import rating_links
+
+    rating_request = RatingRequest.objects.filter(conversation=conversation).first()
+    context = {
+        "c": conversation,
+        "thread": thread,
+        "rating_links": rating_links(rating_request) if rating_request else [],
+        "rating": Rating.objects.filter(conversation=conversation).first(),
+    }
+    return render(request, "web/portal_conversation.html", context)
 
 
 def portal_attachment(request: HttpRequest, token: str, attachment_id: int) -> FileResponse:

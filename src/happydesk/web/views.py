@@ -13,6 +13,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from happydesk.feedback.selectors import customer_ratings
 from happydesk.inbox import selectors, services
 from happydesk.inbox.access import access_conversation_for_agent
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Tag
@@ -117,6 +118,7 @@ def _conversation_page(
             "-last_activity_at"
         )[:10],
         "addresses": convo.customer.emails.all(),
+        "past_ratings": customer_ratings(convo.customer_id),
         "local_time": selectors.customer_local_time(convo.customer),
         "attributes": sorted((convo.customer.attributes or {}).items()),
         "saved_replies": saved_replies_for(convo),

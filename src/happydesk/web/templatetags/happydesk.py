@@ -86,6 +86,15 @@ def event_text(message: Message) -> str:
         return "Snooze ended: " + (
             "the customer wrote again" if ev.get("by") == "customer" else "back in the open view"
         )
+    if kind == "rated":
+        label = {"great": "Great", "okay": "Okay", "not_good": "Not good"}.get(
+            ev.get("value"), ev.get("value")
+        )
+        if ev.get("comment"):
+            return f"The customer added a comment to their rating “{label}”"
+        return (
+            f"The customer {'changed their rating to' if ev.get('changed') else 'rated the reply'} “{label}”"
+        )
     if kind == "bounce":
         return f"A reply to {ev.get('recipient') or 'the customer'} bounced: {ev.get('diagnostic')}"
     return f"{who}: {kind}"

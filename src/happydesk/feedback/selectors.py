@@ -1,0 +1,43 @@
+"""Reads for ratings: the feed, a customer's history, the score."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+
+from happydesk.feedback.models import Rating
+
+
+def happiness(ratings: QuerySet[Rating]) -> dict:
+    """Counts and the happiness score: (great - not good) / all ratings, as a percentage."""
+    c = ratings.aggregate(
+        total=Count("id"),
+        great=Count("id", filter=Q(value=Rating.Value.GREAT)),
+        okay=Count("id", filter=Q(value=Rating.Value.OKAY)),
+        not_good=Count("id", filter=Q(value=Rating.Value.NOT_GOOD)),
+    )
+    c["score"] = round(100 * (c["great"] - c["not_good"]) / c["total"]) if c["total"] else None
+    return c
+
+
+def ratings_feed(
+    *, value: str | None = None, mailbox_id: int | None = None, since: datetime | None = None
+) -> QuerySet[Rating]:
+    qs = Rating.objects.select_related("conversation", "customer", "agent", "mailbox").order_by("-updated_at")
+    if value:
+        qs = qs.filter(value=value)
+    if mailbox_id:
+        qs = qs.filter(mailbox_id=mailbox_id)
+    if since:
+        qs = qs.filter(updated_at__gte=since)
+    return qs
+
+
+def customer_ratings(customer_id: int, *, limit: int = 10) -> list[Rating]:
+    """A customer's past ratings for the sidebar, newest first."""
+    return list(
+        Rating.objects.filter(customer_id=customer_id)
+        .select_related("conversation")
+        .order_by("-created_at")[:limit]
+    )
