@@ -18,4 +18,4 @@ echo "==> page benchmarks on PostgreSQL"
 BENCH_PG_PAGES_URL="postgres://postgres@127.0.0.1:$port/pages" \
   .venv/bin/python -c "import psycopg; c = psycopg.connect('postgres://postgres@127.0.0.1:$port/postgres', autocommit=True); c.execute('DROP DATABASE IF EXISTS pages'); c.execute('CREATE DATABASE pages')"
 BENCH_PG_PAGES_URL="postgres://postgres@127.0.0.1:$port/pages" .venv/bin/python bench/pages.py postgresql | tee "$work/pages-pg.json"
-.venv/bin/python bench/report.py "$work/sqlite.json" "$work/pg.json" "$work/pages-sqlite.json" "$work/pages-pg.json"
+.venv/bin/python bench/collect.py "$work/sqlite.json" "$work/pg.json" "$work/pages-sqlite.json" "$work/pages-pg.json"

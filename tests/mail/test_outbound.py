@@ -245,3 +245,13 @@ def test_a_notice_goes_through_the_outbox_and_retries(settings):
     assert "Please confirm." in msg.get_body(("plain",)).get_content()
     row.refresh_from_db()
     assert row.state == OutboundMail.State.SENT
+
+
+def test_a_notice_with_a_key_is_queued_once_and_can_be_cancelled():
+    first = outbound.notice_enqueue(to=["a@example.test"], subject="Shipped", text="x", dedupe_key="idea:1:a")
+    again = outbound.notice_enqueue(to=["a@example.test"], subject="Shipped", text="x", dedupe_key="idea:1:a")
+    other = outbound.notice_enqueue(to=["b@example.test"], subject="Shipped", text="x", dedupe_key="idea:1:b")
+    assert first.pk == again.pk and other.pk != first.pk
+    assert outbound.notices_cancel(dedupe_key_prefix="idea:1:a") == 1
+    assert OutboundMail.objects.get(pk=first.pk).state == OutboundMail.State.CANCELLED
+    assert OutboundMail.objects.get(pk=other.pk).state == OutboundMail.State.QUEUED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -92,9 +93,11 @@ def search_ranked(qs: QuerySet[Conversation], hits: list[int]) -> list[int]:
 
 
 def search_hits(q: str, *, limit: int = 200) -> list[int]:
-    """Conversation ids matching the words of `q`, best first."""
+    """Conversation ids matching the words of `q`, best first. "#123" means conversation 123 only."""
     from happydesk.search.engines import engine
 
+    if re.fullmatch(r"\s*#\d+\s*", q):
+        return []
     return [hit.conversation_id for hit in engine().search(q, limit=limit)]
 
 

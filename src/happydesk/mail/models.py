@@ -75,6 +75,7 @@ class OutboundMail(models.Model):
         SENT = "sent", "Sent"
         RETRY = "retry", "Retrying"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     message = models.OneToOneField(
         "inbox.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="outbound"
@@ -87,6 +88,13 @@ class OutboundMail(models.Model):
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
     from_email = models.CharField(max_length=400, blank=True, help_text="Empty: DEFAULT_FROM_EMAIL.")
+    dedupe_key = models.CharField(
+        max_length=200,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="A notice with a key is queued at most once ('status-update:12:sub:7'): exactly-once sends.",
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

@@ -105,9 +105,15 @@ def notice_enqueue(
     kind: str = "",
     headers: dict[str, str] | None = None,
     from_email: str = "",
+    dedupe_key: str | None = None,
 ) -> OutboundMail:
     """Queue an email that is not a conversation reply (status updates, alerts, digests) in the same
-    outbox, written in the caller's transaction and sent with the same retries."""
+    outbox, written in the caller's transaction and sent with the same retries. With a `dedupe_key`
+    the notice is queued at most once, however often this is called: the existing row is returned."""
+    if dedupe_key:
+        existing = OutboundMail.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
     return OutboundMail.objects.create(
         kind=kind[:40],
         to=list(to),
@@ -116,7 +122,17 @@ def notice_enqueue(
         body_html=html or _html_body(text),
         headers=headers or {},
         from_email=from_email,
+        dedupe_key=dedupe_key or None,
     )
+
+
+@transaction.atomic
+def notices_cancel(*, dedupe_key_prefix: str) -> int:
+    """Cancel queued or retrying notices whose key starts with this prefix (a subscriber who left)."""
+    return OutboundMail.objects.filter(
+        dedupe_key__startswith=dedupe_key_prefix,
+        state__in=[OutboundMail.State.QUEUED, OutboundMail.State.RETRY],
+    ).update(state=OutboundMail.State.CANCELLED)
 
 
 def compose_notice(row: OutboundMail) -> EmailMultiAlternatives:
