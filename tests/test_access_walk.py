@@ -57,6 +57,9 @@ def fill(pattern: str, v) -> str:  # type: ignore[no-untyped-def]
         "mailbox_id": v["c"].mailbox_id,
         "name": "x",
         "value": "great",
+        # status page: /status/incidents/<id>/ and the /admin/status/ pages (no such rows: 404 or sign-in)
+        "incident_id": 1,
+        "component_id": 1,
     }
     path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), pattern)
     return "/" + path.replace("^", "").replace("$", "")

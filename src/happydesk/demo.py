@@ -28,6 +28,7 @@ from happydesk.customers.models import Customer, CustomerEmail
 from happydesk.inbox.models import Conversation, Mailbox, Message, Tag
 from happydesk.inbox.services import mailbox_create, preview_text, standing_fields
 from happydesk.mail.outbound import MAX_REFERENCES, new_message_id, reply_subject
+from happydesk.status.demo import load_demo_status
 
 DEMO_ADMIN_EMAIL = "demo@happydesk.test"
 DEMO_ADMIN_NAME = "Dana Demo"
@@ -1077,6 +1078,7 @@ def load_demo(
         summary = builder.build()
         _saved_replies(builder.agents[0], builder.mailboxes)
         _ratings(random.Random(seed + 7))
+        load_demo_status(now=builder.now)
         from happydesk.search.services import reindex_all
 
         reindex_all()  # rows were bulk-created, so the search documents are built here

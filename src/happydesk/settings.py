@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "happydesk.replies",
     "happydesk.search",
     "happydesk.feedback",
+    "happydesk.status",
     "happydesk.api",
     "happydesk.web",
 ]
