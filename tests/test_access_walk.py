@@ -57,6 +57,12 @@ def fill(pattern: str, v) -> str:  # type: ignore[no-untyped-def]
         "mailbox_id": v["c"].mailbox_id,
         "name": "x",
         "value": "great",
+        # knowledge base: /help/ pages and the /kb/ editor (no article exists: 404 or sign-in)
+        "collection_slug": "x",
+        "category_slug": "x",
+        "article_id": 1,
+        "slug": "x",
+        "version_id": 1,
         # status page: /status/incidents/<id>/ and the /admin/status/ pages (no such rows: 404 or sign-in)
         "incident_id": 1,
         "component_id": 1,

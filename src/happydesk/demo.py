@@ -1079,6 +1079,9 @@ def load_demo(
         _saved_replies(builder.agents[0], builder.mailboxes)
         _ratings(random.Random(seed + 7))
         load_demo_status(now=builder.now)
+        from happydesk.kb.demo import load_demo_kb
+
+        load_demo_kb(author=builder.agents[0])
         from happydesk.search.services import reindex_all
 
         reindex_all()  # rows were bulk-created, so the search documents are built here

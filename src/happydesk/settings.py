@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "happydesk.search",
     "happydesk.feedback",
     "happydesk.status",
+    "happydesk.kb",
     "happydesk.api",
     "happydesk.web",
 ]

@@ -4,6 +4,7 @@ from happydesk.api.api import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("", include("happydesk.kb.urls")),
     path("", include("happydesk.status.urls")),
     path("", include("happydesk.feedback.urls")),
     path("", include("happydesk.web.urls")),

@@ -1,0 +1,203 @@
+"""The team's knowledge base pages under /kb/: list, editor with preview, history with diff and restore,
+collections and categories, and "Make an article" from a reply. Light agents read /help/ but don't edit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from happydesk.accounts.models import User
+from happydesk.inbox.access import access_conversation_for_agent
+from happydesk.inbox.models import Message
+from happydesk.kb import selectors, services
+from happydesk.kb.forms import ArticleForm, CategoryForm, CollectionForm
+from happydesk.kb.models import Article, Category, Collection
+from happydesk.kb.rendering import render_markdown
+
+View = Callable[..., HttpResponse]
+
+
+def editor_required(view: View) -> View:
+    """Signed in, and allowed to change the knowledge base (everyone but light agents)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+        if request.user.role == User.Role.LIGHT:  # type: ignore[union-attr]
+            raise PermissionDenied("Light agents can read the knowledge base but not edit it.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _article_or_404(article_id: int) -> Article:
+    found = selectors.article_for_agent(article_id)
+    if found is None:
+        raise Http404("No such article")
+    return found
+
+
+@editor_required
+def article_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in Article.Status.values:
+        status = ""
+    q = request.GET.get("q", "").strip()[:200]
+    page = Paginator(selectors.agent_articles(status=status or None, q=q), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "kb/agent_list.html",
+        {"page": page, "status": status, "q": q, "statuses": Article.Status.choices},
+    )
+
+
+@editor_required
+def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpResponse:
+    article = _article_or_404(article_id) if article_id else None
+    initial = (
+        {
+            "title": article.title,
+            "category": article.category,
+            "internal_only": article.internal_only,
+            "body": article.body,
+            "related": list(article.related.all()),
+            "position": article.position,
+        }
+        if article
+        else {"category": request.GET.get("category")}
+    )
+    form = ArticleForm(request.POST or None, initial=initial, article=article)
+    preview_html = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        action = data.get("action") or "save"
+        if action == "preview":
+            preview_html = render_markdown(data["body"])
+        else:
+            try:
+                saved = services.article_save(
+                    article=article,
+                    title=data["title"],
+                    body=data["body"],
+                    category=data["category"],
+                    internal_only=data["internal_only"],
+                    related=data["related"],
+                    position=data["position"],
+                    author=request.user,  # type: ignore[arg-type]
+                    publish=action == "publish",
+                )
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+            else:
+                published = saved.status == Article.Status.PUBLISHED
+                flash.success(
+                    request,
+                    "Published." if action == "publish" else "Saved." + (" It is live." if published else ""),
+                )
+                return redirect("kb_article_edit", article_id=saved.pk)
+    context = {"form": form, "article": article, "preview_html": preview_html}
+    if article is not None:
+        context |= {
+            "public_url": settings.BASE_URL + article.get_absolute_url(),
+            "feedback": selectors.feedback_comments(article),
+        }
+    return render(request, "kb/agent_edit.html", context)
+
+
+@editor_required
+@require_POST
+def article_unpublish(request: HttpRequest, article_id: int) -> HttpResponse:
+    article = _article_or_404(article_id)
+    services.article_unpublish(article=article)
+    flash.success(request, "Unpublished: customers no longer see it. It is kept as a draft.")
+    return redirect("kb_article_edit", article_id=article.pk)
+
+
+def _version_number(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@editor_required
+def article_history(request: HttpRequest, article_id: int) -> HttpResponse:
+    article = _article_or_404(article_id)
+    versions = selectors.article_versions(article)
+    by_number = {v.number: v for v in versions}
+    new = by_number.get(_version_number(request.GET.get("to")) or 0) or (versions[0] if versions else None)
+    old = by_number.get(_version_number(request.GET.get("from")) or 0)
+    if old is None and new is not None:
+        old = by_number.get(new.number - 1)
+    diff = services.version_diff(old=old, new=new) if old and new and old.pk != new.pk else None
+    return render(
+        request,
+        "kb/agent_history.html",
+        {"article": article, "versions": versions, "old": old, "new": new, "diff": diff},
+    )
+
+
+@editor_required
+@require_POST
+def version_restore(request: HttpRequest, article_id: int, version_id: int) -> HttpResponse:
+    article = _article_or_404(article_id)
+    version = article.versions.filter(pk=version_id).first()
+    if version is None:
+        raise Http404("No such version")
+    services.article_version_restore(article=article, version=version, author=request.user)  # type: ignore[arg-type]
+    flash.success(request, f"Version {version.number} restored as a new version.")
+    return redirect("kb_article_history", article_id=article.pk)
+
+
+@editor_required
+@require_POST
+def article_from_reply(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
+    conversation = access_conversation_for_agent(request.user, number)  # type: ignore[arg-type]
+    message = conversation.messages.filter(pk=message_id, kind=Message.Kind.REPLY).first()
+    if message is None:
+        raise Http404("No such reply")
+    article = services.article_from_reply(message=message, author=request.user)  # type: ignore[arg-type]
+    flash.success(
+        request,
+        "Draft started from your reply. Names, email addresses and phone numbers were taken out: "
+        "read it once more for anything personal before publishing.",
+    )
+    return redirect("kb_article_edit", article_id=article.pk)
+
+
+@editor_required
+def structure(request: HttpRequest) -> HttpResponse:
+    kind = request.POST.get("kind")
+    collection_form = CollectionForm(request.POST if kind == "collection" else None, prefix="collection")
+    category_form = CategoryForm(request.POST if kind == "category" else None, prefix="category")
+    if request.method == "POST":
+        form = collection_form if kind == "collection" else category_form
+        if form.is_valid():
+            data = form.cleaned_data
+            if kind == "collection":
+                created: Collection | Category = services.collection_create(
+                    name=data["name"], description=data["description"], internal_only=data["internal_only"]
+                )
+            else:
+                created = services.category_create(
+                    collection=data["collection"],
+                    name=data["name"],
+                    description=data["description"],
+                    flavour=data["flavour"],
+                )
+            flash.success(request, f"“{created.name}” added.")
+            return redirect("kb_structure")
+    collections = selectors.collections_for_editor()
+    return render(
+        request,
+        "kb/agent_structure.html",
+        {"collections": collections, "collection_form": collection_form, "category_form": category_form},
+    )

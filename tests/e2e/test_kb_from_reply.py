@@ -1,0 +1,69 @@
+"""In the browser: an agent turns a reply into a help article, publishes it, and a customer reads it."""
+
+from __future__ import annotations
+
+import pytest
+
+from happydesk.inbox.models import Conversation
+from happydesk.inbox.services import reply_create
+from happydesk.kb.models import Article
+from happydesk.kb.services import category_create, collection_create
+from happydesk.mail.inbound import process_pending
+from happydesk.mail.store import store_raw
+from tests.helpers import make_email
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_agent_turns_a_reply_into_a_published_article(page, browser, live_server, mailbox, agent):
+    store_raw(make_email(subject="Where is my order?"), source="smtp", envelope_to=["support@acme.test"])
+    process_pending()
+    c = Conversation.objects.get()
+    reply_create(
+        conversation=c,
+        author=agent,
+        text=(
+            "Hi Casey,\n\nOrders ship from our warehouse within 2 working days. As soon as yours leaves, "
+            "we email the tracking link to casey@example.test.\n\nBest,\nAlex"
+        ),
+    )
+    category_create(collection=collection_create(name="Shop"), name="Orders & delivery")
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Email").fill("alex@acme.test")
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/inbox/**")
+    page.goto(f"{live_server.url}/c/{c.number}/")
+
+    page.get_by_role("button", name="Make an article").click()
+    page.wait_for_url("**/kb/articles/*/")
+    body = page.get_by_label("Text", exact=True)
+    assert body.input_value().startswith("Orders ship from our warehouse within 2 working days.")
+    assert "Casey" not in body.input_value() and "casey@example.test" not in body.input_value()
+    assert page.get_by_role("link", name=f"Conversation #{c.number}").is_visible()
+
+    page.get_by_label("Title", exact=True).fill("When will my order ship?")
+    page.get_by_label("Category", exact=True).select_option(label="Shop › Orders & delivery")
+    page.get_by_role("button", name="Publish").click()
+    page.get_by_text("Published.", exact=True).wait_for()
+    article = Article.objects.get()
+    assert article.is_published and article.source_conversation_number == c.number
+    link = page.get_by_label("Public link").input_value()
+    assert link.endswith(f"/help/articles/{article.pk}-when-will-my-order-ship/")
+
+    customer = browser.new_context()  # a visitor who never signed in
+    reader = customer.new_page()
+    reader.goto(f"{live_server.url}/help/")
+    reader.get_by_role("link", name="Orders & delivery").click()
+    reader.get_by_role("link", name="When will my order ship?").click()
+    reader.get_by_role("heading", name="When will my order ship?").wait_for()
+    text = reader.locator(".kb-prose").inner_text()
+    assert "Orders ship from our warehouse within 2 working days." in text
+    assert "your email address" in text and "Casey" not in text
+    assert reader.title() == "When will my order ship? · Help Center"
+    reader.get_by_role("button", name="Yes").click()
+    reader.get_by_text("Thanks for letting us know!").wait_for()
+    article.refresh_from_db()
+    assert (article.helpful_yes, article.view_count) == (1, 2)
+    customer.close()
