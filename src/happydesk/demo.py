@@ -1082,9 +1082,10 @@ def load_demo(
         from happydesk.kb.demo import load_demo_kb
 
         load_demo_kb(author=builder.agents[0])
-        from happydesk.search.services import reindex_all
+        from happydesk.search.services import content_reindex, reindex_all
 
         reindex_all()  # rows were bulk-created, so the search documents are built here
+        content_reindex()
         _mark_waiting()
         Mailbox.objects.filter(address__startswith="support@").update(
             call_link="https://cal.acme-demo.test/support"

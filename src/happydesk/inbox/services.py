@@ -406,6 +406,7 @@ def conversation_from_form(
     attachments: Iterable[NewAttachment] = (),
     customer_offset: timedelta | None = None,
     timezone_name: str = "",
+    channel: str = Conversation.Channel.FORM,
 ) -> Conversation:
     """A conversation from the web contact form (or the widget): what it's about and how the customer
     feels are kept on it for triage; the customer gets the usual auto-reply with a link to it."""
@@ -420,7 +421,7 @@ def conversation_from_form(
         mailbox=mailbox,
         customer=customer,
         subject=subject or "(no subject)",
-        channel=Conversation.Channel.FORM,
+        channel=channel,
     )
     conversation.topic, conversation.feeling = topic[:200], feeling
     conversation.save(update_fields=["topic", "feeling"])

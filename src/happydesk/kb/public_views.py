@@ -56,15 +56,18 @@ def help_home(request: HttpRequest) -> HttpResponse:
 
 
 def help_search(request: HttpRequest) -> HttpResponse:
+    """One search over the help centre, the community, ideas and announcements (search/content.py);
+    agents also find internal articles."""
+    from happydesk.search.content import content_search
+
     q = request.GET.get("q", "").strip()[:200]
-    results = (
-        selectors.article_search(q, include_internal=_is_agent(request), limit=SEARCH_LIMIT) if q else []
-    )
+    found = content_search(q, internal=_is_agent(request), limit=SEARCH_LIMIT) if q else None
     return _page(
         request,
         "kb/help_search.html",
         {
-            "results": [(a, description(a.body, limit=200)) for a in results],
+            "results": found.results if found else [],
+            "corrected": found.corrected if found else "",
             "searched": bool(q),
             "canonical": _canonical("/help/search/"),
         },

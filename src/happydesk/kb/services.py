@@ -18,6 +18,7 @@ from happydesk.accounts.models import User
 from happydesk.inbox.models import Message
 from happydesk.kb.models import Article, ArticleFeedback, ArticleVersion, Category, Collection
 from happydesk.kb.redact import Person, clean_subject, redact
+from happydesk.kb.search_documents import article_search_refresh
 
 # Path segments under /help/ that are pages of their own, so no collection may take them as its slug.
 RESERVED_SLUGS = frozenset({"articles", "search", "sitemap", "feedback"})
@@ -135,6 +136,8 @@ def article_save(
         _version_add(article=row, author=author, note=note)
     if publish:
         article_publish(article=row)
+    elif row.status == Article.Status.PUBLISHED:
+        article_search_refresh(row)
     return row
 
 
@@ -147,6 +150,7 @@ def article_publish(*, article: Article) -> Article:
     if article.published_at is None:
         article.published_at = timezone.now()
     Article.objects.filter(pk=article.pk).update(status=article.status, published_at=article.published_at)
+    article_search_refresh(article)
     return article
 
 
@@ -155,6 +159,7 @@ def article_unpublish(*, article: Article) -> Article:
     """Take the article off /help/; it stays as a draft with its history."""
     article.status = Article.Status.DRAFT
     Article.objects.filter(pk=article.pk).update(status=article.status)
+    article_search_refresh(article)
     return article
 
 
@@ -170,6 +175,7 @@ def article_version_restore(*, article: Article, version: ArticleVersion, author
     row.updated_at = timezone.now()
     row.save(update_fields=["title", "body", "slug", "updated_at"])
     _version_add(article=row, author=author, note=f"Restored version {version.number}")
+    article_search_refresh(row)
     return row
 
 
@@ -181,6 +187,7 @@ def feedback_record(*, article: Article, helpful: bool, comment: str = "") -> Ar
     )
     counter = "helpful_yes" if helpful else "helpful_no"
     Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
+    article_search_refresh(article)  # helpfulness breaks ties in the search
     return row
 
 

@@ -59,6 +59,32 @@ class SqliteFts5:
             cursor.execute(sql, [self._match(words), json.dumps([int(i) for i in ids])])
             return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
 
+    def content_search(self, words: list[str], *, internal: bool, limit: int) -> list[tuple[int, float]]:
+        sql = (
+            "SELECT d.id, bm25(content_fts, 10.0, 1.0) AS rank FROM content_fts "
+            "JOIN search_contentdocument d ON d.id = content_fts.rowid "
+            "WHERE content_fts MATCH %s AND (%s OR NOT d.internal) ORDER BY rank LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self._match(words), internal, limit])
+            return [(int(row[0]), -float(row[1])) for row in cursor.fetchall()]
+
+    def content_snippets(self, words: list[str], ids: list[int]) -> dict[int, str]:
+        if not words or not ids:
+            return {}
+        sql = (
+            "SELECT rowid, snippet(content_fts, 1, '<mark>', '</mark>', '…', 18) FROM content_fts "
+            "WHERE content_fts MATCH %s AND rowid IN (SELECT value FROM json_each(%s))"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self._match(words), json.dumps([int(i) for i in ids])])
+            return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
+
+    def content_vocabulary(self) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT term FROM content_vocab")
+            return [row[0] for row in cursor.fetchall()]
+
 
 class PostgresFullText:
     """tsvector + GIN with ts_rank_cd (subject weighted A); ts_headline only for the rows shown."""
@@ -93,6 +119,33 @@ class PostgresFullText:
         with connection.cursor() as cursor:
             cursor.execute(sql, [self._tsquery(words), list(ids)])
             return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
+
+    def content_search(self, words: list[str], *, internal: bool, limit: int) -> list[tuple[int, float]]:
+        sql = (
+            "SELECT d.id, ts_rank_cd(d.vector, q) AS rank "
+            "FROM search_contentdocument d, to_tsquery('english', %s) q "
+            "WHERE d.vector @@ q AND (%s OR NOT d.internal) ORDER BY rank DESC, d.id DESC LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self._tsquery(words), internal, limit])
+            return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
+
+    def content_snippets(self, words: list[str], ids: list[int]) -> dict[int, str]:
+        if not words or not ids:
+            return {}
+        sql = (
+            "SELECT d.id, "
+            "ts_headline('english', d.body, q, 'StartSel=<mark>,StopSel=</mark>,MaxWords=28,MinWords=12') "
+            "FROM search_contentdocument d, to_tsquery('english', %s) q WHERE d.id = ANY(%s)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self._tsquery(words), list(ids)])
+            return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
+
+    def content_vocabulary(self) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT word FROM ts_stat('SELECT vector FROM search_contentdocument')")
+            return [row[0] for row in cursor.fetchall()]
 
 
 def engine() -> SqliteFts5 | PostgresFullText:

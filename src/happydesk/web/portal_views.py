@@ -72,6 +72,12 @@ def contact(request: HttpRequest, mailbox_id: int) -> HttpResponse:
             customer_offset=offset,
             timezone_name=data.get("tz_name") or "",
         )
+        if request.POST.get("session"):  # the visit saw suggestions and still wrote: not deflected
+            from happydesk.search.services import suggestion_event
+
+            suggestion_event(
+                mailbox_id=mailbox.pk, key=request.POST["session"], source="form", event="submitted"
+            )
         return render(request, "web/contact_thanks.html", {"mailbox": mailbox, "conversation": conversation})
     return render(request, "web/contact.html", {"mailbox": mailbox, "form": form})
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from happydesk.web import admin_views, portal_views, replies_views, views
+from happydesk.web import admin_views, portal_views, replies_views, views, widget_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -31,6 +31,12 @@ urlpatterns = [
     path("admin/agents/", admin_views.agents, name="admin_agents"),
     path("admin/agents/new/", admin_views.agent_add, name="admin_agent_new"),
     path("contact/<int:mailbox_id>/", portal_views.contact, name="contact"),
+    path("widget.js", widget_views.widget_js, name="widget_js"),
+    path("widget/<int:mailbox_id>/config.json", widget_views.widget_config, name="widget_config"),
+    path("widget/<int:mailbox_id>/contact.json", widget_views.widget_contact, name="widget_contact"),
+    path("widget/<int:mailbox_id>/events.json", widget_views.suggestion_events, name="suggestion_events"),
+    path("search/suggest.json", widget_views.suggest, name="suggest"),
+    path("help/articles/<int:article_id>.json", widget_views.article_json, name="article_json"),
     path("portal/", portal_views.portal, name="portal"),
     path("portal/login/<str:token>/", portal_views.portal_login, name="portal_login"),
     path("portal/logout/", portal_views.portal_logout, name="portal_logout"),
