@@ -116,6 +116,19 @@ async def test_presence_between_two_agents_and_in_the_list(conversation, agent):
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
+async def test_a_list_opened_later_shows_who_is_already_on_a_conversation(conversation, agent):
+    sam = await sync_to_async(agent_create)(email="sam@acme.test", name="Sam Smith", password="long-password")
+    sam_ws = await _connect(f"/ws/conversations/{conversation.number}/", sam)
+    await sam_ws.send_json_to({"state": "replying"})
+    inbox = await _connect("/ws/inbox/", agent)
+    event = await inbox.receive_json_from(timeout=1)
+    assert (event["name"], event["number"], event["state"]) == ("Sam Smith", conversation.number, "replying")
+    for ws in (sam_ws, inbox):
+        await ws.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
 async def test_presence_refuses_strangers_and_unknown_conversations(conversation, agent):
     from django.contrib.auth.models import AnonymousUser
 

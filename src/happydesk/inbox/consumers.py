@@ -1,7 +1,7 @@
 """Websocket consumers for presence: who is viewing or replying, on a conversation and in the list.
 
 Every consumer announces its own state; a newcomer asks the group who is there ("roll call") and each
-consumer answers, so no shared store is needed: with the in-memory layer this works inside one serving
+consumer answers (a list asks every conversation consumer), so no shared store is needed: with the in-memory layer this works inside one serving
 process, with REDIS_URL across processes and hosts.
 """
 
@@ -33,6 +33,7 @@ class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
         self.state: events.PresenceState = "viewing"
         self.group = events.conversation_group(self.number)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(events.ROLL_GROUP, self.channel_name)
         await self.accept()
         await self._announce()
         await self.channel_layer.group_send(self.group, {"type": "roll.call", "reply_to": self.channel_name})
@@ -43,6 +44,7 @@ class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
         self.state = "left"
         await self._announce()
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.channel_layer.group_discard(events.ROLL_GROUP, self.channel_name)
 
     async def receive_json(self, content: dict, **kwargs) -> None:  # type: ignore[no-untyped-def]
         state = content.get("state")
@@ -82,8 +84,9 @@ class InboxPresenceConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         await self.channel_layer.group_add(events.INBOX_GROUP, self.channel_name)
         await self.accept()
+        # Everyone already on a conversation answers, so the list shows them from the start.
         await self.channel_layer.group_send(
-            events.INBOX_GROUP, {"type": "roll.call", "reply_to": self.channel_name}
+            events.ROLL_GROUP, {"type": "roll.call", "reply_to": self.channel_name}
         )
 
     async def disconnect(self, code: int) -> None:

@@ -9,6 +9,7 @@ from typing import Literal
 
 PresenceState = Literal["viewing", "replying", "left"]
 INBOX_GROUP = "inbox"
+ROLL_GROUP = "presence-roll"  # every conversation consumer: a list opened later asks here who is where
 
 
 def conversation_group(number: int) -> str:
