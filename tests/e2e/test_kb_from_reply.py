@@ -67,3 +67,19 @@ def test_agent_turns_a_reply_into_a_published_article(page, browser, live_server
     article.refresh_from_db()
     assert (article.helpful_yes, article.view_count) == (1, 2)
     customer.close()
+
+    # Later, on another conversation, the agent links the new article into a reply.
+    store_raw(
+        make_email(sender="Dee <dee@example.test>", subject="Shipping times?"),
+        source="smtp",
+        envelope_to=["support@acme.test"],
+    )
+    process_pending()
+    other = Conversation.objects.exclude(pk=c.pk).get()
+    page.goto(f"{live_server.url}/c/{other.number}/")
+    picker = page.get_by_label("Link a help article")
+    picker.fill("order sh")
+    page.locator("#article-options option[value='When will my order ship?']").wait_for(state="attached")
+    picker.fill("When will my order ship?")  # what choosing the suggestion does
+    reply = page.locator("#reply-text").input_value()
+    assert f"When will my order ship?: {link}" in reply

@@ -69,6 +69,42 @@
   });
   window.addEventListener("beforeunload", saveDraft);
 
+  // Link a help article: search the public help centre as you type, insert "Title: link" at the cursor.
+  var articleInput = document.getElementById("article-link");
+  var articleOptions = document.getElementById("article-options");
+  if (articleInput && articleOptions) {
+    var found = {}, articleTimer = null;
+    articleInput.addEventListener("input", function () {
+      var q = articleInput.value.trim();
+      if (found[q]) {
+        var line = q + ": " + found[q];
+        var at = text.selectionStart;
+        text.value = text.value.slice(0, at) + line + text.value.slice(text.selectionEnd);
+        text.focus();
+        text.setSelectionRange(at + line.length, at + line.length);
+        articleInput.value = "";
+        return;
+      }
+      clearTimeout(articleTimer);
+      if (q.length < 2) return;
+      articleTimer = setTimeout(function () {
+        fetch(articleInput.dataset.suggest + "?limit=8&q=" + encodeURIComponent(q))
+          .then(function (r) { return r.json(); })
+          .then(function (data) {
+            articleOptions.innerHTML = "";
+            found = {};
+            (data.results || []).forEach(function (r) {
+              found[r.title] = r.url;
+              var option = document.createElement("option");
+              option.value = r.title;
+              option.label = r.kind_label;
+              articleOptions.appendChild(option);
+            });
+          });
+      }, 200);
+    });
+  }
+
   if (picker) {
     picker.addEventListener("change", function () {
       var id = picker.value;
