@@ -66,6 +66,10 @@ def fill(pattern: str, v) -> str:  # type: ignore[no-untyped-def]
         # status page: /status/incidents/<id>/ and the /admin/status/ pages (no such rows: 404 or sign-in)
         "incident_id": 1,
         "component_id": 1,
+        # staffing schedule and quality review pages (no such rows: 404 or sign-in)
+        "shift_id": 1,
+        "sample_id": 1,
+        "agent_id": 1,
     }
     path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), pattern)
     return "/" + path.replace("^", "").replace("$", "")

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "happydesk.feedback",
     "happydesk.status",
     "happydesk.kb",
+    "happydesk.reports",
+    "happydesk.scheduling",
     "happydesk.api",
     "happydesk.web",
 ]

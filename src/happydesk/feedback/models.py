@@ -53,3 +53,95 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_value_display()} on #{self.conversation_id}"
+
+
+class ReviewSample(models.Model):
+    """A reviewer's random pick of conversations to score: one agent's, or one shift's, in a date range."""
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="review_samples"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Whose replies were sampled; empty: the whole team's.",
+    )
+    label = models.CharField(max_length=200, help_text="What was sampled, in words.")
+    since = models.DateField()
+    until = models.DateField()
+    filters = models.JSONField(default=dict, blank=True, help_text="The filters used, for the record.")
+    conversations = models.ManyToManyField("inbox.Conversation", related_name="+")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class QualityReview(models.Model):
+    """A colleague's scores for one agent's work on one conversation: tone, facts, reply time and
+    procedure on a 1-4 scale, each with an optional comment. Feeds coaching, never a ranking."""
+
+    class Score(models.IntegerChoices):
+        NEEDS_WORK = 1, "Needs work"
+        GETTING_THERE = 2, "Getting there"
+        GOOD = 3, "Good"
+        EXCELLENT = 4, "Excellent"
+
+    CRITERIA = (
+        ("tone", "Tone"),
+        ("facts", "Facts"),
+        ("reply_time", "Reply time"),
+        ("procedure", "Procedure"),
+    )
+
+    conversation = models.ForeignKey(
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="quality_reviews"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quality_reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="reviews_given"
+    )
+    sample = models.ForeignKey(
+        ReviewSample, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
+    )
+    tone = models.PositiveSmallIntegerField(choices=Score.choices)
+    facts = models.PositiveSmallIntegerField(choices=Score.choices)
+    reply_time = models.PositiveSmallIntegerField(choices=Score.choices)
+    procedure = models.PositiveSmallIntegerField(choices=Score.choices)
+    tone_comment = models.TextField(blank=True)
+    facts_comment = models.TextField(blank=True)
+    reply_time_comment = models.TextField(blank=True)
+    procedure_comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, help_text="Overall: what went well, what to try next time.")
+    created_at = models.DateTimeField(default=now, db_index=True)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["agent", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "agent", "reviewer"], name="one_review_per_reviewer"
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{name}__gte": 1, f"{name}__lte": 4}), name=f"review_{name}_1_4"
+                )
+                for name in ("tone", "facts", "reply_time", "procedure")
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.agent_id} on #{self.conversation_id}"
+
+    @property
+    def average(self) -> float:
+        return (self.tone + self.facts + self.reply_time + self.procedure) / 4
