@@ -147,3 +147,11 @@ def test_contact_page_offers_suggestions_and_records_the_submission(mailbox, art
         },
     )
     assert SuggestionSession.objects.get(key="visit-9").submitted_at is not None
+
+
+def test_errors_stay_readable_cross_origin_and_bad_times_are_ignored(mailbox):
+    client = Client()
+    missing = client.get("/help/articles/999999.json")
+    assert missing.status_code == 404 and missing["Access-Control-Allow-Origin"] == "*"
+    for since in ("2020-13-45T00:00:00", "garbage", "2026-01-01T00:00:00 00:00"):
+        assert client.get(f"/widget/{mailbox.pk}/config.json", {"since": since}).status_code == 200

@@ -97,3 +97,10 @@ def test_snippets_escape_content_and_reindex_rebuilds_the_same(content):
     before = kinds_and_titles("refund", internal=True)
     content_reindex()
     assert kinds_and_titles("refund", internal=True) == before
+
+
+def test_a_sentence_finds_the_article_its_words_point_at(content):
+    assert [r.title for r in content_search("I can't get my refund for the payment").results][
+        0
+    ] == "Refund a payment"
+    assert [r.title for r in content_search("how do i pay by invoice?").results][0] == "Can I pay by invoice?"

@@ -21,6 +21,75 @@ from happydesk.search.engines import engine, terms
 from happydesk.search.models import ContentDocument
 
 VOCABULARY_SECONDS = 60
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "could",
+        "do",
+        "does",
+        "did",
+        "for",
+        "from",
+        "get",
+        "got",
+        "have",
+        "has",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "please",
+        "so",
+        "t",
+        "that",
+        "the",
+        "their",
+        "them",
+        "there",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "hi",
+        "hello",
+        "thanks",
+        "thank",
+        "help",
+    ]
+)
 _vocabulary: dict[str, tuple[float, set[str]]] = {}
 
 
@@ -88,9 +157,11 @@ def corrected_words(words: list[str]) -> list[str]:
     return out
 
 
-def _ranked(words: list[str], *, internal: bool, kinds: list[str] | None, limit: int) -> list[ContentResult]:
+def _ranked(
+    words: list[str], *, internal: bool, kinds: list[str] | None, limit: int, any_word: bool = False
+) -> list[ContentResult]:
     eng = engine()
-    hits = eng.content_search(words, internal=internal, limit=max(limit * 4, 40))
+    hits = eng.content_search(words, internal=internal, limit=max(limit * 4, 40), any_word=any_word)
     if not hits:
         return []
     docs = ContentDocument.objects.in_bulk([doc_id for doc_id, _ in hits])
@@ -128,15 +199,26 @@ def content_search(
     q: str, *, internal: bool = False, kinds: list[str] | None = None, limit: int = 10
 ) -> ContentSearch:
     """Public content matching `q`, best first; `internal=True` (agents) includes internal articles."""
-    words = terms(q)
+    words = content_words(q)
     if not words:
         return ContentSearch([])
     results = _ranked(words, internal=internal, kinds=kinds, limit=limit)
     if results:
         return ContentSearch(results)
     fixed = corrected_words(words)
-    if fixed == words:
-        return ContentSearch([])
-    return ContentSearch(
-        _ranked(fixed, internal=internal, kinds=kinds, limit=limit), corrected=" ".join(fixed)
-    )
+    if fixed != words:
+        results = _ranked(fixed, internal=internal, kinds=kinds, limit=limit)
+        if results:
+            return ContentSearch(results, corrected=" ".join(fixed))
+    # A sentence ("I can't reset my password") rarely has every word in one article: any word will do,
+    # ranked by how many and how well they match.
+    return ContentSearch(_ranked(fixed, internal=internal, kinds=kinds, limit=limit, any_word=True))
+
+
+def content_words(q: str) -> list[str]:
+    """The words of a query that carry meaning: the small words of a sentence are dropped (unless the
+    query is nothing but small words, or the last one is still being typed)."""
+    words = terms(q)
+    last = len(words) - 1
+    kept = [w for i, w in enumerate(words) if w not in STOP_WORDS or (i == last and not q.endswith(" "))]
+    return kept or words

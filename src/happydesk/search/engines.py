@@ -59,14 +59,23 @@ class SqliteFts5:
             cursor.execute(sql, [self._match(words), json.dumps([int(i) for i in ids])])
             return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
 
-    def content_search(self, words: list[str], *, internal: bool, limit: int) -> list[tuple[int, float]]:
+    def content_search(
+        self, words: list[str], *, internal: bool, limit: int, any_word: bool = False
+    ) -> list[tuple[int, float]]:
+        match = self._match(words)
+        if any_word:  # bm25 still ranks documents with more of the words first
+            match = (
+                " OR ".join(f'"{w}"' for w in words[:-1])
+                + (" OR " if len(words) > 1 else "")
+                + f'"{words[-1]}"*'
+            )
         sql = (
             "SELECT d.id, bm25(content_fts, 10.0, 1.0) AS rank FROM content_fts "
             "JOIN search_contentdocument d ON d.id = content_fts.rowid "
             "WHERE content_fts MATCH %s AND (%s OR NOT d.internal) ORDER BY rank LIMIT %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self._match(words), internal, limit])
+            cursor.execute(sql, [match, internal, limit])
             return [(int(row[0]), -float(row[1])) for row in cursor.fetchall()]
 
     def content_snippets(self, words: list[str], ids: list[int]) -> dict[int, str]:
@@ -120,14 +129,19 @@ class PostgresFullText:
             cursor.execute(sql, [self._tsquery(words), list(ids)])
             return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
 
-    def content_search(self, words: list[str], *, internal: bool, limit: int) -> list[tuple[int, float]]:
+    def content_search(
+        self, words: list[str], *, internal: bool, limit: int, any_word: bool = False
+    ) -> list[tuple[int, float]]:
+        tsquery = self._tsquery(words)
+        if any_word:  # ts_rank_cd still ranks documents with more of the words first
+            tsquery = " | ".join(words[:-1] + [f"{words[-1]}:*"])
         sql = (
             "SELECT d.id, ts_rank_cd(d.vector, q) AS rank "
             "FROM search_contentdocument d, to_tsquery('english', %s) q "
             "WHERE d.vector @@ q AND (%s OR NOT d.internal) ORDER BY rank DESC, d.id DESC LIMIT %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self._tsquery(words), internal, limit])
+            cursor.execute(sql, [tsquery, internal, limit])
             return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
 
     def content_snippets(self, words: list[str], ids: list[int]) -> dict[int, str]:

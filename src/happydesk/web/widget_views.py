@@ -38,7 +38,13 @@ def public_cors(view: Callable) -> Callable:
     @wraps(view)
     @csrf_exempt
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
-        response = HttpResponse(status=204) if request.method == "OPTIONS" else view(request, *args, **kwargs)
+        if request.method == "OPTIONS":
+            response = HttpResponse(status=204)
+        else:
+            try:
+                response = view(request, *args, **kwargs)
+            except Http404 as exc:  # a readable 404 the calling page can see (not a CORS failure)
+                response = JsonResponse({"error": str(exc) or "Not found"}, status=404)
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response["Access-Control-Allow-Headers"] = "Content-Type"
@@ -120,7 +126,11 @@ def widget_config(request: HttpRequest, mailbox_id: int) -> JsonResponse:
     from django.urls import reverse
 
     mailbox = get_object_or_404(Mailbox, pk=mailbox_id, form_enabled=True)
-    since = parse_datetime(request.GET.get("since", "")) if request.GET.get("since") else None
+    try:
+        raw_since = request.GET.get("since", "").replace(" ", "+")  # an unencoded "+00:00"
+        since = parse_datetime(raw_since) if raw_since else None
+    except ValueError:  # a malformed time: treat the visitor as new
+        since = None
     return JsonResponse(
         {
             "mailbox": {"id": mailbox.pk, "name": mailbox.name},
