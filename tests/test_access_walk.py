@@ -70,6 +70,11 @@ def fill(pattern: str, v) -> str:  # type: ignore[no-untyped-def]
         "shift_id": 1,
         "sample_id": 1,
         "agent_id": 1,
+        # community: topics, posts, announcements, bans (no such rows: 404 or sign-in; see tests/community)
+        "topic_id": 1,
+        "post_id": 1,
+        "announcement_id": 1,
+        "customer_id": 1,
     }
     path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), pattern)
     return "/" + path.replace("^", "").replace("$", "")

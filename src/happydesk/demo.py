@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from happydesk.accounts.models import User
+from happydesk.community.demo import load_demo_community
 from happydesk.customers.models import Customer, CustomerEmail
 from happydesk.inbox.models import Conversation, Mailbox, Message, Tag
 from happydesk.inbox.services import mailbox_create, preview_text, standing_fields
@@ -1082,6 +1083,7 @@ def load_demo(
         from happydesk.kb.demo import load_demo_kb
 
         load_demo_kb(author=builder.agents[0])
+        load_demo_community(now=builder.now)
         from happydesk.search.services import content_reindex, reindex_all
 
         reindex_all()  # rows were bulk-created, so the search documents are built here

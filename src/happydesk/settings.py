@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "happydesk.feedback",
     "happydesk.status",
     "happydesk.kb",
+    "happydesk.community",
     "happydesk.reports",
     "happydesk.scheduling",
     "happydesk.api",
