@@ -197,6 +197,7 @@ class Conversation(models.Model):
                     "last_activity_at",
                 ],
                 name="conversation_triage",
+                include=["id"],  # PostgreSQL: an index-only scan can return ids (SQLite keys by rowid)
             ),
         ]
 

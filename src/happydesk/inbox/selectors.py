@@ -120,7 +120,7 @@ def status_counts(*, agent: User) -> dict[str, int | None]:
         .values(
             "status", snoozed=ExpressionWrapper(Q(snoozed_until__isnull=False), output_field=BooleanField())
         )
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # COUNT(*): answered from the covering index alone
         .order_by()
     )
     counts: dict[str, int | None] = dict.fromkeys([*Conversation.Status.values, "snoozed"], 0)
@@ -205,7 +205,11 @@ class SecondsBetween(Func):
 
     def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
         return self.as_sql(
-            compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - ", **extra
+            compiler,
+            connection,
+            template="CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)",
+            arg_joiner=" - ",
+            **extra,
         )
 
 
