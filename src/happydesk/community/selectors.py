@@ -6,8 +6,6 @@ hidden ones (with a note), agents see everything.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet
@@ -31,7 +29,6 @@ from happydesk.community.models import (
 )
 from happydesk.customers.models import Customer
 from happydesk.inbox.models import Conversation, Mailbox
-from happydesk.kb.rendering import plain_text
 
 Person = Customer | User
 
@@ -272,105 +269,9 @@ def announcements_since(
 # --- search ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One search result: what it is, where it lives, and why it ranks where it does."""
+def search(q: str, *, limit: int = 20):  # type: ignore[no-untyped-def]
+    """Public questions (with their answers), known issues, ideas and announcements matching `q`, best
+    first: the one content search (search/content.py) limited to the community's kinds."""
+    from happydesk.search.content import content_search
 
-    kind: str  # question, idea, known_issue, answer, announcement
-    title: str
-    url: str
-    snippet: str
-    score: int
-    at: datetime
-
-
-def _terms(q: str) -> list[str]:
-    return [t for t in re.findall(r"\w+", q.lower()) if len(t) > 1][:8]
-
-
-def _score(title: str, body: str, q: str, terms: list[str]) -> int:
-    """Title phrase > title words > body phrase > body words: simple, predictable, title first."""
-    title_l, body_l = title.lower(), body.lower()
-    score = 0
-    if q.lower() in title_l:
-        score += 100
-    score += 20 * sum(t in title_l for t in terms)
-    if q.lower() in body_l:
-        score += 10
-    score += 2 * sum(t in body_l for t in terms)
-    return score
-
-
-def _snippet(body: str, terms: list[str], *, width: int = 180) -> str:
-    text = plain_text(body)
-    lower = text.lower()
-    at = min((lower.find(t) for t in terms if t in lower), default=0)
-    start = max(0, at - 40)
-    out = text[start : start + width]
-    return ("…" if start else "") + out + ("…" if start + width < len(text) else "")
-
-
-def search(q: str, *, limit: int = 20) -> list[Hit]:
-    """Public topics, answers, ideas, known issues and announcements matching `q`, best first.
-
-    Every term must appear in the title or text (icontains); title matches rank above text matches and
-    newer wins ties. Kept in this one function until the shared search engine takes it over.
-    """
-    q = " ".join((q or "").split())[:200]
-    terms = _terms(q)
-    if not terms:
-        return []
-    cap = limit * 10
-
-    def matching(fields: tuple[str, ...]) -> Q:
-        cond = Q()
-        for t in terms:
-            one = Q()
-            for f in fields:
-                one |= Q(**{f"{f}__icontains": t})
-            cond &= one
-        return cond
-
-    topics = public_topics().filter(matching(("title", "body"))).order_by("-last_activity_at")[:cap]
-    hits = [
-        Hit(
-            t.kind,
-            t.title,
-            t.get_absolute_url(),
-            _snippet(t.body, terms),
-            _score(t.title, t.body, q, terms),
-            t.last_activity_at,
-        )
-        for t in topics
-    ]
-    posts = (
-        Post.objects.filter(matching(("body",)), state=State.VISIBLE)
-        .filter(topic__in=public_topics())
-        .select_related("topic")
-        .order_by("-created_at")[:cap]
-    )
-    hits += [
-        Hit(
-            "answer",
-            p.topic.title,
-            p.get_absolute_url(),
-            _snippet(p.body, terms),
-            _score("", p.body, q, terms) + (5 if p.topic.accepted_post_id == p.pk else 0),
-            p.created_at,
-        )
-        for p in posts
-    ]
-    news = live_announcements().filter(matching(("title", "body")))[:cap]
-    hits += [
-        Hit(
-            "announcement",
-            a.title,
-            a.get_absolute_url(),
-            _snippet(a.body, terms),
-            _score(a.title, a.body, q, terms),
-            a.published_at,
-        )  # type: ignore[arg-type]
-        for a in news
-    ]
-    hits.sort(key=lambda h: (-h.score, -h.at.timestamp()))
-    return hits[:limit]
+    return content_search(q, kinds=["topic", "idea", "announcement"], limit=limit).results

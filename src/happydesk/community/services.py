@@ -36,6 +36,7 @@ from happydesk.community.models import (
     Vote,
 )
 from happydesk.community.moderation import hold_reasons, normalise, posts_per_hour
+from happydesk.community.search_documents import announcement_search_refresh, topic_search_refresh
 from happydesk.customers.models import Customer
 from happydesk.inbox.models import Conversation, Mailbox
 
@@ -218,6 +219,7 @@ def topic_create(*, kind: str, title: str, body: str, author: Person, at: dateti
             Vote.objects.create(topic=topic, customer=customer, created_at=at)
             topic.vote_count = 1
             Topic.objects.filter(pk=topic.pk).update(vote_count=1)
+    topic_search_refresh(topic.pk)
     return topic
 
 
@@ -257,6 +259,7 @@ def post_create(
         Follow.objects.get_or_create(topic=topic, customer=customer, defaults={"created_at": at})
     if state == State.VISIBLE:
         _post_live(topic=topic, post=post, notify=notify)
+    topic_search_refresh(post.topic_id)
     return post
 
 
@@ -300,6 +303,7 @@ def topic_edit(*, topic: Topic, title: str, body: str, editor: Person, at: datet
     Topic.objects.filter(pk=topic.pk).update(**fields)
     _revision_add(topic=topic, post=None, title=title, body=body, editor=editor, at=at)
     topic.refresh_from_db()
+    topic_search_refresh(topic.pk)
     return topic
 
 
@@ -322,6 +326,7 @@ def post_edit(*, post: Post, body: str, editor: Person, at: datetime | None = No
     _revision_add(topic=topic, post=post, title="", body=body, editor=editor, at=at)
     _recount(topic.pk)
     post.refresh_from_db()
+    topic_search_refresh(post.topic_id)
     return post
 
 
@@ -342,6 +347,7 @@ def vote_add(*, topic: Topic, customer: Customer, at: datetime | None = None) ->
     _, created = Vote.objects.get_or_create(topic=topic, customer=customer, defaults={"created_at": _now(at)})
     if created:
         _recount(topic.pk)
+    topic_search_refresh(topic.pk)
     return created
 
 
@@ -351,6 +357,7 @@ def vote_remove(*, topic: Topic, customer: Customer) -> bool:
     deleted, _ = Vote.objects.filter(topic=topic, customer=customer).delete()
     if deleted:
         _recount(topic.pk)
+    topic_search_refresh(topic.pk)
     return bool(deleted)
 
 
@@ -409,6 +416,7 @@ def answer_accept(*, topic: Topic, post: Post | None, actor: Person) -> Topic:
         raise CommunityError("That answer isn't on this question.")
     Topic.objects.filter(pk=topic.pk).update(accepted_post=post)
     topic.accepted_post = post
+    topic_search_refresh(topic.pk)
     return topic
 
 
@@ -421,6 +429,7 @@ def topic_hide(*, topic: Topic, agent: User, reason: str = "") -> Topic:
     Topic.objects.filter(pk=topic.pk).update(state=State.HIDDEN, hidden_reason=reason.strip()[:300])
     _log(action="hide", agent=agent, topic=topic, detail=reason)
     topic.refresh_from_db()
+    topic_search_refresh(topic.pk)
     return topic
 
 
@@ -431,6 +440,7 @@ def topic_show(*, topic: Topic, agent: User) -> Topic:
     Topic.objects.filter(pk=topic.pk).update(state=State.VISIBLE, held_reason="", hidden_reason="")
     _log(action=action, agent=agent, topic=topic)
     topic.refresh_from_db()
+    topic_search_refresh(topic.pk)
     return topic
 
 
@@ -442,6 +452,7 @@ def post_hide(*, post: Post, agent: User, reason: str = "") -> Post:
     _recount(post.topic_id)
     _log(action="hide", agent=agent, topic=post.topic, post=post, detail=reason)
     post.refresh_from_db()
+    topic_search_refresh(post.topic_id)
     return post
 
 
@@ -453,6 +464,7 @@ def post_show(*, post: Post, agent: User) -> Post:
     post.refresh_from_db()
     _post_live(topic=post.topic, post=post, notify=was_held)
     _log(action="approve" if was_held else "unhide", agent=agent, topic=post.topic, post=post)
+    topic_search_refresh(post.topic_id)
     return post
 
 
@@ -570,6 +582,8 @@ def topic_merge(*, source: Topic, target: Topic, agent: User, at: datetime | Non
         at=now,
     )
     target.refresh_from_db()
+    topic_search_refresh(source.pk)
+    topic_search_refresh(target.pk)
     return target
 
 
@@ -721,6 +735,7 @@ def topic_set_status(
         detail=f"{labels.get(change.from_status, '—')} → {labels[status]}",
         at=at,
     )
+    topic_search_refresh(topic.pk)
     return change
 
 
@@ -766,13 +781,16 @@ def announcement_save(
     row.title, row.slug, row.body, row.published_at = title, _slug(title), body, published_at
     row.updated_at = timezone.now()
     row.save()
+    announcement_search_refresh(row.pk)
     return row
 
 
 @transaction.atomic
 def announcement_delete(*, announcement: Announcement) -> None:
     """Remove an announcement for good."""
+    pk = announcement.pk
     announcement.delete()
+    announcement_search_refresh(pk)
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -90,7 +91,7 @@ STOP_WORDS = frozenset(
         "help",
     ]
 )
-_vocabulary: dict[str, tuple[float, set[str]]] = {}
+_vocabulary: dict[str, tuple[tuple, float, set[str]]] = {}
 
 
 @dataclass(frozen=True)
@@ -129,14 +130,17 @@ def highlight(raw: str) -> SafeString:
 
 
 def _vocabulary_words() -> set[str]:
+    """The index's words, cached for a minute and rebuilt at once when documents are added or removed."""
     from django.db import connection
+    from django.db.models import Count, Max
 
-    key = connection.alias
-    cached = _vocabulary.get(key)
-    if cached and time.monotonic() - cached[0] < VOCABULARY_SECONDS:
-        return cached[1]
+    shape = ContentDocument.objects.aggregate(n=Count("id"), last=Max("id"))
+    key = (connection.alias, shape["n"], shape["last"])
+    cached = _vocabulary.get(connection.alias)
+    if cached and cached[0] == key and time.monotonic() - cached[1] < VOCABULARY_SECONDS:
+        return cached[2]
     words = {w for w in engine().content_vocabulary() if w.isalpha() and len(w) > 2}
-    _vocabulary[key] = (time.monotonic(), words)
+    _vocabulary[connection.alias] = (key, time.monotonic(), words)
     return words
 
 
@@ -165,7 +169,12 @@ def _ranked(
     if not hits:
         return []
     docs = ContentDocument.objects.in_bulk([doc_id for doc_id, _ in hits])
-    rows = [(docs[doc_id], rank) for doc_id, rank in hits if doc_id in docs]
+    now = timezone.now()  # an announcement dated in the future is found from its date on
+    rows = [
+        (docs[doc_id], rank)
+        for doc_id, rank in hits
+        if doc_id in docs and not (docs[doc_id].published_at and docs[doc_id].published_at > now)
+    ]
     if kinds:
         rows = [(d, r) for d, r in rows if d.kind in kinds]
     if not rows:

@@ -97,7 +97,7 @@ def content_remove(*, kind: str, object_id: int) -> None:
     ContentDocument.objects.filter(kind=kind, object_id=object_id).delete()
 
 
-CONTENT_PROVIDERS = ["happydesk.kb.search_documents"]
+CONTENT_PROVIDERS = ["happydesk.kb.search_documents", "happydesk.community.search_documents"]
 
 
 def content_reindex() -> int:
