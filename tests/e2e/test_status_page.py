@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from happydesk.mail.models import OutboundMail
 from happydesk.status import services
 from happydesk.status.demo import load_demo_status
-from happydesk.status.models import ComponentState, Incident, StatusMail
+from happydesk.status.models import ComponentState, Incident
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +97,7 @@ def test_status_page_bars_accessibility_and_subscribe(page, live_server, axe_js)
     assert serious_violations(page, axe_js) == []
     page.get_by_role("button", name="Subscribe").click()
     page.get_by_role("status").filter(has_text="Check your inbox").wait_for()
-    assert StatusMail.objects.filter(kind="confirm", to="riley@example.test").count() == 1
+    assert OutboundMail.objects.filter(kind="status-confirm", to=["riley@example.test"]).count() == 1
 
     page.goto(f"{live_server.url}/portal/")
     banner = page.get_by_role("complementary", name="Service status")

@@ -11,9 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from happydesk.accounts.services import agent_create
+from happydesk.mail.models import OutboundMail
 from happydesk.status import services
 from happydesk.status.demo import load_demo_status
-from happydesk.status.models import Component, ComponentState, Incident, StatusMail
+from happydesk.status.models import Component, ComponentState, Incident
 
 pytestmark = pytest.mark.django_db
 S = ComponentState
@@ -43,7 +44,7 @@ def test_demo_history_is_believable(demo):
     assert kinds.count(("incident", "resolved")) == 3
     assert ("maintenance", "completed") in kinds and ("maintenance", "scheduled") in kinds
     assert not Incident.objects.exclude(state__in=["resolved", "completed", "scheduled"]).exists()
-    assert not StatusMail.objects.exists()
+    assert not OutboundMail.objects.filter(kind__startswith="status-").exists()
     r = Client().get("/status/")
     page = r.content.decode()
     assert "All systems operational" in page

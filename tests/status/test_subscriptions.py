@@ -1,4 +1,5 @@
-"""Email subscriptions: double opt-in, one email per update per confirmed subscriber, one-click unsubscribe."""
+"""Email subscriptions: double opt-in, one email per update per confirmed subscriber, one-click unsubscribe.
+Status mail goes through the shared outbox (`mail.OutboundMail`, sent by `outbound.send_due`)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail as django_mail
-from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
-from happydesk.status import mail, services
-from happydesk.status.models import Incident, StatusMail, Subscriber
-from happydesk.status.tasks import status_mail_send
+from happydesk.mail import outbound
+from happydesk.mail.models import OutboundMail
+from happydesk.status import services
+from happydesk.status.models import Incident, Subscriber
 
 pytestmark = pytest.mark.django_db
 St = Incident.State
+
+
+def status_mail(**filters):  # type: ignore[no-untyped-def]
+    return OutboundMail.objects.filter(kind__startswith="status-", **filters)
 
 
 def link_in(body: str, kind: str) -> str:
@@ -26,7 +31,7 @@ def link_in(body: str, kind: str) -> str:
 
 def subscribe_and_confirm(client: Client, email: str) -> Subscriber:
     assert client.post("/status/subscribe/", {"email": email}).status_code == 200
-    mail.send_due()
+    outbound.send_due()
     confirmation = django_mail.outbox[-1]
     assert confirmation.to == [email.lower()]
     path = link_in(confirmation.body, "confirm")
@@ -40,15 +45,15 @@ def test_double_opt_in_then_one_email_per_update_then_unsubscribe():
     assert client.post("/status/subscribe/", {"email": "pending@example.test"}).status_code == 200
     confirmed = subscribe_and_confirm(client, "Casey@Example.test")
     assert confirmed.is_active
-    mail.send_due()
+    outbound.send_due()
     django_mail.outbox.clear()
 
     incident = services.incident_declare(title="Delayed emails", body="Alerts arrive late.")
     services.incident_update(incident=incident, state=St.IDENTIFIED, body="A queue fell behind.")
     services.incident_resolve(incident=incident, body="All caught up.")
-    assert StatusMail.objects.filter(kind="update").count() == 3
-    assert mail.send_due() == 3
-    assert mail.send_due() == 0  # nothing is sent twice
+    assert status_mail(kind="status-update").count() == 3
+    assert outbound.send_due() == 3
+    assert outbound.send_due() == 0  # nothing is sent twice
 
     sent = django_mail.outbox
     assert [m.to for m in sent] == [["casey@example.test"]] * 3  # the unconfirmed address got nothing
@@ -78,7 +83,7 @@ def test_double_opt_in_then_one_email_per_update_then_unsubscribe():
 
     django_mail.outbox.clear()
     services.incident_declare(title="Another", body="Again.")
-    assert mail.send_due() == 0 and django_mail.outbox == []
+    assert outbound.send_due() == 0 and django_mail.outbox == []
     assert Client().post(unsubscribe).status_code == 200  # repeating it is harmless
 
 
@@ -86,8 +91,8 @@ def test_unsubscribing_cancels_mail_still_queued():
     sub = Subscriber.objects.create(email="a@example.test", confirmed_at=timezone.now())
     services.incident_declare(title="X", body="x")
     services.subscriber_unsubscribe(token=sub.token)
-    assert mail.send_due() == 0
-    assert list(StatusMail.objects.values_list("state", flat=True)) == ["cancelled"]
+    assert outbound.send_due() == 0
+    assert list(status_mail().values_list("state", flat=True)) == ["cancelled"]
     assert django_mail.outbox == []
 
 
@@ -95,13 +100,14 @@ def test_subscribing_again_is_quiet_for_active_and_throttled_for_pending():
     now = timezone.now()
     pending = services.subscriber_add(email="p@example.test", at=now)
     services.subscriber_add(email="p@example.test", at=now + timedelta(minutes=1))
-    assert StatusMail.objects.filter(subscriber=pending, kind="confirm").count() == 1
+    assert status_mail(kind="status-confirm", to=["p@example.test"]).count() == 1
     services.subscriber_add(email="p@example.test", at=now + timedelta(minutes=11))
-    assert StatusMail.objects.filter(subscriber=pending, kind="confirm").count() == 2
+    assert status_mail(kind="status-confirm", to=["p@example.test"]).count() == 2
+    assert status_mail(dedupe_key__startswith=f"status-sub:{pending.pk}:confirm:").count() == 2
 
     active = Subscriber.objects.create(email="a@example.test", confirmed_at=now)
     services.subscriber_add(email="A@example.test")
-    assert not StatusMail.objects.filter(subscriber=active).exists()
+    assert not status_mail(dedupe_key__startswith=f"status-sub:{active.pk}:").exists()
 
 
 def test_confirmation_links_expire_and_resubscribing_gets_a_new_token():
@@ -134,30 +140,52 @@ def test_silent_updates_and_exactly_one_row_per_subscriber_per_update():
         email="left@example.test", confirmed_at=timezone.now(), unsubscribed_at=timezone.now()
     )
     incident = services.incident_declare(title="X", body="x", notify=False)
-    assert not StatusMail.objects.exists()
+    assert not status_mail().exists()
     update = services.incident_update(incident=incident, state=St.IDENTIFIED, body="y")
-    assert StatusMail.objects.filter(update=update).count() == 3
-    with pytest.raises(IntegrityError), transaction.atomic():  # never two emails for one update
-        services._notify_subscribers(update)
-    assert StatusMail.objects.count() == 3
+    assert status_mail(dedupe_key__endswith=f":update:{update.pk}").count() == 3
+    services._notify_subscribers(update)  # never two emails for one update: the key holds it to one
+    assert status_mail().count() == 3
+    assert sorted(r.to[0] for r in status_mail()) == [f"s{i}@example.test" for i in range(3)]
 
 
-def test_the_task_sends_and_a_failure_is_retried_later(monkeypatch, django_capture_on_commit_callbacks):
+def test_the_worker_sends_and_a_failure_is_retried_later(monkeypatch):
+    from happydesk.worker import run_once
+
     Subscriber.objects.create(email="r@example.test", confirmed_at=timezone.now())
-    with django_capture_on_commit_callbacks() as callbacks:
-        services.incident_declare(title="X", body="x")
-    assert len(callbacks) == 1  # a worker is asked to send after commit
+    services.incident_declare(title="X", body="x")
 
     def refuse(self, *args, **kwargs):
         raise smtplib.SMTPServerDisconnected("connection lost")
 
     monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
-    assert status_mail_send.call() == 1
-    row = StatusMail.objects.get()
+    run_once()
+    row = status_mail().get()
     assert (row.state, row.attempts) == ("retry", 1) and row.next_attempt_at > timezone.now()
     monkeypatch.undo()
-    StatusMail.objects.update(next_attempt_at=timezone.now())
-    assert status_mail_send.call() == 1
+    status_mail().update(next_attempt_at=timezone.now())
+    run_once()
     row.refresh_from_db()
     assert (row.state, row.attempts) == ("sent", 2)
     assert len(django_mail.outbox) == 1
+
+
+def test_status_mail_over_real_smtp_keeps_its_list_headers(smtp_sink):
+    from email import message_from_bytes, policy
+
+    sub = Subscriber.objects.create(email="real@example.test", confirmed_at=timezone.now())
+    incident = services.incident_declare(title="Slow sync", body="Sync is slow.")
+    assert outbound.send_due() == 1 and outbound.send_due() == 0
+    ((_, rcpts, data),) = smtp_sink.wait_for(1)
+    message = message_from_bytes(data, policy=policy.default)
+    assert rcpts == ["real@example.test"]
+    assert message["Subject"] == "[Investigating] Slow sync"
+    assert message["List-Unsubscribe"].strip() == f"<http://127.0.0.1:8000/status/unsubscribe/{sub.token}/>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["Precedence"] == "bulk" and message["Auto-Submitted"] == "auto-generated"
+    assert message["References"] == f"<status-incident-{incident.pk}@127.0.0.1>"
+    # Unsubscribing cancels what is still queued for them, and nothing else.
+    other = Subscriber.objects.create(email="other@example.test", confirmed_at=timezone.now())
+    services.incident_update(incident=incident, state=St.IDENTIFIED, body="Found it.")
+    services.subscriber_unsubscribe(token=sub.token)
+    assert outbound.send_due() == 1
+    assert [r for _, r, _ in smtp_sink.wait_for(2)][1] == [other.email]

@@ -187,3 +187,6 @@ def post_raw(request: HttpRequest, mailbox: str | None = None):  # type: ignore[
     except MessageTooLarge as exc:
         return Status(413, {"detail": str(exc)})
     return Status(202, {"id": raw.pk, "state": raw.state})
+
+
+api.add_router("/status", "happydesk.status.api.router")  # incidents and their plan, early warnings

@@ -34,10 +34,9 @@ def ratings_feed(
     return qs
 
 
-def customer_ratings(customer_id: int, *, limit: int = 10) -> list[Rating]:
-    """A customer's past ratings for the sidebar, newest first."""
-    return list(
-        Rating.objects.filter(customer_id=customer_id)
-        .select_related("conversation")
-        .order_by("-created_at")[:limit]
-    )
+def customer_ratings(customer_id: int, *, visible: QuerySet | None = None, limit: int = 10) -> list[Rating]:
+    """A customer's past ratings for the sidebar, newest first, on the conversations the viewer may see."""
+    qs = Rating.objects.filter(customer_id=customer_id)
+    if visible is not None:
+        qs = qs.filter(conversation__in=visible.values("pk"))
+    return list(qs.select_related("conversation").order_by("-created_at")[:limit])

@@ -9,9 +9,12 @@ from happydesk.inbox.models import Conversation
 
 
 def conversations_for_agent(agent: User):  # type: ignore[no-untyped-def]
-    """Every conversation this agent may see (all agents share the inbox; roles narrow it later)."""
+    """Every conversation this agent may see: all agents share the inbox, except that security reports
+    (flagged by status/security.py) are for full agents only, never light agents."""
     if not agent.is_active:
         return Conversation.objects.none()
+    if agent.role == User.Role.LIGHT:
+        return Conversation.objects.exclude(security_flag__active=True)
     return Conversation.objects.all()
 
 

@@ -16,6 +16,7 @@ from happydesk.accounts.models import User
 from happydesk.customers.models import Customer
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, SavedView, Tag
 from happydesk.search.services import document_append
+from happydesk.status.arrivals import message_arrived
 
 
 class NewActivity(Exception):
@@ -210,6 +211,7 @@ def message_receive(
     conversation.last_activity_at = conversation.last_customer_message_at = at
     conversation.preview, conversation.cc = preview, extra_cc
     conversation.message_count += 1  # the row was updated atomically; this mirrors it for the caller
+    message_arrived(conversation=conversation, message=message)  # status: security flag, incident links
     return message
 
 

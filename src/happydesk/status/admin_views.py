@@ -6,25 +6,34 @@ Any signed-in agent may look; light agents may not change what customers are tol
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from happydesk.accounts.models import User
-from happydesk.status import selectors, services
+from happydesk.mail.models import OutboundMail
+from happydesk.status import plan, plan_selectors, rounds, selectors, services
+from happydesk.status.early_warning import warning_keywords
 from happydesk.status.forms import (
     ComponentForm,
     ComponentStateForm,
-    IncidentForm,
+    DeclareForm,
+    LinkAddForm,
     MaintenanceForm,
     MaintenanceStepForm,
+    PlanUpdateForm,
+    ResolveForm,
+    SendForm,
     UpdateForm,
+    split_list,
 )
-from happydesk.status.models import Component, Incident, StatusMail, Subscriber
+from happydesk.status.models import Component, EarlyWarning, Incident, SecurityFlag, Subscriber
 
 
 def status_editor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -58,58 +67,117 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "subscribers": Subscriber.objects.filter(
                 confirmed_at__isnull=False, unsubscribed_at__isnull=True
             ).count(),
-            "failed_mail": StatusMail.objects.filter(state=StatusMail.State.FAILED).count(),
+            "security_open": SecurityFlag.objects.filter(active=True).count()
+            if request.user.role != User.Role.LIGHT
+            else 0,
+            "failed_mail": OutboundMail.objects.filter(
+                kind__startswith="status-", state=OutboundMail.State.FAILED
+            ).count(),
         },
     )
 
 
 @status_editor
 def incident_new(request: HttpRequest) -> HttpResponse:
-    form = IncidentForm(request.POST or None, components=list(selectors.visible_components()))
+    """Declare an incident and run its plan; `?warning=<id>` pre-fills it from an early warning."""
+    warning = None
+    if request.GET.get("warning", "").isdigit() or str(request.POST.get("warning", "")).isdigit():
+        warning = EarlyWarning.objects.filter(
+            pk=request.POST.get("warning") or request.GET["warning"]
+        ).first()
+    initial = {}
+    if warning is not None:
+        tags, words = warning_keywords(warning)
+        initial = {
+            "title": f"Customers report problems with {warning.label}",
+            "tags": ", ".join(tags),
+            "keywords": ", ".join(words),
+            "since_hours": 3,
+            "warning": warning.pk,
+        }
+    form = DeclareForm(request.POST or None, initial=initial, components=list(selectors.visible_components()))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        fields = {
+            "title": data["title"],
+            "body": data["body"],
+            "impact": data["impact"],
+            "state": data["state"],
+            "components": form.affected(),
+            "author": request.user,
+            "notify": data["notify"],
+        }
         try:
-            incident = services.incident_declare(
-                title=data["title"],
-                body=data["body"],
-                impact=data["impact"],
-                state=data["state"],
-                components=form.affected(),
-                author=request.user,
-                notify=data["notify"],
-            )
+            if data["run_plan"]:
+                incident = plan.incident_declare_with_plan(
+                    **fields,
+                    tags=split_list(data["tags"]),
+                    keywords=split_list(data["keywords"]),
+                    since=timezone.now() - timedelta(hours=data["since_hours"]),
+                    warning=warning,
+                )
+            else:
+                incident = services.incident_declare(**fields)
         except services.StatusError as exc:
             form.add_error(None, str(exc))
         else:
-            flash.success(request, "Incident declared and shown on the status page.")
+            flash.success(
+                request,
+                "Incident declared and shown on the status page."
+                + (
+                    " The plan ran: check its steps, review the conversations, then send."
+                    if data["run_plan"]
+                    else ""
+                ),
+            )
             return redirect("status_admin_incident", incident_id=incident.pk)
-    return render(request, "status/admin/incident_form.html", {"form": form, "title": "Declare an incident"})
+    return render(
+        request,
+        "status/admin/declare.html",
+        {"form": form, "title": "Declare an incident", "warning": warning},
+    )
 
 
 @status_editor
 def incident_manage(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The incident's agent page: its plan with each step's outcome, the linked conversations to
+    review, the reply to everyone, updates and resolving."""
     incident = get_object_or_404(Incident, pk=incident_id)
+    page = plan_selectors.plan_page(incident, agent=request.user)
     form = None
     if not incident.is_maintenance and not incident.is_closed:
-        form = UpdateForm(
+        form_class = PlanUpdateForm if page else UpdateForm
+        form = form_class(
             request.POST or None, incident=incident, components=list(selectors.visible_components())
         )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
+            fields = {
+                "incident": incident,
+                "state": data["state"],
+                "body": data["body"],
+                "components": form.affected(),
+                "author": request.user,
+                "notify": data["notify"],
+            }
             try:
-                services.incident_update(
-                    incident=incident,
-                    state=data["state"],
-                    body=data["body"],
-                    components=form.affected(),
-                    author=request.user,
-                    notify=data["notify"],
-                )
+                if page:
+                    rounds.plan_update(**fields, reply_to_linked=data["reply_to_linked"])
+                else:
+                    services.incident_update(**fields)
             except services.StatusError as exc:
                 form.add_error(None, str(exc))
             else:
-                flash.success(request, "Update posted.")
+                replies = page and data["reply_to_linked"]
+                flash.success(
+                    request,
+                    "Update posted." + (" Replies to linked customers are on their way." if replies else ""),
+                )
                 return redirect("status_admin_incident", incident_id=incident.pk)
+    send_form = None
+    if page and not page.first_sent and not incident.is_closed:
+        body = page.plan.saved_reply.body if page.plan.saved_reply else ""
+        send_form = SendForm(initial={"text": body})
     return render(
         request,
         "status/admin/incident.html",
@@ -117,6 +185,10 @@ def incident_manage(request: HttpRequest, incident_id: int) -> HttpResponse:
             "incident": selectors.incident_for_public(incident.pk),
             "form": form,
             "step_form": MaintenanceStepForm(),
+            "page": page,
+            "send_form": send_form,
+            "link_form": LinkAddForm(),
+            "can_edit": request.user.role != User.Role.LIGHT,
         },
     )
 
@@ -125,20 +197,28 @@ def incident_manage(request: HttpRequest, incident_id: int) -> HttpResponse:
 @status_editor
 def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id, kind=Incident.Kind.INCIDENT)
-    form = MaintenanceStepForm(request.POST)
+    form = ResolveForm(request.POST)
     form.is_valid()
+    data = form.cleaned_data
     try:
-        services.incident_resolve(
+        rounds.plan_resolve(
             incident=incident,
-            body=form.cleaned_data.get("body", ""),
+            body=data.get("body", ""),
             author=request.user,
-            notify=form.cleaned_data.get("notify", False),
+            notify=data.get("notify", False),
+            reply_to_linked=data.get("reply_to_linked", False),
         )
     except services.StatusError as exc:
         flash.error(request, str(exc))
     else:
         flash.success(
-            request, "Resolved. Components are back to operational unless another incident holds them."
+            request,
+            "Resolved. Components are back to operational unless another incident holds them."
+            + (
+                " The “fixed” message is on its way to every linked customer."
+                if data.get("reply_to_linked")
+                else ""
+            ),
         )
     return redirect("status_admin_incident", incident_id=incident.pk)
 

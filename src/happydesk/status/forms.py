@@ -133,3 +133,130 @@ class ComponentForm(forms.Form):
 
 class ComponentStateForm(forms.Form):
     state = forms.ChoiceField(choices=ComponentState.choices)
+
+
+# --- the incident plan --------------------------------------------------------------------------------
+
+SINCE_CHOICES = [
+    (1, "the last hour"),
+    (3, "the last 3 hours"),
+    (6, "the last 6 hours"),
+    (24, "the last 24 hours"),
+    (72, "the last 3 days"),
+    (168, "the last week"),
+]
+
+
+def split_list(text: str) -> list[str]:
+    """Comma- or line-separated values, trimmed, without empties or repeats."""
+    parts = [p.strip() for chunk in text.splitlines() for p in chunk.split(",")]
+    return list(dict.fromkeys(p for p in parts if p))
+
+
+class PlanFieldsMixin:
+    """What the incident plan matches: tags, words (searched like the inbox), a time window."""
+
+    def add_plan_fields(self) -> None:
+        fields = self.fields  # type: ignore[attr-defined]
+        fields["run_plan"] = forms.BooleanField(label="Run the incident plan", required=False, initial=True)
+        fields["keywords"] = forms.CharField(
+            label="Words customers use",
+            required=False,
+            max_length=500,
+            help_text="Comma-separated, searched like the inbox search box, e.g. “login, sign in”.",
+        )
+        fields["tags"] = forms.CharField(
+            label="Tags", required=False, max_length=500, help_text="Comma-separated, e.g. “login”."
+        )
+        fields["since_hours"] = forms.TypedChoiceField(
+            label="Conversations with customer messages in",
+            choices=SINCE_CHOICES,
+            coerce=int,
+            initial=24,
+            required=False,
+            empty_value=24,
+        )
+        fields["warning"] = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def plan_fields(self) -> list:
+        return [self[n] for n in ("keywords", "tags", "since_hours")]  # type: ignore[index]
+
+
+class DeclareForm(PlanFieldsMixin, IncidentForm):
+    """Declaring an incident, with what its plan should match."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.add_plan_fields()
+
+    def main_fields(self) -> list:
+        return [self[n] for n in ("title", "impact", "state", "body", "notify")]
+
+
+class PlanUpdateForm(UpdateForm):
+    reply_to_linked = forms.BooleanField(label="Reply to every linked customer", required=False, initial=True)
+
+
+class SendForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 9}), label="The reply")
+
+
+class LinkAddForm(forms.Form):
+    number = forms.CharField(label="Conversation number", max_length=12)
+
+    def clean_number(self) -> int:
+        value = self.cleaned_data["number"].strip().lstrip("#")
+        if not value.isdigit():
+            raise forms.ValidationError("Give a conversation number, like 1234.")
+        return int(value)
+
+
+class ResolveForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notify = forms.BooleanField(required=False)
+    reply_to_linked = forms.BooleanField(required=False)
+
+
+class IncidentSettingsForm(forms.Form):
+    early_warning = forms.CharField(
+        label="Early-warning list",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One address per line. Told first when an incident is declared or volume jumps.",
+    )
+    on_call = forms.CharField(
+        label="On-call list for security reports",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One address per line; told at once, at any hour. Empty: every admin.",
+    )
+    contact_every_minutes = forms.IntegerField(
+        label="Minimum contact (minutes)",
+        min_value=0,
+        max_value=24 * 60,
+        help_text="Remind the team when customers have heard nothing for this long. 0: never.",
+    )
+    replies_per_minute = forms.IntegerField(label="Bulk replies per minute", min_value=1, max_value=10_000)
+    reply_template = forms.CharField(
+        label="Template for the incident's saved reply",
+        widget=forms.Textarea(attrs={"rows": 9}),
+        help_text="{title}, {body} (the first update) and {url} (its status page) are filled when "
+        "declared; {{ customer.first_name }} and {{ agent.first_name }} for each conversation.",
+    )
+
+    def _addresses(self, name: str) -> list[str]:
+        from django.core.validators import validate_email
+
+        addresses = list(dict.fromkeys(a.lower() for a in split_list(self.cleaned_data.get(name, ""))))
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(f"{address} is not an email address.") from exc
+        return addresses
+
+    def clean_early_warning(self) -> list[str]:
+        return self._addresses("early_warning")
+
+    def clean_on_call(self) -> list[str]:
+        return self._addresses("on_call")

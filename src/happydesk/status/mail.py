@@ -1,30 +1,40 @@
-"""Subscriber mail: what a confirmation and an incident update say, and sending the status outbox.
+"""Subscriber mail: what a confirmation and an incident update say, and their keys in the shared outbox.
 
-Rows are composed when the update is posted (what was announced is kept as sent) and sent by the
-`status_mail_send` task with the same rules as the reply outbox: a short lease per row, backoff on
-failure, permanent SMTP errors fail at once. Update mails carry RFC 2369/8058 list headers, so mail
-programs offer their own one-click unsubscribe.
+Mails are composed when the update is posted (what was announced is kept as sent) and queued with
+`mail.outbound.notice_enqueue`, so they are sent, retried and failed by the same worker and rules as
+every other email. Update mails carry RFC 2369/8058 list headers, so mail programs offer their own
+one-click unsubscribe. Every key starts with the subscriber (`status-sub:<id>:`), so unsubscribing
+cancels whatever is still queued for them with one prefix.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import smtplib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from happydesk.mail.outbound import BACKOFF, LEASE
-from happydesk.status.models import Incident, IncidentUpdate, StatusMail, Subscriber
+from happydesk.status.models import Incident, IncidentUpdate, Subscriber
 
-log = logging.getLogger(__name__)
+KIND_UPDATE = "status-update"
+KIND_CONFIRM = "status-confirm"
+
+
+def subscriber_prefix(subscriber: Subscriber) -> str:
+    """The start of every outbox key of this subscriber's mail (cancel them all with it)."""
+    return f"status-sub:{subscriber.pk}:"
+
+
+def update_key(subscriber: Subscriber, update: IncidentUpdate) -> str:
+    """Exactly one mail per subscriber per update."""
+    return f"{subscriber_prefix(subscriber)}update:{update.pk}"
+
+
+def confirm_key(subscriber: Subscriber, at: datetime) -> str:
+    """One confirmation per request (requests are throttled by subscriber_add)."""
+    return f"{subscriber_prefix(subscriber)}confirm:{at:%Y%m%d%H%M%S%f}"
 
 
 def absolute(path: str) -> str:
@@ -114,97 +124,3 @@ def confirm_for(subscriber: Subscriber) -> dict:
         "body": body,
         "headers": {"Auto-Submitted": "auto-generated"},
     }
-
-
-# --- sending ------------------------------------------------------------------------------------------
-
-
-def kick(run_after: datetime | None = None) -> None:
-    """Ask a worker to send the status outbox (now, or at `run_after` for a retry)."""
-    from happydesk.status.tasks import status_mail_send
-
-    task = status_mail_send.using(run_after=run_after) if run_after else status_mail_send
-    task.enqueue()
-
-
-def compose(row: StatusMail) -> EmailMessage:
-    return EmailMessage(
-        subject=row.subject,
-        body=row.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[row.to],
-        headers=row.headers,
-    )
-
-
-def _claim(row_id: int) -> bool:
-    now = timezone.now()
-    with transaction.atomic():
-        return bool(
-            StatusMail.objects.filter(
-                pk=row_id,
-                state__in=[StatusMail.State.QUEUED, StatusMail.State.RETRY],
-                next_attempt_at__lte=now,
-            ).update(next_attempt_at=now + LEASE)
-        )
-
-
-def _due() -> Q:
-    return Q(state__in=[StatusMail.State.QUEUED, StatusMail.State.RETRY], next_attempt_at__lte=timezone.now())
-
-
-def send_due(*, limit: int = 100) -> int:
-    """Send due rows; returns how many were handled. Rows of a subscriber who left are cancelled."""
-    ids = list(
-        StatusMail.objects.filter(_due())
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
-    handled = 0
-    connection = None
-    for row_id in ids:
-        if not _claim(row_id):
-            continue
-        handled += 1
-        row = StatusMail.objects.select_related("subscriber").get(pk=row_id)
-        if row.kind == StatusMail.Kind.UPDATE and not row.subscriber.is_active:
-            StatusMail.objects.filter(pk=row.pk).update(state=StatusMail.State.CANCELLED)
-            continue
-        try:
-            if connection is None:
-                connection = get_connection()
-            email = compose(row)
-            email.connection = connection
-            email.send()
-        except Exception as exc:  # every failure is recorded on the row, none is lost
-            connection = None
-            _record_failure(row, exc)
-        else:
-            StatusMail.objects.filter(pk=row.pk).update(
-                state=StatusMail.State.SENT, attempts=row.attempts + 1, sent_at=timezone.now(), last_error=""
-            )
-    if connection is not None:
-        with contextlib.suppress(Exception):
-            connection.close()
-    return handled
-
-
-def _permanent(exc: Exception) -> bool:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in exc.recipients.values())
-    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
-
-
-@transaction.atomic
-def _record_failure(row: StatusMail, exc: Exception) -> None:
-    row.attempts += 1
-    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    if _permanent(exc) or row.attempts > len(BACKOFF):
-        row.state = StatusMail.State.FAILED
-    else:
-        row.state = StatusMail.State.RETRY
-        row.next_attempt_at = timezone.now() + timedelta(seconds=BACKOFF[row.attempts - 1])
-        retry_at = row.next_attempt_at
-        transaction.on_commit(lambda: kick(run_after=retry_at))
-    row.save(update_fields=["state", "attempts", "last_error", "next_attempt_at"])
-    log.warning("status mail %s attempt %s failed: %s", row.pk, row.attempts, row.last_error)

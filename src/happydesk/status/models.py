@@ -1,8 +1,9 @@
 """The status page: components and their states, incidents and maintenance with timelines, subscribers.
 
 Every component state change is kept (`ComponentStateChange`), so uptime is computed from what happened,
-never stored as a number. An `Incident` is the anchor later parts of the incident plan hang off (linked
-conversations, a forum topic, bulk replies): they point at it with their own foreign keys.
+never stored as a number. An `Incident` is the anchor the incident plan hangs off (plan_models.py: its
+steps, linked conversations, the replies sent to customers), with their own foreign keys to it.
+Subscriber mail goes through the shared outbox (`mail.OutboundMail`, see mail.py).
 """
 
 from __future__ import annotations
@@ -219,46 +220,34 @@ class Subscriber(models.Model):
         return self.confirmed_at is not None and self.unsubscribed_at is None
 
 
-class StatusMail(models.Model):
-    """The status page's outbox: written with the update in one transaction, sent by a task, retried.
+# The incident plan, early warnings and security flags live in their own module; Django finds them here.
+from happydesk.status.plan_models import (  # noqa: E402
+    EarlyWarning,
+    IncidentLink,
+    IncidentNotice,
+    IncidentPlan,
+    IncidentSettings,
+    NoticeDelivery,
+    PlanStep,
+    SecurityFlag,
+)
 
-    `mail.OutboundMail` belongs to a conversation message; subscriber mail has no conversation, and needs
-    list headers (List-Unsubscribe), so it has its own rows with the same claim/backoff rules.
-    """
-
-    class Kind(models.TextChoices):
-        CONFIRM = "confirm", "Confirm subscription"
-        UPDATE = "update", "Incident update"
-
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        RETRY = "retry", "Retrying"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="mails")
-    update = models.ForeignKey(
-        IncidentUpdate, null=True, blank=True, on_delete=models.CASCADE, related_name="mails"
-    )
-    to = models.EmailField(max_length=320)
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    headers = models.JSONField(default=dict, blank=True)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["subscriber", "update"],
-                condition=Q(update__isnull=False),
-                name="status_mail_once_per_update",
-            )
-        ]
+__all__ = [
+    "Component",
+    "ComponentGroup",
+    "ComponentState",
+    "ComponentStateChange",
+    "EarlyWarning",
+    "Incident",
+    "IncidentComponent",
+    "IncidentLink",
+    "IncidentNotice",
+    "IncidentPlan",
+    "IncidentSettings",
+    "IncidentUpdate",
+    "NoticeDelivery",
+    "PlanStep",
+    "SEVERITY",
+    "SecurityFlag",
+    "Subscriber",
+]

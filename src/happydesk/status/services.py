@@ -1,7 +1,7 @@
 """Every change to the status page: component states, incidents, maintenance, subscribers.
 
 Each service runs in one transaction and writes what happened (state changes, timeline entries, outbox
-rows for subscribers) together; sending happens after commit. `at` lets history (the demo, imports) be
+rows for subscribers) together; the worker sends the outbox after commit. `at` lets history (the demo, imports) be
 written with its real times; it defaults to now.
 """
 
@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from happydesk.accounts.models import User
+from happydesk.mail.outbound import notice_enqueue, notices_cancel
 from happydesk.status import mail
 from happydesk.status.models import (
     SEVERITY,
@@ -25,7 +26,6 @@ from happydesk.status.models import (
     Incident,
     IncidentComponent,
     IncidentUpdate,
-    StatusMail,
     Subscriber,
     _subscriber_token,
 )
@@ -367,25 +367,24 @@ def maintenance_complete(
 
 
 def _notify_subscribers(update: IncidentUpdate) -> int:
-    """One outbox row per confirmed subscriber for this update (a unique constraint keeps it to one)."""
+    """Queue one mail per confirmed subscriber for this update in the shared outbox; its key
+    (subscriber, update) makes it exactly one however often this runs."""
     parts = mail.update_parts(update)
-    rows = [
-        StatusMail(
-            kind=StatusMail.Kind.UPDATE,
-            subscriber=subscriber,
-            update=update,
-            to=subscriber.email,
-            created_at=update.created_at,
-            **mail.update_for(parts, subscriber),
+    count = 0
+    for subscriber in Subscriber.objects.filter(
+        confirmed_at__isnull=False, unsubscribed_at__isnull=True
+    ).iterator():
+        copy = mail.update_for(parts, subscriber)
+        notice_enqueue(
+            to=[subscriber.email],
+            subject=copy["subject"],
+            text=copy["body"],
+            headers=copy["headers"],
+            kind=mail.KIND_UPDATE,
+            dedupe_key=mail.update_key(subscriber, update),
         )
-        for subscriber in Subscriber.objects.filter(
-            confirmed_at__isnull=False, unsubscribed_at__isnull=True
-        ).iterator()
-    ]
-    StatusMail.objects.bulk_create(rows, batch_size=500)
-    if rows:
-        transaction.on_commit(mail.kick)
-    return len(rows)
+        count += 1
+    return count
 
 
 def normalize_email(email: str) -> str:
@@ -411,14 +410,15 @@ def subscriber_add(*, email: str, at: datetime | None = None) -> Subscriber:
             return subscriber
     subscriber.confirm_sent_at = at
     subscriber.save()
-    StatusMail.objects.create(
-        kind=StatusMail.Kind.CONFIRM,
-        subscriber=subscriber,
-        to=subscriber.email,
-        created_at=at,
-        **mail.confirm_for(subscriber),
+    confirmation = mail.confirm_for(subscriber)
+    notice_enqueue(
+        to=[subscriber.email],
+        subject=confirmation["subject"],
+        text=confirmation["body"],
+        headers=confirmation["headers"],
+        kind=mail.KIND_CONFIRM,
+        dedupe_key=mail.confirm_key(subscriber, at),
     )
-    transaction.on_commit(mail.kick)
     return subscriber
 
 
@@ -449,7 +449,5 @@ def subscriber_unsubscribe(*, token: str, at: datetime | None = None) -> Subscri
     if subscriber.unsubscribed_at is None:
         subscriber.unsubscribed_at = at or timezone.now()
         subscriber.save(update_fields=["unsubscribed_at"])
-    StatusMail.objects.filter(
-        subscriber=subscriber, state__in=[StatusMail.State.QUEUED, StatusMail.State.RETRY]
-    ).update(state=StatusMail.State.CANCELLED)
+    notices_cancel(dedupe_key_prefix=mail.subscriber_prefix(subscriber))
     return subscriber

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from happydesk.status import admin_views, views
+from happydesk.status import admin_views, plan_views, views
 
 urlpatterns = [
     path("status/", views.page, name="status_page"),
@@ -21,6 +21,40 @@ urlpatterns = [
         "admin/status/incidents/<int:incident_id>/resolve/",
         admin_views.incident_resolve,
         name="status_admin_incident_resolve",
+    ),
+    path(
+        "admin/status/incidents/<int:incident_id>/send/", plan_views.send_first, name="status_admin_plan_send"
+    ),
+    path(
+        "admin/status/incidents/<int:incident_id>/links/", plan_views.link_add, name="status_admin_link_add"
+    ),
+    path(
+        "admin/status/incidents/<int:incident_id>/links/<int:number>/remove/",
+        plan_views.link_remove,
+        name="status_admin_link_remove",
+    ),
+    path(
+        "admin/status/incidents/<int:incident_id>/confirm/",
+        plan_views.confirm,
+        name="status_admin_plan_confirm",
+    ),
+    path(
+        "admin/status/incidents/<int:incident_id>/forum/",
+        plan_views.retry_forum,
+        name="status_admin_plan_retry_forum",
+    ),
+    path(
+        "admin/status/warnings/<int:warning_id>/dismiss/",
+        plan_views.warning_dismiss,
+        name="status_admin_warning_dismiss",
+    ),
+    path("admin/status/settings/", plan_views.incident_settings, name="status_admin_settings"),
+    path("admin/status/security/", plan_views.security_reports, name="status_admin_security"),
+    path("admin/status/security/flag/", plan_views.security_flag, name="status_admin_security_flag"),
+    path(
+        "admin/status/security/<int:number>/clear/",
+        plan_views.security_clear,
+        name="status_admin_security_clear",
     ),
     path("admin/status/maintenance/new/", admin_views.maintenance_new, name="status_admin_maintenance_new"),
     path(

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from happydesk.feedback.selectors import customer_ratings
 from happydesk.inbox import selectors, services
-from happydesk.inbox.access import access_conversation_for_agent
+from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Tag
 from happydesk.mail import inbound
 from happydesk.mail.models import RawMessage
@@ -114,11 +114,13 @@ def _conversation_page(
         "thread": thread,
         "seen": max((m.pk for m in thread), default=0),
         "statuses": STATUS_VIEWS,
-        "other_conversations": convo.customer.conversations.exclude(pk=convo.pk).order_by(
-            "-last_activity_at"
-        )[:10],
+        # Through the access check: a light agent must not learn of a security report from the sidebar.
+        "other_conversations": conversations_for_agent(request.user)
+        .filter(customer=convo.customer)
+        .exclude(pk=convo.pk)
+        .order_by("-last_activity_at")[:10],
         "addresses": convo.customer.emails.all(),
-        "past_ratings": customer_ratings(convo.customer_id),
+        "past_ratings": customer_ratings(convo.customer_id, visible=conversations_for_agent(request.user)),
         "local_time": selectors.customer_local_time(convo.customer),
         "attributes": sorted((convo.customer.attributes or {}).items()),
         "saved_replies": saved_replies_for(convo),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import template
 from django.utils import timezone
 
@@ -15,6 +17,32 @@ register = template.Library()
 def status_banner() -> dict:
     """Open incidents and maintenance under way, for a banner on the help centre, portal and widget."""
     return {"banner_incidents": selectors.banner_incidents()}
+
+
+@register.inclusion_tag("status/_early_warning.html", takes_context=True)
+def early_warning_panel(context: template.Context) -> dict:
+    """Unusual volume and incidents overdue for an update, for the inbox and the status admin page
+    (two small queries when all is quiet). Light agents see it without the buttons."""
+    from happydesk.accounts.models import User
+    from happydesk.status.early_warning import active_warnings
+    from happydesk.status.plan_selectors import open_plans_overdue
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "warnings": list(active_warnings()[:3]),
+        "overdue": open_plans_overdue(),
+        "can_edit": user.role != User.Role.LIGHT,
+        "next": request.get_full_path(),
+    }
+
+
+@register.filter
+def minutes(value: timedelta) -> int:
+    """A duration in whole minutes."""
+    return int(value.total_seconds() // 60)
 
 
 @register.filter
