@@ -169,3 +169,37 @@ def test_ratings_show_on_the_conversation_sidebar_feed_and_portal(quiet, agent):
     assert Client().get("/ratings/").status_code == 302  # agents only
     portal = Client().get(f"/portal/c/{c.token}/").content.decode()
     assert "You rated our reply “Great”" in portal and f"/rate/{token}/okay/" in portal
+
+
+def test_the_throttle_holds_over_a_simulated_month_of_replies(quiet, agent):
+    """One customer writes every day for 60 days; every conversation is closed with a reply. With a
+    30-day window they are asked on day 0 and day 30 only, and another customer is asked independently."""
+    from happydesk.customers.services import customer_for_address
+    from happydesk.inbox.services import conversation_open, message_receive
+
+    quiet.rating_mode = Mailbox.RatingMode.EVERY
+    quiet.save()
+    start = timezone.now() - timedelta(days=61)
+    asked_days = {"casey@example.test": [], "dana@example.test": []}
+    for day in range(60):
+        for address in asked_days:
+            if address == "dana@example.test" and day % 7:
+                continue  # Dana writes weekly
+            at = start + timedelta(days=day, hours=9)
+            customer = customer_for_address(address=address)
+            c = conversation_open(mailbox=quiet, customer=customer, subject=f"Day {day}", at=at)
+            message_receive(
+                conversation=c,
+                customer=customer,
+                from_name="",
+                from_address=address,
+                subject=c.subject,
+                text="Hello",
+                at=at,
+            )
+            reply = reply_create(
+                conversation=c, author=agent, text="Answered.", status="closed", at=at + timedelta(hours=1)
+            )
+            if RatingRequest.objects.filter(message=reply).exists():
+                asked_days[address].append(day)
+    assert asked_days == {"casey@example.test": [0, 30], "dana@example.test": [0, 35]}

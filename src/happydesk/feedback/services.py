@@ -65,11 +65,12 @@ def rating_request_for_reply(*, message: Message, closing: bool) -> RatingReques
         return None
     if RatingRequest.objects.filter(conversation=conversation).exists():
         return None
-    since = timezone.now() - timedelta(days=mailbox.rating_window_days)
-    if RatingRequest.objects.filter(customer_id=conversation.customer_id, created_at__gte=since).exists():
+    at = message.created_at or timezone.now()  # the reply's own time (imports and replays keep theirs)
+    since = at - timedelta(days=mailbox.rating_window_days)
+    if RatingRequest.objects.filter(customer_id=conversation.customer_id, created_at__gt=since).exists():
         return None
     return RatingRequest.objects.create(
-        conversation=conversation, message=message, customer_id=conversation.customer_id
+        conversation=conversation, message=message, customer_id=conversation.customer_id, created_at=at
     )
 
 
