@@ -18,4 +18,11 @@ echo "==> page benchmarks on PostgreSQL"
 BENCH_PG_PAGES_URL="postgres://postgres@127.0.0.1:$port/pages" \
   .venv/bin/python -c "import psycopg; c = psycopg.connect('postgres://postgres@127.0.0.1:$port/postgres', autocommit=True); c.execute('DROP DATABASE IF EXISTS pages'); c.execute('CREATE DATABASE pages')"
 BENCH_PG_PAGES_URL="postgres://postgres@127.0.0.1:$port/pages" .venv/bin/python bench/pages.py postgresql | tee "$work/pages-pg.json"
-.venv/bin/python bench/collect.py "$work/sqlite.json" "$work/pg.json" "$work/pages-sqlite.json" "$work/pages-pg.json"
+echo "==> happiness report benchmark on SQLite (${BENCH_REPORT_N:-1000000} conversations)"
+.venv/bin/python bench/report.py sqlite | tee "$work/report-sqlite.json"
+echo "==> happiness report benchmark on PostgreSQL"
+BENCH_PG_REPORT_URL="postgres://postgres@127.0.0.1:$port/report" \
+  .venv/bin/python -c "import psycopg; c = psycopg.connect('postgres://postgres@127.0.0.1:$port/postgres', autocommit=True); c.execute('DROP DATABASE IF EXISTS report'); c.execute('CREATE DATABASE report')"
+BENCH_PG_REPORT_URL="postgres://postgres@127.0.0.1:$port/report" .venv/bin/python bench/report.py postgresql | tee "$work/report-pg.json"
+.venv/bin/python bench/collect.py "$work/sqlite.json" "$work/pg.json" "$work/pages-sqlite.json" "$work/pages-pg.json" \
+  "$work/report-sqlite.json" "$work/report-pg.json"

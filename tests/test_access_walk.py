@@ -66,6 +66,7 @@ def fill(pattern: str, v) -> str:  # type: ignore[no-untyped-def]
         # status page: /status/incidents/<id>/ and the /admin/status/ pages (no such rows: 404 or sign-in)
         "incident_id": 1,
         "component_id": 1,
+        "warning_id": 1,  # status: early warnings (admin pages need sign-in)
         # staffing schedule and quality review pages (no such rows: 404 or sign-in)
         "shift_id": 1,
         "sample_id": 1,
@@ -75,7 +76,10 @@ def fill(pattern: str, v) -> str:  # type: ignore[no-untyped-def]
         "post_id": 1,
         "announcement_id": 1,
         "customer_id": 1,
-        "warning_id": 1,  # status: early warnings (admin pages need sign-in)
+        # reports: CSV tables, share links (a bad link is 404; creating and revoking need sign-in)
+        "table": "goals",
+        "share_token": "not-a-share",
+        "share_id": 1,
     }
     path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), pattern)
     return "/" + path.replace("^", "").replace("$", "")

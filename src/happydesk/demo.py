@@ -1092,6 +1092,9 @@ def load_demo(
         Mailbox.objects.filter(address__startswith="support@").update(
             call_link="https://cal.acme-demo.test/support"
         )
+        from happydesk.reports.demo import load_demo_reports
+
+        load_demo_reports(now=builder.now)  # orders per day, support cost; then the report rollup
     summary.seconds = time.perf_counter() - started
     return summary
 

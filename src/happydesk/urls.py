@@ -5,10 +5,11 @@ from happydesk.api.api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("happydesk.kb.urls")),
-    path("", include("happydesk.community.urls")),
     path("", include("happydesk.status.urls")),
+    path("", include("happydesk.feedback.urls")),
     path("", include("happydesk.reports.staffing_urls")),
     path("", include("happydesk.feedback.review_urls")),
-    path("", include("happydesk.feedback.urls")),
+    path("", include("happydesk.reports.urls")),
+    path("", include("happydesk.community.urls")),
     path("", include("happydesk.web.urls")),
 ]

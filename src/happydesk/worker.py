@@ -83,6 +83,9 @@ def run_once() -> int:
         from happydesk.inbox.services import conversations_wake_due
 
         done += conversations_wake_due()
+    from happydesk.reports.tasks import run_periodic as reports_periodic  # rollup refresh, digests
+
+    done += reports_periodic()
     from happydesk.status.jobs import run_due as status_periodic  # incident replies, early warning
 
     done += status_periodic()

@@ -189,4 +189,5 @@ def post_raw(request: HttpRequest, mailbox: str | None = None):  # type: ignore[
     return Status(202, {"id": raw.pk, "state": raw.state})
 
 
+api.add_router("", "happydesk.reports.api.router")  # POST /business-volume: contacts per transaction
 api.add_router("/status", "happydesk.status.api.router")  # incidents and their plan, early warnings

@@ -35,6 +35,8 @@ class Priority:
 
 def _hours(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
+    if hours >= 48:
+        return f"{hours / 24:.0f} days"
     return f"{hours:.0f} h" if hours >= 1 else f"{delta.total_seconds() / 60:.0f} min"
 
 
