@@ -82,6 +82,8 @@ def test_admin_adds_a_mailbox_and_an_agent(client_in):
             "imap_port": 993,
             "imap_security": "ssl",
             "imap_folders_text": "INBOX\nSupport",
+            "rating_mode": "every",
+            "rating_window_days": 60,
         },
     )
     assert r.status_code == 302
@@ -91,6 +93,7 @@ def test_admin_adds_a_mailbox_and_an_agent(client_in):
         and m.imap_folders == ["INBOX", "Support"]
         and m.response_goal_minutes == 240
     )
+    assert (m.rating_mode, m.rating_window_days, m.rating_alert) == ("every", 60, False)  # admins choose
     r = client_in.post(
         "/admin/mailboxes/new/",
         {

@@ -67,6 +67,9 @@ class MailboxForm(forms.ModelForm):
             "imap_password",
             "form_enabled",
             "call_link",
+            "rating_mode",
+            "rating_window_days",
+            "rating_alert",
         ]
         widgets = {
             "signature": forms.Textarea(attrs={"rows": 3}),
