@@ -1,4 +1,4 @@
-"""Knowledge base reads shared by /help/, the agent pages and (later) the shared search.
+"""Knowledge base reads shared by /help/ and the agent pages (searching is in search/content.py).
 
 "Reader" functions take `include_internal`: customers get only published articles in public collections;
 signed-in agents also get internal ones. Drafts are never on /help/ for anyone; agents preview in /kb/.
@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from happydesk.kb.models import Article, ArticleVersion, Category, Collection
 
@@ -125,31 +125,6 @@ def popular_articles(*, include_internal: bool = False, limit: int = 6) -> list[
 
 def _terms(q: str) -> list[str]:
     return [t for t in re.findall(r"\w[\w'’-]*", q.lower()) if len(t) > 1][:8]
-
-
-def article_search(q: str, *, include_internal: bool = False, limit: int = 20) -> list[Article]:
-    """Readable articles containing every word of `q`, title matches first, then the most helpful.
-
-    The one place KB search happens; the shared search engine in `search/` will take it over.
-    """
-    terms = _terms(q)
-    if not terms:
-        return []
-    qs = reader_articles(include_internal=include_internal).select_related("category__collection")
-    for term in terms:
-        qs = qs.filter(Q(title__icontains=term) | Q(body__icontains=term))
-    title_hits = sum(
-        (
-            Case(When(title__icontains=t, then=Value(1)), default=Value(0), output_field=IntegerField())
-            for t in terms
-        ),
-        Value(0, output_field=IntegerField()),
-    )
-    return list(
-        qs.annotate(title_hits=title_hits).order_by("-title_hits", "-helpful_yes", "-view_count", "title")[
-            :limit
-        ]
-    )
 
 
 @dataclass(frozen=True)
