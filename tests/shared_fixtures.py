@@ -7,6 +7,16 @@ import pytest
 from tests.helpers import ListenerThread, SmtpSink
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():  # type: ignore[no-untyped-def]
+    """Each test starts with an empty cache: rate-limit counters and cached figures never leak between
+    tests (every test client posts from the same loopback address)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def mailbox(db):  # type: ignore[no-untyped-def]
     from happydesk.inbox.services import mailbox_create

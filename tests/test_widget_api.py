@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -35,13 +34,6 @@ def articles(agent):  # type: ignore[no-untyped-def]
         title="Invoice disputes", body="Internal only.", author=agent, category=internal, publish=True
     )
     return shown, hidden
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():  # type: ignore[no-untyped-def]
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_suggest_is_public_cross_origin_and_absolute(articles, settings):
@@ -155,3 +147,15 @@ def test_errors_stay_readable_cross_origin_and_bad_times_are_ignored(mailbox):
     assert missing.status_code == 404 and missing["Access-Control-Allow-Origin"] == "*"
     for since in ("2020-13-45T00:00:00", "garbage", "2026-01-01T00:00:00 00:00"):
         assert client.get(f"/widget/{mailbox.pk}/config.json", {"since": since}).status_code == 200
+
+
+def test_the_web_form_has_the_same_rate_limit_as_the_widget(mailbox):
+    """One limit per client IP and address, whichever way the message comes in."""
+    form = {"name": "Kim", "email": "kim@example.test", "subject": "Hi", "message": "Hello"}
+    widget = Client().post(f"/widget/{mailbox.pk}/contact.json", form)
+    assert widget.status_code == 200
+    statuses = [Client().post(f"/contact/{mailbox.pk}/", form).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+    page = Client().post(f"/contact/{mailbox.pk}/", form).content.decode()
+    assert "several messages in a short time" in page
+    assert Conversation.objects.count() == 5

@@ -40,6 +40,7 @@ class ContactForm(forms.Form):
     tz_name = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, mailbox: Mailbox, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.mailbox = mailbox
         super().__init__(*args, **kwargs)
         topics = [str(t) for t in mailbox.form_topics if str(t).strip()]
         if topics:
@@ -47,21 +48,25 @@ class ContactForm(forms.Form):
         else:
             del self.fields["topic"]
 
+    def submit(self, request: HttpRequest, *, channel: str) -> Conversation | None:
+        """Open the conversation from a valid form (the page and the widget alike): rate-limited per
+        client IP and per address, a bot's honeypot answer stores nothing (None), and a visit that saw
+        suggestions is recorded as not deflected. Raises TooManyMessages over the limit."""
+        from happydesk.search.services import suggestion_event
 
-def contact(request: HttpRequest, mailbox_id: int) -> HttpResponse:
-    mailbox = get_object_or_404(Mailbox, pk=mailbox_id, form_enabled=True)
-    form = ContactForm(request.POST or None, request.FILES or None, mailbox=mailbox)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        data = self.cleaned_data
+        ip = request.META.get("REMOTE_ADDR", "")
+        if _over_limit(f"contact:ip:{ip}") or _over_limit(f"contact:email:{data['email'].lower()}"):
+            raise TooManyMessages
         if data["website"]:  # a bot filled the hidden field: pretend all is well, store nothing
-            return render(request, "web/contact_thanks.html", {"mailbox": mailbox, "link": None})
+            return None
         offset = timedelta(minutes=-data["tz_offset"]) if data.get("tz_offset") is not None else None
         files = [
             services.NewAttachment(f.name, f.content_type or "application/octet-stream", f.read())
             for f in request.FILES.getlist("attachments")
         ]
         conversation = services.conversation_from_form(
-            mailbox=mailbox,
+            mailbox=self.mailbox,
             name=data["name"],
             email=data["email"],
             subject=data["subject"],
@@ -71,13 +76,48 @@ def contact(request: HttpRequest, mailbox_id: int) -> HttpResponse:
             attachments=files,
             customer_offset=offset,
             timezone_name=data.get("tz_name") or "",
+            channel=channel,
         )
         if request.POST.get("session"):  # the visit saw suggestions and still wrote: not deflected
-            from happydesk.search.services import suggestion_event
-
+            source = "widget" if channel == Conversation.Channel.WIDGET else "form"
             suggestion_event(
-                mailbox_id=mailbox.pk, key=request.POST["session"], source="form", event="submitted"
+                mailbox_id=self.mailbox.pk, key=request.POST["session"], source=source, event="submitted"
             )
+        return conversation
+
+
+CONTACT_LIMIT = 5  # submissions per client IP and per address in CONTACT_WINDOW
+CONTACT_WINDOW = timedelta(minutes=10)
+
+
+class TooManyMessages(Exception):
+    """More contact-form submissions from one IP or address than CONTACT_LIMIT in CONTACT_WINDOW."""
+
+
+def _over_limit(key: str) -> bool:
+    """Count one submission for this key; True when over the limit for the window."""
+    from django.core.cache import cache
+
+    seconds = int(CONTACT_WINDOW.total_seconds())
+    cache.add(key, 0, timeout=seconds)
+    try:
+        return cache.incr(key) > CONTACT_LIMIT
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=seconds)
+        return False
+
+
+def contact(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    mailbox = get_object_or_404(Mailbox, pk=mailbox_id, form_enabled=True)
+    form = ContactForm(request.POST or None, request.FILES or None, mailbox=mailbox)
+    if request.method == "POST" and form.is_valid():
+        try:
+            conversation = form.submit(request, channel=Conversation.Channel.FORM)
+        except TooManyMessages:
+            form.add_error(
+                None, "You've sent several messages in a short time; please try again in a few minutes."
+            )
+            return render(request, "web/contact.html", {"mailbox": mailbox, "form": form}, status=429)
         return render(request, "web/contact_thanks.html", {"mailbox": mailbox, "conversation": conversation})
     return render(request, "web/contact.html", {"mailbox": mailbox, "form": form})
 

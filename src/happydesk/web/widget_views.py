@@ -9,26 +9,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
-from happydesk.inbox import services
 from happydesk.inbox.models import Conversation, Mailbox
 from happydesk.search.content import content_search
 from happydesk.search.services import suggestion_event
-from happydesk.web.portal_views import ContactForm
+from happydesk.web.portal_views import ContactForm, TooManyMessages
 
-CONTACT_LIMIT = 5  # submissions per address and per IP in CONTACT_WINDOW
-CONTACT_WINDOW = timedelta(minutes=10)
 SUGGEST_KINDS = ["article", "faq", "topic"]
 
 
@@ -145,16 +141,6 @@ def widget_config(request: HttpRequest, mailbox_id: int) -> JsonResponse:
     )
 
 
-def _limited(key: str) -> bool:
-    """Count one submission for this key; True when over the limit for the window."""
-    cache.add(key, 0, timeout=int(CONTACT_WINDOW.total_seconds()))
-    try:
-        return cache.incr(key) > CONTACT_LIMIT
-    except ValueError:
-        cache.set(key, 1, timeout=int(CONTACT_WINDOW.total_seconds()))
-        return False
-
-
 @public_cors
 def widget_contact(request: HttpRequest, mailbox_id: int) -> JsonResponse:
     """The contact form from the widget: the same fields, rules and auto-reply as the web form."""
@@ -164,36 +150,14 @@ def widget_contact(request: HttpRequest, mailbox_id: int) -> JsonResponse:
     form = ContactForm(request.POST, request.FILES or None, mailbox=mailbox)
     if not form.is_valid():
         return JsonResponse({"errors": {k: [str(e) for e in v] for k, v in form.errors.items()}}, status=400)
-    data = form.cleaned_data
-    ip = request.META.get("REMOTE_ADDR", "")
-    if _limited(f"widget-contact:ip:{ip}") or _limited(f"widget-contact:email:{data['email'].lower()}"):
+    try:
+        conversation = form.submit(request, channel=Conversation.Channel.WIDGET)
+    except TooManyMessages:
         return JsonResponse(
             {"error": "Too many messages in a short time; please try again later."}, status=429
         )
-    if data["website"]:  # a bot filled the hidden field: pretend all is well, store nothing
+    if conversation is None:  # the honeypot: the bot is told all is well
         return JsonResponse({"ok": True})
-    files = [
-        services.NewAttachment(f.name, f.content_type or "application/octet-stream", f.read())
-        for f in request.FILES.getlist("attachments")
-    ]
-    offset = timedelta(minutes=-data["tz_offset"]) if data.get("tz_offset") is not None else None
-    conversation = services.conversation_from_form(
-        mailbox=mailbox,
-        name=data["name"],
-        email=data["email"],
-        subject=data["subject"],
-        text=data["message"],
-        topic=data.get("topic") or "",
-        feeling=data.get("feeling") or "",
-        attachments=files,
-        customer_offset=offset,
-        timezone_name=data.get("tz_name") or "",
-        channel=Conversation.Channel.WIDGET,
-    )
-    if request.POST.get("session"):
-        suggestion_event(
-            mailbox_id=mailbox.pk, key=request.POST["session"], source="widget", event="submitted"
-        )
     from django.urls import reverse
 
     link = absolute(reverse("portal_conversation", args=[conversation.token]))
