@@ -40,14 +40,19 @@ def preview_text(text: str) -> str:
     return " ".join(text.split())[:280]
 
 
-def standing_fields(conversation: Conversation, *, preview: str | None = None) -> dict:
-    """The clock-free triage fields (automations/triage.py) for this conversation's current state."""
+def standing_fields(
+    conversation: Conversation, *, preview: str | None = None, customer: Customer | None = None
+) -> dict:
+    """The clock-free triage fields (automations/triage.py) for this conversation's current state.
+    `customer`, when it is the conversation's own and already loaded, saves fetching it again."""
     from happydesk.automations.triage import standing
 
+    if customer is None or customer.pk != conversation.customer_id:
+        customer = conversation.customer
     fixed = standing(
         feeling=conversation.feeling,
         text=f"{conversation.subject}\n{conversation.preview if preview is None else preview}",
-        attributes=conversation.customer.attributes,
+        attributes=customer.attributes,
     )
     return {"priority_points": int(fixed.score), "priority_reasons": fixed.reasons}
 
@@ -206,7 +211,7 @@ def message_receive(
         preview=preview,
         message_count=F("message_count") + 1,
         cc=extra_cc,
-        **standing_fields(conversation, preview=preview),
+        **standing_fields(conversation, preview=preview, customer=customer),
     )
     conversation.last_activity_at = conversation.last_customer_message_at = at
     conversation.preview, conversation.cc = preview, extra_cc
