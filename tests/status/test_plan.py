@@ -198,6 +198,26 @@ def test_conversations_arriving_later_are_linked_and_answered_once(outage, agent
     assert not IncidentLink.objects.filter(conversation=other).exists()
 
 
+def test_a_keyword_late_in_a_long_message_links_it(outage, agent):
+    incident = declare(agent)
+    late = write(
+        "Gil <gil@example.test>",
+        "A question",
+        "Good morning, I hope you are well. I have been trying since breakfast and the whole team "
+        "here is waiting: our login just fails.",
+    )
+    assert IncidentLink.objects.filter(incident=incident, conversation=late).exists()
+
+
+def test_an_arrival_costs_one_query_when_no_incident_is_open(quiet_mailbox, django_assert_num_queries):
+    from happydesk.status.arrivals import message_arrived
+
+    conversation = write("Hal <hal@example.test>", "Login", "Login fails.")
+    message = conversation.messages.get()
+    with django_assert_num_queries(1):
+        message_arrived(conversation=conversation, message=message)
+
+
 def test_a_removed_conversation_is_never_linked_again_automatically(outage, agent):
     incident = declare(agent)
     plan.link_remove(incident=incident, conversation=outage["dee"], actor=agent)

@@ -25,7 +25,7 @@ from happydesk.accounts.models import User
 from happydesk.inbox.models import Conversation
 from happydesk.mail.outbound import notice_enqueue
 from happydesk.replies.placeholders import find_unfilled
-from happydesk.search.engines import terms
+from happydesk.search.engines import WORD, terms
 from happydesk.status import mail, services
 from happydesk.status.models import (
     Component,
@@ -463,7 +463,12 @@ def link_arrival(*, conversation: Conversation, text: str) -> list[IncidentLink]
         return []
     known = set(conversation.incident_links.values_list("incident_id", flat=True))
     plans = [p for p in plans if p.incident_id not in known]
-    words = set(terms(f"{conversation.subject}\n{text}")) if any(p.keywords for p in plans) else set()
+    # Every word of the message (`terms` would keep only the first 12, the cap for a search box query).
+    words = (
+        {w.lower() for w in WORD.findall(f"{conversation.subject}\n{text}")}
+        if any(p.keywords for p in plans)
+        else set()
+    )
     tag_names = set(conversation.tags.values_list("name", flat=True)) if any(p.tags for p in plans) else set()
     linked = []
     for plan in plans:

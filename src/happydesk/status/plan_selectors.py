@@ -121,6 +121,7 @@ def plan_page(incident: Incident, *, agent: User, now: datetime | None = None) -
         waiting = len(plan_services.recipients(notice)) if notice.state == IncidentNotice.State.SENDING else 0
         rounds.append(RoundRow(notice, c["sent"], c["failed"], waiting))
     kept = [r for r in rows if not r.link.removed]
+    last = plan_services.last_contact(incident)
     return PlanPage(
         plan=plan,
         steps=list(plan.steps.order_by("step")),
@@ -129,20 +130,17 @@ def plan_page(incident: Incident, *, agent: User, now: datetime | None = None) -
         customers=len({r.conversation.customer_id for r in kept}),
         rounds=rounds,
         first_sent=any(n.kind == IncidentNotice.Kind.FIRST for n in notices),
-        overdue=plan_services.contact_overdue(plan, now=now),
-        last_contact=plan_services.last_contact(incident),
+        overdue=plan_services.contact_overdue(plan, last=last, now=now),
+        last_contact=last,
     )
 
 
 def open_plans_overdue(*, now: datetime | None = None) -> list[tuple[IncidentPlan, timedelta]]:
-    """Open incidents whose customers have waited past the minimum contact time (for the dashboard)."""
+    """Open incidents whose customers have waited past the minimum contact time (for the dashboard
+    and the inbox panel: one query however many incidents are open)."""
     out = []
-    for plan in (
-        IncidentPlan.objects.filter(incident__kind=Incident.Kind.INCIDENT)
-        .exclude(incident__state=Incident.State.RESOLVED)
-        .select_related("incident")
-    ):
-        overdue = plan_services.contact_overdue(plan, now=now)
+    for plan in plan_services.open_plans_with_last_contact():
+        overdue = plan_services.contact_overdue(plan, last=plan.last_contact_at, now=now)
         if overdue is not None:
             out.append((plan, overdue))
     return out

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from happydesk.accounts.models import User
@@ -118,6 +119,23 @@ def _replies_instead_of_mail(incident: Incident, update: IncidentUpdate) -> int:
     return cancelled
 
 
+def _round_start(
+    incident: Incident, kind: str, template: str, update: IncidentUpdate, author: User, *, notify: bool
+) -> IncidentNotice:
+    """A round of replies carrying this update; subscribers who are also linked get only the reply."""
+    notice = IncidentNotice.objects.create(
+        incident=incident,
+        kind=kind,
+        update=update,
+        text=render(template, incident=incident, body=update.body),
+        created_by=author,
+        created_at=update.created_at,
+    )
+    if notify:
+        _replies_instead_of_mail(incident, update)
+    return notice
+
+
 @transaction.atomic
 def plan_update(
     *,
@@ -135,16 +153,7 @@ def plan_update(
         incident=incident, state=state, body=body, components=components, author=author, notify=notify, at=at
     )
     if reply_to_linked and IncidentPlan.objects.filter(incident=incident).exists():
-        IncidentNotice.objects.create(
-            incident=incident,
-            kind=IncidentNotice.Kind.UPDATE,
-            update=update,
-            text=render(UPDATE_TEMPLATE, incident=incident, body=update.body),
-            created_by=author,
-            created_at=update.created_at,
-        )
-        if notify:
-            _replies_instead_of_mail(incident, update)
+        _round_start(incident, IncidentNotice.Kind.UPDATE, UPDATE_TEMPLATE, update, author, notify=notify)
     return update
 
 
@@ -170,16 +179,7 @@ def plan_resolve(
     )
     update = _latest_update(incident)
     if reply_to_linked:
-        IncidentNotice.objects.create(
-            incident=incident,
-            kind=IncidentNotice.Kind.FINAL,
-            update=update,
-            text=render(FINAL_TEMPLATE, incident=incident, body=update.body),
-            created_by=author,
-            created_at=update.created_at,
-        )
-        if notify:
-            _replies_instead_of_mail(incident, update)
+        _round_start(incident, IncidentNotice.Kind.FINAL, FINAL_TEMPLATE, update, author, notify=notify)
     if plan.known_issue_id:
         _known_issue_fixed(plan, author, update.body)
     _refresh_send_step(plan)
@@ -323,15 +323,31 @@ def last_contact(incident: Incident) -> datetime | None:
     return max((t for t in times if t), default=None)
 
 
-def contact_overdue(plan: IncidentPlan, *, now: datetime | None = None) -> timedelta | None:
-    """How long customers have waited for news beyond the plan's minimum contact time, or None."""
-    if plan.incident.is_closed or not plan.contact_every_minutes:
+def open_plans_with_last_contact():  # type: ignore[no-untyped-def]
+    """Plans of open incidents, each annotated with `last_contact_at` (what `last_contact` returns),
+    in one query for all of them: the inbox panel shows this on every page."""
+
+    def latest(model):  # type: ignore[no-untyped-def]
+        rows = model.objects.filter(incident=OuterRef("incident")).order_by("-created_at")
+        return Subquery(rows.values("created_at")[:1])
+
+    update_at, notice_at = latest(IncidentUpdate), latest(IncidentNotice)
+    # Greatest is NULL on SQLite when either side is; the Coalesces make "the later of what exists".
+    return (
+        _open_plans()
+        .select_related("incident")
+        .annotate(last_contact_at=Greatest(Coalesce(update_at, notice_at), Coalesce(notice_at, update_at)))
+    )
+
+
+def contact_overdue(
+    plan: IncidentPlan, *, last: datetime | None, now: datetime | None = None
+) -> timedelta | None:
+    """How long customers have waited for news (since `last`, see `last_contact`) beyond the plan's
+    minimum contact time, or None."""
+    if plan.incident.is_closed or not plan.contact_every_minutes or last is None:
         return None
-    now = now or timezone.now()
-    last = last_contact(plan.incident)
-    if last is None:
-        return None
-    silent = now - last
+    silent = (now or timezone.now()) - last
     return silent if silent >= timedelta(minutes=plan.contact_every_minutes) else None
 
 
@@ -341,8 +357,9 @@ def contact_reminders_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     to = [a for a in IncidentSettings.current().early_warning if a]
     reminded = 0
-    for plan in _open_plans().select_related("incident"):
-        silent = contact_overdue(plan, now=now)
+    for plan in open_plans_with_last_contact():
+        last = plan.last_contact_at
+        silent = contact_overdue(plan, last=last, now=now)
         if silent is None:
             continue
         reminded += 1
@@ -350,7 +367,6 @@ def contact_reminders_due(*, now: datetime | None = None) -> int:
             continue
         incident = plan.incident
         minutes = int(silent.total_seconds() // 60)
-        last = last_contact(incident)
         notice_enqueue(
             to=to,
             subject=f"[Reminder] No update on “{incident.title}” for {minutes} minutes"[:300],

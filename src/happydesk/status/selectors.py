@@ -71,19 +71,11 @@ def visible_components() -> QuerySet[Component]:
 
 
 def components_grouped(components: list[Component] | None = None) -> list[GroupRow]:
-    """Components under their groups, in page order; ungrouped ones first."""
+    """Components under their groups, in page order; ungrouped ones first. `components` must already be
+    in page order (as `visible_components` returns them)."""
     components = list(visible_components()) if components is None else components
     rows: dict[int | None, GroupRow] = {}
-    for component in sorted(
-        components,
-        key=lambda c: (
-            c.group is not None,
-            c.group.order if c.group else 0,
-            c.group.name if c.group else "",
-            c.order,
-            c.name,
-        ),
-    ):
+    for component in components:
         rows.setdefault(component.group_id, GroupRow(group=component.group)).components.append(component)
     return list(rows.values())
 
