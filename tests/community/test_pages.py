@@ -159,6 +159,26 @@ def test_ideas_board_query_count(people, django_assert_max_num_queries, no_rate_
         assert client.get("/community/ideas/").status_code == 200
 
 
+def test_topic_page_and_moderation_queue_query_counts(
+    people, agent, agent_client, django_assert_max_num_queries, no_rate_limit
+):
+    # More answers, authors and bans must not mean more queries.
+    from happydesk.customers.services import customer_for_address
+
+    t = services.topic_create(kind="question", title="How do I export a year?", body="x", author=people.ann)
+    for n in range(12):
+        author = customer_for_address(address=f"member{n}@example.test", name=f"Member {n}")
+        services.post_create(topic=t, body=f"Answer number {n}", author=author)
+        services.customer_ban(customer=author, reason="spam", agent=agent)
+    for client in (Client(), portal_client(people.bo), agent_client):
+        with django_assert_max_num_queries(12):
+            assert client.get(t.get_absolute_url()).status_code == 200
+        with django_assert_max_num_queries(8):
+            assert client.get("/community/").status_code == 200
+    with django_assert_max_num_queries(10):
+        assert agent_client.get("/community/manage/").status_code == 200
+
+
 def test_demo_community(db):
     from happydesk.community.models import Announcement, ConversationLink, Post
     from happydesk.demo import load_demo

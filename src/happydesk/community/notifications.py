@@ -148,7 +148,11 @@ def resolved_notify(*, topic: Topic, change: StatusChange) -> int:
         )
     told = {r.address for r in recipients}
     if told and change.agent is not None:
-        links = ConversationLink.objects.filter(topic=topic).select_related("conversation__customer")
+        links = (
+            ConversationLink.objects.filter(topic=topic)
+            .select_related("conversation__customer")
+            .prefetch_related("conversation__customer__emails")  # primary_email without a query each
+        )
         for link in links:
             conversation = link.conversation
             if conversation.customer.primary_email.lower() in told:

@@ -347,7 +347,7 @@ def vote_add(*, topic: Topic, customer: Customer, at: datetime | None = None) ->
     _, created = Vote.objects.get_or_create(topic=topic, customer=customer, defaults={"created_at": _now(at)})
     if created:
         _recount(topic.pk)
-    topic_search_refresh(topic.pk)
+        topic_search_refresh(topic.pk)  # votes weigh in the search's helpfulness
     return created
 
 
@@ -357,7 +357,7 @@ def vote_remove(*, topic: Topic, customer: Customer) -> bool:
     deleted, _ = Vote.objects.filter(topic=topic, customer=customer).delete()
     if deleted:
         _recount(topic.pk)
-    topic_search_refresh(topic.pk)
+        topic_search_refresh(topic.pk)
     return bool(deleted)
 
 

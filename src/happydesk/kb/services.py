@@ -25,8 +25,12 @@ RESERVED_SLUGS = frozenset({"articles", "search", "sitemap", "feedback"})
 MAX_COMMENT = 2000
 
 
+def _slug(text: str, *, fallback: str = "article", max_length: int = 100) -> str:
+    return slugify(text)[:max_length].strip("-") or fallback
+
+
 def _unique_slug(text: str, taken: Callable[[str], bool], *, max_length: int = 80) -> str:
-    base = (slugify(text)[:max_length].strip("-") or "untitled")[: max_length - 4]
+    base = _slug(text, fallback="untitled", max_length=max_length)[: max_length - 4]
     slug, n = base, 2
     while taken(slug) or slug in RESERVED_SLUGS:
         slug, n = f"{base}-{n}", n + 1
@@ -119,7 +123,7 @@ def article_save(
         stored = Article.objects.select_for_update().filter(pk=row.pk).values_list("title", "body").get()
         changed = stored != (title, body)
     row.title, row.body, row.category, row.internal_only = title, body, category, internal_only
-    row.slug = slugify(title)[:100].strip("-") or "article"
+    row.slug = _slug(title)
     if position is not None:
         row.position = position
     if changed:
@@ -171,7 +175,7 @@ def article_version_restore(*, article: Article, version: ArticleVersion, author
     Article.objects.select_for_update().filter(pk=article.pk).values_list("pk").get()  # see article_save
     row = article
     row.title, row.body = version.title, version.body
-    row.slug = slugify(version.title)[:100].strip("-") or "article"
+    row.slug = _slug(version.title)
     row.updated_at = timezone.now()
     row.save(update_fields=["title", "body", "slug", "updated_at"])
     _version_add(article=row, author=author, note=f"Restored version {version.number}")
