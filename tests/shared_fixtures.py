@@ -9,11 +9,14 @@ from tests.helpers import ListenerThread, SmtpSink
 
 @pytest.fixture(autouse=True)
 def empty_cache():  # type: ignore[no-untyped-def]
-    """Each test starts with an empty cache: rate-limit counters and cached figures never leak between
-    tests (every test client posts from the same loopback address)."""
+    """Each test starts with an empty cache and a worker that knows no past scheduled runs: rate-limit
+    counters and run times never leak between tests (every test client posts from loopback)."""
     from django.core.cache import cache
 
+    from happydesk.worker import periodic_forget
+
     cache.clear()
+    periodic_forget()  # the worker's memory of scheduled runs belongs to the test's own database
     yield
 
 
