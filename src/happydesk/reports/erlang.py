@@ -10,7 +10,7 @@ When N <= A the queue grows without bound: every arrival waits, no one is answer
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 MAX_AGENTS = 1_000_000  # a guard against a runaway search, far beyond any real team
 
@@ -26,9 +26,6 @@ class Staffing:
     asa_seconds: float | None  # average speed of answer over all arrivals; None when unstable
     occupancy: float | None  # A / N; None with no agents
     stable: bool  # N > A (or nothing arrives)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def traffic_intensity(*, calls: float, interval_seconds: float, aht_seconds: float) -> float:

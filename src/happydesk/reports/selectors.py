@@ -58,6 +58,11 @@ def _narrow(qs: QuerySet, f: Filters) -> QuerySet:
     return qs
 
 
+def happiness_score(great: int, not_good: int, ratings: int) -> int | None:
+    """(great - not good) / all ratings as a percentage, as feedback.selectors.happiness, from counts."""
+    return round(100 * (great - not_good) / ratings) if ratings else None
+
+
 class Totals:
     """The rollup rows of one period added up."""
 
@@ -110,8 +115,7 @@ class Totals:
     @property
     def score(self) -> int | None:
         """The happiness score: great minus not good, as a percentage of all ratings."""
-        total = self.ratings
-        return round(100 * (self.ints["great"] - self.ints["not_good"]) / total) if total else None
+        return happiness_score(self.ints["great"], self.ints["not_good"], self.ratings)
 
     @property
     def response_rate(self) -> float | None:
@@ -340,7 +344,7 @@ class AgentFigures:
 
     @property
     def score(self) -> int | None:
-        return round(100 * (self.great - self.not_good) / self.ratings) if self.ratings else None
+        return happiness_score(self.great, self.not_good, self.ratings)
 
 
 def agent_figures(f: Filters) -> list[tuple[AgentFigures, AgentFigures]]:
@@ -367,8 +371,3 @@ def mailboxes_by_id() -> dict[int, Mailbox]:
 
 def active_shares() -> list[ReportShare]:
     return list(ReportShare.objects.filter(revoked_at__isnull=True).select_related("created_by"))
-
-
-def share_for_token(token: str) -> ReportShare | None:
-    """The share behind a link token, revoked or not (the view tells the two apart)."""
-    return ReportShare.objects.filter(token=token).first()

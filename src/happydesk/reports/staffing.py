@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Min
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Window
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Lag
 from django.utils import timezone
 
 from happydesk.inbox.models import Conversation, Message
@@ -195,23 +195,22 @@ def arrivals(*, since: datetime, until: datetime, zone: str) -> dict[str, list[i
 
 def handle_time_samples(*, since: datetime, until: datetime) -> dict[str, list[float]]:
     """Seconds between an agent's consecutive replies, when the pause is under the session cap,
-    counted for the queue of the later reply (the work in between was producing it)."""
+    counted for the queue of the later reply (the work in between was producing it). The database
+    takes the gaps (a window over each agent's replies) and returns only those inside a session."""
     samples: dict[str, list[float]] = {q.key: [] for q in QUEUES}
-    replies = (
+    previous = Window(Lag("created_at"), partition_by=[F("author_id")], order_by=[F("created_at"), F("id")])
+    gaps = (
         Message.objects.filter(
             kind=Message.Kind.REPLY, author__isnull=False, created_at__gte=since, created_at__lt=until
         )
-        .order_by("author_id", "created_at", "id")
-        .values_list("author_id", "created_at", "conversation__channel")
+        .annotate(gap=ExpressionWrapper(F("created_at") - previous, output_field=DurationField()))
+        .filter(gap__gt=timedelta(0), gap__lte=timedelta(seconds=SESSION_GAP_SECONDS))
+        .values_list("conversation__channel", "gap")
     )
-    previous: tuple[int, datetime] | None = None
-    for author_id, at, channel in replies.iterator(chunk_size=5000):
-        if previous and previous[0] == author_id:
-            gap = (at - previous[1]).total_seconds()
-            key = QUEUE_OF_CHANNEL.get(channel)
-            if key and 0 < gap <= SESSION_GAP_SECONDS:
-                samples[key].append(gap)
-        previous = (author_id, at)
+    for channel, gap in gaps.iterator(chunk_size=5000):
+        key = QUEUE_OF_CHANNEL.get(channel)
+        if key:
+            samples[key].append(gap.total_seconds())
     return samples
 
 
