@@ -10,28 +10,15 @@ from __future__ import annotations
 import json
 import os
 import random
-import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 
-ENGINE = sys.argv[1]
-N = int(os.environ.get("BENCH_PAGES_N", "100000"))
-# BENCH_PAGES_DIR keeps the generated data between runs (for profiling); by default a fresh temp dir.
-tmp = os.environ.get("BENCH_PAGES_DIR") or tempfile.mkdtemp(prefix="hd-pages-")
-os.environ["HAPPYDESK_DATA_DIR"] = tmp
-os.environ["DJANGO_SETTINGS_MODULE"] = "happydesk.settings"
-os.environ["HAPPYDESK_LOG_LEVEL"] = "ERROR"
-if ENGINE == "postgresql":
-    os.environ["DATABASE_URL"] = os.environ["BENCH_PG_PAGES_URL"]
-else:
-    os.environ.pop("DATABASE_URL", None)
 sys.path.insert(0, os.path.dirname(__file__))
+from common import figure as _figure  # noqa: E402
+from common import setup, timed  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+ENGINE, N = setup("pages", 100_000)
 
 from django.core.management import call_command  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
@@ -144,31 +131,9 @@ def generate() -> float:
     return time.perf_counter() - started
 
 
-def timed(client: Client, path: str, runs: int) -> list[float]:
-    client.get(path)  # warm caches and templates
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        r = client.get(path)
-        out.append(time.perf_counter() - t)
-        assert r.status_code == 200, (path, r.status_code)
-    return sorted(out)
-
-
 def figure(name: str, samples: list[float], floor: list[float]) -> dict:
-    p50, p95 = statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
-    f50 = statistics.median(floor)
-    return {
-        "name": name,
-        "engine": ENGINE,
-        "n": N,
-        "unit": "ms",
-        "median": round(p50 * 1000, 1),
-        "p95": round(p95 * 1000, 1),
-        "floor": round(f50 * 1000, 2),
-        "ratio": round(p50 / f50, 1),
-        "note": f"{len(samples)} requests, server time through the full Django request path",
-    }
+    note = f"{len(samples)} requests, server time through the full Django request path"
+    return _figure(name, ENGINE, N, samples, floor, note)
 
 
 def main() -> None:

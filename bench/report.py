@@ -15,29 +15,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
-import statistics
-import sys
-import tempfile
 import time
 from datetime import timedelta
 
-ENGINE = sys.argv[1]
-N = int(os.environ.get("BENCH_REPORT_N", "1000000"))
-tmp = os.environ.get("BENCH_REPORT_DIR") or tempfile.mkdtemp(prefix="hd-report-")
-os.environ["HAPPYDESK_DATA_DIR"] = tmp
-os.environ["DJANGO_SETTINGS_MODULE"] = "happydesk.settings"
-os.environ["HAPPYDESK_LOG_LEVEL"] = "ERROR"
-if ENGINE == "postgresql":
-    os.environ["DATABASE_URL"] = os.environ["BENCH_PG_REPORT_URL"]
-else:
-    os.environ.pop("DATABASE_URL", None)
-sys.path.insert(0, os.path.dirname(__file__))
+from common import figure as _figure
+from common import setup, timed
 
-import django  # noqa: E402
-
-django.setup()
+ENGINE, N = setup("report", 1_000_000)
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -246,31 +231,8 @@ def generate() -> float:
     return time.perf_counter() - started
 
 
-def timed(client: Client, url: str, runs: int) -> list[float]:
-    client.get(url)  # warm caches and templates
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        r = client.get(url)
-        out.append(time.perf_counter() - t)
-        assert r.status_code == 200, (url, r.status_code)
-    return sorted(out)
-
-
 def figure(name: str, samples: list[float], floor_samples: list[float], note: str) -> dict:
-    p50, p95 = statistics.median(samples), samples[max(0, math.ceil(len(samples) * 0.95) - 1)]
-    f50 = statistics.median(floor_samples)
-    return {
-        "name": name,
-        "engine": ENGINE,
-        "n": N,
-        "unit": "ms",
-        "median": round(p50 * 1000, 1),
-        "p95": round(p95 * 1000, 1),
-        "floor": round(f50 * 1000, 2),
-        "ratio": round(p50 / f50, 2),
-        "note": note,
-    }
+    return _figure(name, ENGINE, N, samples, floor_samples, note)
 
 
 def main() -> None:
