@@ -186,6 +186,31 @@ HAPPYDESK_MESSAGE_ID_DOMAIN = os.environ.get("HAPPYDESK_MESSAGE_ID_DOMAIN") or (
     BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "happydesk.local"
 )
 
+# Trust (docs/security.md). Sender authentication: DNS for SPF/DKIM/DMARC goes through one resolver,
+# "host:port[,host:port]" or empty for the system's; the listener's own results carry HAPPYDESK_AUTHSERV_ID.
+HAPPYDESK_DNS_RESOLVER = os.environ.get("HAPPYDESK_DNS_RESOLVER", "")
+HAPPYDESK_DNS_TIMEOUT = float(os.environ.get("HAPPYDESK_DNS_TIMEOUT", "3"))
+HAPPYDESK_AUTHSERV_ID = os.environ.get("HAPPYDESK_AUTHSERV_ID") or HAPPYDESK_MESSAGE_ID_DOMAIN
+# Mail that reached us through another server (IMAP, the raw HTTP endpoint): only Authentication-Results
+# headers with one of these authserv-ids are believed (RFC 8601); any other is ignored.
+HAPPYDESK_TRUSTED_AUTHSERV_IDS = [
+    h.strip().lower() for h in os.environ.get("HAPPYDESK_TRUSTED_AUTHSERV_IDS", "").split(",") if h.strip()
+]
+# ARC (RFC 8617): a forwarder's sealed results count only when it is one of these sealing domains.
+HAPPYDESK_TRUSTED_ARC_SEALERS = [
+    h.strip().lower() for h in os.environ.get("HAPPYDESK_TRUSTED_ARC_SEALERS", "").split(",") if h.strip()
+]
+# Customer SSO by JWT: comma-separated HS256 secrets (add the new one before removing the old one).
+HAPPYDESK_SSO_JWT_SECRETS = [
+    s.strip() for s in os.environ.get("HAPPYDESK_SSO_JWT_SECRET", "").split(",") if s.strip()
+]
+# How long a conversation link in our emails opens that conversation for its customer.
+HAPPYDESK_PORTAL_LINK_DAYS = env_int("HAPPYDESK_PORTAL_LINK_DAYS", 30)
+# Agent sign-in by OpenID Connect: on when an issuer and a client id are set.
+HAPPYDESK_OIDC_ISSUER = os.environ.get("HAPPYDESK_OIDC_ISSUER", "").rstrip("/")
+HAPPYDESK_OIDC_CLIENT_ID = os.environ.get("HAPPYDESK_OIDC_CLIENT_ID", "")
+HAPPYDESK_OIDC_CLIENT_SECRET = os.environ.get("HAPPYDESK_OIDC_CLIENT_SECRET", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

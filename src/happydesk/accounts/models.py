@@ -35,6 +35,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when the agent signs in through the company's OpenID Connect provider (issuer + subject).
+    oidc_issuer = models.CharField(max_length=500, blank=True)
+    oidc_subject = models.CharField(max_length=255, blank=True)
 
     objects = UserManager()
 
@@ -55,8 +58,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the REST API. Only a hash is stored; the token is shown once."""
+    """A bearer token for the REST API. Only a hash is stored; the token is shown once.
 
+    An MTA token (`happydesk token create --mta`) may only post raw mail; an API token may not."""
+
+    class Kind(models.TextChoices):
+        API = "api", "API"
+        MTA = "mta", "Mail transfer (raw mail only)"
+
+    kind = models.CharField(max_length=4, choices=Kind.choices, default=Kind.API)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
     digest = models.CharField(max_length=64, unique=True)
@@ -78,3 +88,12 @@ class PortalLoginToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class SingleUseClaim(models.Model):
+    """A claim that may be used once until it expires: a customer SSO token's `jti`, so a token
+    seen before is refused. Rows past `expires_at` can be deleted; the token is refused by time then."""
+
+    key = models.CharField(max_length=300, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)

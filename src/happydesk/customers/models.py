@@ -11,6 +11,8 @@ class Customer(models.Model):
     company = models.CharField(max_length=200, blank=True)
     timezone = models.CharField(max_length=64, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # The customer's id in the company's own product, from a verified SSO token (JWT `external_id`).
+    external_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(default=now)
 
     def __str__(self) -> str:

@@ -143,6 +143,14 @@ class Conversation(models.Model):
         default=False, help_text="Opened from a message whose sender could not be trusted."
     )
     unverified_reason = models.CharField(max_length=300, blank=True)
+    possibly_same_as = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="An unverified message pointed at this conversation; one click merges it there.",
+    )
     preview = models.CharField(max_length=300, blank=True)
     message_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=now, db_index=True)
@@ -254,6 +262,10 @@ class Message(models.Model):
     )
     threading_rule = models.CharField(max_length=30, blank=True)
     threading_reason = models.CharField(max_length=500, blank=True)
+    # Who the sender really is: verified (DMARC-aligned pass, a portal or SSO session, a confirmed
+    # address) or not, and how that was decided. Customer messages only; agents' lines leave it empty.
+    sender_verified = models.BooleanField(default=False)
+    verification = models.CharField(max_length=300, blank=True)
     # Outbound delivery state (replies and auto-replies).
     delivery = models.CharField(max_length=10, choices=Delivery.choices, blank=True, default="")
     delivery_error = models.TextField(blank=True)

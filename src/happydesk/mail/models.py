@@ -33,6 +33,11 @@ class RawMessage(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     origin = models.CharField(max_length=500, blank=True, help_text="IMAP folder/UID, file name, peer.")
+    # What only our own SMTP listener knows, kept for the SPF check: the client's IP and its HELO name.
+    peer_ip = models.GenericIPAddressField(null=True, blank=True)
+    helo = models.CharField(max_length=255, blank=True)
+    # The sender-authentication verdict (SPF, DKIM, DMARC, ARC) made when the message was processed.
+    auth = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
     reason = models.TextField(blank=True, help_text="Why it was quarantined, or what it duplicated.")
     attempts = models.PositiveIntegerField(default=0)
