@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -178,7 +179,8 @@ def start_serve(http: int, smtp: int) -> subprocess.Popen:
             "--smtp",
             f"127.0.0.1:{smtp}",
         ],
-        env=subprocess_env(HAPPYDESK_LOG_LEVEL="WARNING"),
+        # Its own address is its base URL: websockets accept only pages from the base URL's origin.
+        env=subprocess_env(HAPPYDESK_LOG_LEVEL="WARNING", HAPPYDESK_BASE_URL=f"http://127.0.0.1:{http}"),
         start_new_session=True,
     )
     wait_for_port(smtp)
@@ -195,15 +197,40 @@ def sign_in(page, base: str, email: str, password: str) -> None:  # type: ignore
     page.wait_for_url("**/inbox/**")
 
 
-def deliver(**email_fields):  # type: ignore[no-untyped-def]
-    """Store one email for support@acme.test and process it, as the SMTP listener and a worker would."""
+# Where browser tests save their screenshots: a scratch folder, so a test run never changes tracked files;
+# `make screenshots` points it at docs/screenshots.
+SHOTS = Path(os.environ.get("HAPPYDESK_SHOTS_DIR") or Path(tempfile.gettempdir()) / "happydesk-screenshots")
+
+# The mail server the tests' settings trust by its authserv-id (tests/shared_fixtures.py).
+TRUSTED_MX = "mx.acme.test"
+
+
+def as_verified(data: bytes) -> bytes:
+    """The email as our trusted mail server hands it on after a DMARC pass for its From domain: with that
+    server's Authentication-Results on top (believed only for mail that did not reach our listener)."""
+    from email import message_from_bytes
+    from email.utils import parseaddr
+
+    domain = parseaddr(str(message_from_bytes(data)["From"]))[1].rsplit("@", 1)[-1]
+    header = (
+        f"Authentication-Results: {TRUSTED_MX}; spf=pass smtp.mailfrom={domain};"
+        f" dkim=pass header.d={domain}; dmarc=pass header.from={domain}\r\n"
+    )
+    return header.encode() + data
+
+
+def deliver(*, verified: bool = False, **email_fields):  # type: ignore[no-untyped-def]
+    """Store one email for support@acme.test and process it, as the SMTP listener and a worker would.
+    verified=True: it arrives through our trusted mail server with a DMARC pass (the raw HTTP path)."""
     from happydesk.mail.inbound import process_pending
     from happydesk.mail.models import RawMessage
     from happydesk.mail.store import store_raw
 
-    raw = store_raw(
-        make_email(**email_fields), source=RawMessage.Source.SMTP, envelope_to=["support@acme.test"]
-    )
+    data = make_email(**email_fields)
+    source = RawMessage.Source.SMTP
+    if verified:
+        data, source = as_verified(data), RawMessage.Source.HTTP
+    raw = store_raw(data, source=source, envelope_to=["support@acme.test"])
     process_pending()
     raw.refresh_from_db()
     return raw

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.dns_server import dns_server  # noqa: F401 - real DNS (dnsmasq) for mail authentication
 from tests.helpers import ListenerThread, SmtpSink
 
 
@@ -18,6 +19,43 @@ def empty_cache():  # type: ignore[no-untyped-def]
     cache.clear()
     periodic_forget()  # the worker's memory of scheduled runs belongs to the test's own database
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quiet_dns():  # type: ignore[no-untyped-def]
+    """Every sender-authentication lookup of the suite goes to a DNS server on loopback that knows no
+    names (NXDOMAIN at once), never to the machine's resolver; tests that need records use dns_server.
+    Servers the tests start as processes inherit it through the environment."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from tests.dns_server import DNSMASQ, DnsServer
+
+    if not os.access(DNSMASQ, os.X_OK):
+        yield None
+        return
+    root = Path(tempfile.mkdtemp(prefix="hd-dns-quiet-"))
+    root.chmod(0o755)
+    server = DnsServer(settings, root).zone({})
+    os.environ["HAPPYDESK_DNS_RESOLVER"] = server.address
+    try:
+        yield server
+    finally:
+        server.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def trusted_mail_server(settings):  # type: ignore[no-untyped-def]
+    """The suite's mail reaches us through one trusted server (tests.helpers.TRUSTED_MX), as a real
+    install names its own; any other Authentication-Results header is ignored."""
+    from tests.helpers import TRUSTED_MX
+
+    settings.HAPPYDESK_TRUSTED_AUTHSERV_IDS = [TRUSTED_MX]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from happydesk.inbox.models import Conversation, Mailbox
 from happydesk.inbox.services import mailbox_create, note_add
 from happydesk.mail.inbound import process_pending
 from happydesk.mail.store import store_raw
-from tests.helpers import make_email
+from tests.helpers import as_verified, make_email
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +22,9 @@ def three(mailbox):
     mailbox.auto_reply_enabled = False
     mailbox.save()
     for i in range(3):
-        store_raw(
-            make_email(sender=f"c{i}@example.test", subject=f"Q{i}"),
-            source="smtp",
+        store_raw(  # verified senders: the sidebar shows a customer's details only then
+            as_verified(make_email(sender=f"c{i}@example.test", subject=f"Q{i}")),
+            source="http",
             envelope_to=["support@acme.test"],
         )
     process_pending()

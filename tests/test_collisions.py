@@ -19,14 +19,19 @@ from tests.helpers import deliver
 def conversation(mailbox):
     mailbox.auto_reply_enabled = False
     mailbox.save()
-    deliver(message_id="<m1@example.test>")
+    deliver(message_id="<m1@example.test>", verified=True)
     return Conversation.objects.get()
 
 
 @pytest.mark.django_db
 def test_send_guard_refuses_when_the_customer_wrote_meanwhile(conversation, agent):
     seen = conversation.messages.latest("id").pk
-    deliver(message_id="<m2@example.test>", in_reply_to="<m1@example.test>", body="Actually, it arrived!\n")
+    deliver(
+        message_id="<m2@example.test>",
+        in_reply_to="<m1@example.test>",
+        body="Actually, it arrived!\n",
+        verified=True,
+    )
     with pytest.raises(NewActivity) as exc:
         reply_create(conversation=conversation, author=agent, text="Checking now", seen_message_id=seen)
     assert [m.text.strip() for m in exc.value.messages] == ["Actually, it arrived!"]
@@ -54,7 +59,12 @@ def test_page_send_guard_shows_new_messages_and_sends_on_confirm(conversation, a
     c = Client()
     c.force_login(agent)
     seen = conversation.messages.latest("id").pk
-    deliver(message_id="<m2@example.test>", in_reply_to="<m1@example.test>", body="Never mind, found it.\n")
+    deliver(
+        message_id="<m2@example.test>",
+        in_reply_to="<m1@example.test>",
+        body="Never mind, found it.\n",
+        verified=True,
+    )
     r = c.post(f"/c/{conversation.number}/reply/", {"text": "Let me look", "seen": seen})
     assert r.status_code == 409
     body = r.content.decode()

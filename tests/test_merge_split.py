@@ -10,13 +10,16 @@ from happydesk.inbox.services import conversation_merge, message_split, reply_cr
 from happydesk.mail.inbound import process_pending
 from happydesk.mail.store import store_raw
 from happydesk.search.engines import engine
-from tests.helpers import make_email
+from tests.helpers import as_verified, make_email
 
 pytestmark = pytest.mark.django_db
 
 
 def deliver(**kw) -> Conversation:
-    store_raw(make_email(**kw), source="smtp", envelope_to=kw.get("envelope", ["support@acme.test"]))
+    """Casey's mail, verified by our trusted mail server (so their own Message-IDs thread)."""
+    store_raw(
+        as_verified(make_email(**kw)), source="http", envelope_to=kw.get("envelope", ["support@acme.test"])
+    )
     process_pending()
     return Conversation.objects.latest("id")
 

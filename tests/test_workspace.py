@@ -59,7 +59,7 @@ def test_snooze_hides_from_open_until_due_then_worker_wakes_it(web, conversation
 
 def test_customer_message_wakes_a_snoozed_conversation(conversation, agent):
     conversation_snooze(conversation=conversation, actor=agent, until=timezone.now() + timedelta(days=2))
-    deliver(message_id="<m2@example.test>", in_reply_to="<m1@example.test>")
+    deliver(message_id="<m2@example.test>", in_reply_to="<m1@example.test>", verified=True)
     conversation.refresh_from_db()
     assert conversation.snoozed_until is None
 
@@ -90,7 +90,12 @@ def test_call_suggestion_after_three_exchanges(web, conversation, agent, mailbox
     mailbox.save()
     for i in range(3):
         reply_create(conversation=conversation, author=agent, text=f"Try this {i}")
-        deliver(message_id=f"<f{i}@example.test>", in_reply_to="<m1@example.test>", body="Still broken.\n")
+        deliver(
+            message_id=f"<f{i}@example.test>",
+            in_reply_to="<m1@example.test>",
+            body="Still broken.\n",
+            verified=True,
+        )
     assert selectors.exchanges_without_resolution(conversation) == 3
     body = web.get(f"/c/{conversation.number}/").content.decode()
     assert "3 back-and-forths" in body and "https://cal.acme.test/support" in body

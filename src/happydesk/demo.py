@@ -1850,6 +1850,11 @@ class _Builder:
                     references=" ".join(refs),
                     threading_rule="demo",
                     threading_reason="demo data" if last_reply is None else "demo data: answer to our reply",
+                    # Demo senders stand for customers whose mail passed SPF, DKIM and DMARC.
+                    sender_verified=not conversation.unverified,
+                    verification=(
+                        "demo data: not verified" if conversation.unverified else "verified: demo data (dmarc=pass)"
+                    ),
                     created_at=line.at,
                 )
                 last_customer = message

@@ -39,7 +39,7 @@ def _assert_all_settled(count: int) -> None:
 
 
 def test_corpus_over_http_raw_endpoint(mailbox, agent):
-    api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=agent)}")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=agent, kind='mta')}")
     for path in FILES:
         r = api.post(
             f"/api/v1/mail/raw?mailbox={mailbox.address}",

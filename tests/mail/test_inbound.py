@@ -8,12 +8,15 @@ from happydesk.inbox.models import Conversation, Message
 from happydesk.mail.inbound import process_pending
 from happydesk.mail.models import RawMessage
 from happydesk.mail.store import store_raw
-from tests.helpers import make_email
+from tests.helpers import as_verified, make_email
 
 pytestmark = pytest.mark.django_db
 
 
-def deliver(data: bytes, **kwargs) -> RawMessage:
+def deliver(data: bytes, *, verified: bool = False, **kwargs) -> RawMessage:
+    """Store and process; verified=True hands it over as our trusted mail server does after a DMARC pass."""
+    if verified:
+        data, kwargs["source"] = as_verified(data), RawMessage.Source.HTTP
     raw = store_raw(data, source=kwargs.pop("source", RawMessage.Source.SMTP), **kwargs)
     process_pending()
     raw.refresh_from_db()
@@ -29,7 +32,9 @@ def test_new_email_opens_a_conversation(mailbox):
     assert c.customer.primary_email == "casey@example.test"
     assert c.customer.name == "Casey Customer"
     msg = c.messages.get(kind=Message.Kind.CUSTOMER)
-    assert msg.threading_rule == "new"
+    # Nothing vouches for example.test (no DMARC record in any DNS): a new conversation, shown as unverified.
+    assert msg.threading_rule == "new:unverified" and not msg.sender_verified
+    assert c.unverified
     assert "order has not arrived" in msg.text
     assert c.message_count == 1
 
@@ -53,13 +58,17 @@ def test_new_mail_reusing_an_old_message_id_is_not_dropped(mailbox):
     assert Message.objects.filter(kind=Message.Kind.CUSTOMER).count() == 2
 
 
-def test_reply_threads_by_in_reply_to_and_references(mailbox):
-    deliver(make_email(message_id="<m1@example.test>"))
-    deliver(make_email(message_id="<m2@example.test>", subject="Re: Help", in_reply_to="<m1@example.test>"))
+def test_verified_customer_threads_by_their_own_in_reply_to_and_references(mailbox):
+    deliver(make_email(message_id="<m1@example.test>"), verified=True)
+    deliver(
+        make_email(message_id="<m2@example.test>", subject="Re: Help", in_reply_to="<m1@example.test>"),
+        verified=True,
+    )
     deliver(
         make_email(
             message_id="<m3@example.test>", subject="Re: Help", references="<m1@example.test> <unknown@x>"
-        )
+        ),
+        verified=True,
     )
     assert Conversation.objects.count() == 1
     rules = list(
@@ -68,12 +77,40 @@ def test_reply_threads_by_in_reply_to_and_references(mailbox):
     assert rules == ["new", "in-reply-to", "references"]
 
 
+def test_unverified_sender_citing_a_customers_own_message_id_opens_a_new_conversation(mailbox):
+    """A customer's Message-ID is on every copy of their mail (To, Cc, a forward): it proves nothing."""
+    deliver(make_email(message_id="<m1@example.test>"), verified=True)
+    first = Conversation.objects.get()
+    raw = deliver(make_email(message_id="<m2@example.test>", in_reply_to="<m1@example.test>"))
+    assert raw.message.conversation_id != first.pk
+    assert raw.message.threading_rule == "new:unverified"
+    assert raw.message.conversation.unverified
+    assert raw.message.conversation.possibly_same_as_id == first.pk
+
+
+def test_customer_reply_to_our_message_id_threads_even_unverified(mailbox, agent):
+    """A customer whose domain publishes no DMARC answers from their mail client: it carries our
+    Message-ID (64 random bits), so it threads, and the message shows as not verified."""
+    from happydesk.inbox.services import reply_create
+
+    deliver(make_email(message_id="<m1@example.test>"), verified=True)
+    c = Conversation.objects.get()
+    ours = reply_create(conversation=c, author=agent, text="Can you send the order number?")
+    raw = deliver(
+        make_email(message_id="<m2@example.test>", subject="Re: Help", in_reply_to=f"<{ours.message_id}>")
+    )
+    assert raw.message.conversation_id == c.pk
+    assert raw.message.threading_rule == "in-reply-to"
+    assert not raw.message.sender_verified and raw.message.verification.startswith("not verified")
+
+
 def test_stranger_sharing_in_reply_to_does_not_join(mailbox):
     deliver(make_email(message_id="<m1@example.test>"))
     raw = deliver(
         make_email(
             sender="news@stranger.test", message_id="<n1@stranger.test>", in_reply_to="<m1@example.test>"
-        )
+        ),
+        verified=True,  # a real newsletter, DMARC and all: still not on Casey's conversation
     )
     assert Conversation.objects.count() == 2
     assert raw.message.threading_rule == "new:not-participant"
@@ -93,7 +130,7 @@ def test_ticket_trick_verification_mail_to_reply_address_opens_new_conversation(
 
 
 def test_reply_token_threads_the_customer(mailbox):
-    deliver(make_email())
+    deliver(make_email(), verified=True)
     c = Conversation.objects.get()
     reply_address = mailbox.reply_address(c.reply_token)
     raw = deliver(make_email(to=reply_address, subject="no headers kept"), envelope_to=[reply_address])
@@ -101,15 +138,30 @@ def test_reply_token_threads_the_customer(mailbox):
     assert raw.message.threading_rule == "reply-token"
 
 
-def test_subject_reference_threads_same_customer_other_address(mailbox):
+def test_subject_reference_threads_a_verified_customer_from_another_address(mailbox):
     from happydesk.customers.models import CustomerEmail
 
     deliver(make_email())
     c = Conversation.objects.get()
     CustomerEmail.objects.create(customer=c.customer, address="casey@work.test")
-    raw = deliver(make_email(sender="casey@work.test", subject=f"Re: Help [#{c.number}]"))
+    raw = deliver(make_email(sender="casey@work.test", subject=f"Re: Help [#{c.number}]"), verified=True)
     assert raw.message.conversation_id == c.pk
     assert raw.message.threading_rule == "subject"
+    assert raw.message.sender_verified
+
+
+def test_subject_reference_from_an_unverified_sender_opens_a_new_conversation(mailbox):
+    """Conversation numbers are sequential: `[#N]` with a customer's From proves nothing."""
+    deliver(make_email(), verified=True)
+    c = Conversation.objects.get()
+    c.status = Conversation.Status.CLOSED
+    c.save()
+    raw = deliver(make_email(subject=f"Re: Help [#{c.number}]", body="Please send the card number."))
+    assert raw.message.conversation_id != c.pk
+    assert raw.message.threading_rule == "new:unverified"
+    assert raw.message.conversation.possibly_same_as_id == c.pk
+    c.refresh_from_db()
+    assert c.status == Conversation.Status.CLOSED and c.message_count == 1
 
 
 def test_defective_sender_never_appends(mailbox):
@@ -125,18 +177,24 @@ def test_defective_sender_never_appends(mailbox):
     assert raw.message.threading_rule == "new:untrusted"
 
 
-def test_failed_authentication_results_never_append(mailbox):
-    deliver(make_email(message_id="<m1@example.test>"))
+def test_failed_authentication_results_from_our_trusted_server_never_append(mailbox, agent):
+    from happydesk.inbox.services import reply_create
+
+    deliver(make_email(message_id="<m1@example.test>"), verified=True)
+    c = Conversation.objects.get()
+    ours = reply_create(conversation=c, author=agent, text="Hi Casey")
     raw = deliver(
         make_email(
             message_id="<spoof@example.test>",
-            in_reply_to="<m1@example.test>",
+            in_reply_to=f"<{ours.message_id}>",  # even with our secret Message-ID: authentication failed
             headers={
                 "Authentication-Results": "mx.acme.test; spf=fail smtp.mailfrom=example.test; dkim=fail; dmarc=fail header.from=example.test"
             },
-        )
+        ),
+        source=RawMessage.Source.HTTP,
     )
     assert raw.message.conversation.unverified
+    assert raw.message.threading_rule == "new:untrusted"
     assert Conversation.objects.count() == 2
 
 
@@ -169,10 +227,10 @@ def test_quarantined_message_can_be_reprocessed(db):
 def test_closed_conversation_reopens_on_customer_reply(mailbox, agent):
     from happydesk.inbox.services import conversation_set_status
 
-    deliver(make_email(message_id="<m1@example.test>"))
+    deliver(make_email(message_id="<m1@example.test>"), verified=True)
     c = Conversation.objects.get()
     conversation_set_status(conversation=c, actor=agent, status="closed")
-    deliver(make_email(message_id="<m2@example.test>", in_reply_to="<m1@example.test>"))
+    deliver(make_email(message_id="<m2@example.test>", in_reply_to="<m1@example.test>"), verified=True)
     c.refresh_from_db()
     assert c.status == "active"
     assert c.messages.filter(kind="event", event__type="reopened").exists()

@@ -140,8 +140,6 @@ CHECKS: dict[str, Callable[[ParsedEmail, Any], None]] = {
     "bounce_recipient": _equals(lambda r: r.bounce_recipient, "bounce_recipient"),
     "bounce_status": _equals(lambda r: r.bounce_status, "bounce_status"),
     "bounce_diagnostic_contains": _contains("bounce_diagnostic"),
-    "auth_failed": _equals(lambda r: r.auth_failed, "auth_failed"),
-    "auth_summary_contains": _contains("auth_summary"),
     "headers": lambda r, v: [
         _equals(lambda r, k=k: r.headers.get(k), f"header {k}")(r, x) for k, x in v.items()
     ],
@@ -441,31 +439,6 @@ def test_duplicate_from_headers_are_defective() -> None:
     raw = _msg("hi").replace(b"From: Alice", b"From: Mallory <m@y.test>\r\nFrom: Alice")
     parsed = parse_email(raw)
     assert parsed.from_defective is True
-
-
-@pytest.mark.parametrize(
-    ("results", "failed"),
-    [
-        (["mx.example.com; dmarc=fail (p=reject) header.from=example.org"], True),
-        (["mx.example.com; dkim=fail header.d=example.org; spf=softfail smtp.mailfrom=example.org"], True),
-        (["mx.example.com; dkim=fail header.d=example.org; spf=pass smtp.mailfrom=example.org"], False),
-        (["mx.example.com; dkim=pass header.d=example.org; spf=fail smtp.mailfrom=example.org"], False),
-        (["mx.example.com; spf=pass; dkim=pass; dmarc=pass"], False),
-        (["mx.example.com; none"], False),
-        (["mx.example.com; dmarc=fail", "mx.example.com; dmarc=pass"], True),
-        (["mx.example.com; dmarc=pass", "forged.example.net; dmarc=fail"], False),
-    ],
-)
-def test_auth_results(results: list[str], failed: bool) -> None:
-    raw = b"".join(f"Authentication-Results: {r}\r\n".encode() for r in results) + _msg("hi")
-    parsed = parse_email(raw)
-    assert parsed.auth_failed is failed
-    assert parsed.auth_summary
-
-
-def test_no_auth_results() -> None:
-    parsed = parse_email(_msg("hi"))
-    assert parsed.auth_failed is False and parsed.auth_summary is None
 
 
 def test_dsn_bounce_original_ids() -> None:

@@ -50,8 +50,8 @@ def lists(db):
 
 
 def write(sender: str, subject: str, body: str) -> Conversation:
-    """A customer's email, through the real inbound path."""
-    raw = deliver(sender=sender, subject=subject, body=body)
+    """A customer's email, through the real inbound path (verified by our trusted mail server)."""
+    raw = deliver(sender=sender, subject=subject, body=body, verified=True)
     assert raw.state == "processed", raw.reason
     return raw.message.conversation
 
@@ -227,6 +227,7 @@ def test_a_removed_conversation_is_never_linked_again_automatically(outage, agen
         sender="Dee <dee@example.test>",
         subject=f"Re: Login error 500 [#{outage['dee'].number}]",
         body="Login?",
+        verified=True,
     )
     assert IncidentLink.objects.get(conversation=outage["dee"]).removed
     plan.link_add(incident=incident, conversation=outage["dee"], actor=agent)  # an agent may add it back

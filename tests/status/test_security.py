@@ -139,6 +139,7 @@ def test_on_call_is_told_once_with_a_link_and_without_the_report(report, smtp_si
         sender="Riley Researcher <riley@example.test>",
         subject=f"Re: {SECRET_SUBJECT} [#{report.number}]",
         body="Also: the XSS works in the admin view. Exploit attached.",
+        verified=True,
     )
     assert Conversation.objects.count() == 1
     alerts = OutboundMail.objects.filter(kind="status-security")
@@ -192,7 +193,12 @@ def test_flagged_conversations_are_never_linked_to_an_incident(report, agent):
         title="Profile page broken", body="Looking into it.", author=agent, keywords=["profile"]
     )
     assert not IncidentLink.objects.filter(incident=incident).exists()
-    deliver(sender="riley@example.test", subject=f"Re: x [#{report.number}]", body="The profile page again")
+    deliver(
+        sender="riley@example.test",
+        subject=f"Re: x [#{report.number}]",
+        body="The profile page again",
+        verified=True,
+    )
     assert not IncidentLink.objects.filter(incident=incident).exists()
 
 
@@ -204,7 +210,12 @@ def test_admins_clear_a_false_alarm_and_agents_flag_by_hand(report, light, agent
     viewer = Client()
     viewer.force_login(light)
     assert viewer.get(f"/c/{report.number}/").status_code == 200
-    deliver(sender="riley@example.test", subject=f"Re: x [#{report.number}]", body="More XSS details")
+    deliver(
+        sender="riley@example.test",
+        subject=f"Re: x [#{report.number}]",
+        body="More XSS details",
+        verified=True,
+    )
     assert not SecurityFlag.objects.get(conversation=report).active  # cleared stays cleared
     assert viewer.post("/admin/status/security/flag/", {"number": report.number}).status_code == 404
     assert full.post("/admin/status/security/flag/", {"number": report.number}).status_code == 302

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class MailboxOut(Schema):
@@ -45,6 +45,10 @@ class MessageOut(Schema):
     message_id: str
     threading_rule: str
     threading_reason: str
+    sender_verified: bool | None = Field(
+        None, description="Customer messages: the sender was shown to be who they say (null for our own)."
+    )
+    verification: str = Field("", description="How the sender was verified, or why not.")
     event: dict
 
 
@@ -58,6 +62,11 @@ class ConversationOut(Schema):
     customer_name: str
     tags: list[str]
     unverified: bool
+    unverified_reason: str = ""
+    possibly_same_as: int | None = Field(
+        None,
+        description="An unverified conversation that pointed at this one: merge it there if it's the same.",
+    )
     preview: str
     created_at: datetime
     last_activity_at: datetime

@@ -22,6 +22,7 @@ from happydesk.customers.services import customer_for_address
 from happydesk.inbox import services as inbox
 from happydesk.inbox.models import Mailbox, Message
 from happydesk.mail import autoreply
+from happydesk.mail.auth import AuthVerdict, verdict_from_headers, verify_received
 from happydesk.mail.models import RawMessage
 from happydesk.mail.parsing import Limits, ParsedEmail, ParseFailure, content_hash, parse_email
 from happydesk.mail.store import mailbox_for_address, read_raw, split_plus
@@ -146,6 +147,7 @@ def _process_one(raw: RawMessage, mailboxes: dict[str, Mailbox]) -> bool:
     raw_id = raw.pk
     try:
         data, parsed = _read_and_parse(raw)
+        verdict = sender_verdict(raw, data)  # DNS lookups happen here, outside the write lock
         with transaction.atomic():
             locked = (
                 RawMessage.objects.select_for_update(skip_locked=True)
@@ -155,7 +157,7 @@ def _process_one(raw: RawMessage, mailboxes: dict[str, Mailbox]) -> bool:
             )
             if locked is None:  # another worker got there first
                 return False
-            _process(raw, data, parsed, mailboxes)
+            _process(raw, data, parsed, mailboxes, verdict)
         return True
     except Quarantine as exc:
         _quarantine(raw_id, str(exc))
@@ -216,7 +218,7 @@ def _finish(raw: RawMessage, state: str, *, message: Message | None = None, reas
     raw.reason = reason[:2000]
     raw.attempts += 1
     raw.processed_at = timezone.now()
-    raw.save(update_fields=["state", "message", "reason", "attempts", "processed_at"])
+    raw.save(update_fields=["state", "message", "reason", "attempts", "processed_at", "auth"])
 
 
 def _read_and_parse(raw: RawMessage) -> tuple[bytes, ParsedEmail]:
@@ -233,7 +235,22 @@ def _read_and_parse(raw: RawMessage) -> tuple[bytes, ParsedEmail]:
         raise Quarantine(f"{type(exc).__name__}: {exc.reason}") from exc
 
 
-def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail, mailboxes: dict[str, Mailbox]) -> None:
+def sender_verdict(raw: RawMessage, data: bytes) -> AuthVerdict:
+    """Who sent this, as far as can be shown. Mail that reached our own SMTP listener is checked by us
+    (SPF for the client's IP and HELO, DKIM, DMARC, ARC), and any Authentication-Results it carries is
+    ignored: the sender wrote it. Mail that came through another server (IMAP, the raw HTTP endpoint, an
+    import) is believed only as far as a server we trust by its authserv-id says (RFC 8601)."""
+    if raw.source == RawMessage.Source.SMTP:
+        return verify_received(
+            data, ip=raw.peer_ip or None, helo=raw.helo, mail_from=split_plus(raw.envelope_from)[0]
+        )
+    return verdict_from_headers(data, trusted_ids=settings.HAPPYDESK_TRUSTED_AUTHSERV_IDS)
+
+
+def _process(
+    raw: RawMessage, data: bytes, parsed: ParsedEmail, mailboxes: dict[str, Mailbox], verdict: AuthVerdict
+) -> None:
+    raw.auth = verdict.as_dict()
     mailbox = route_mailbox(parsed, raw, mailboxes)
     if mailbox is None:
         raise Quarantine("no mailbox of ours among the recipients")
@@ -261,12 +278,15 @@ def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail, mailboxes: dict[
     untrusted = []
     if parsed.from_defective:
         untrusted.append("the From header is defective")
-    if parsed.auth_failed:
-        untrusted.append(f"authentication failed ({parsed.auth_summary or 'Authentication-Results'})")
+    if not verdict.verified:
+        untrusted.append(verdict.reason or "sender not verified")
+    verified = verdict.verified and not parsed.from_defective
+    failed = parsed.from_defective or (not verdict.verified and verdict.dmarc == "fail")
     recipients = tuple([a.address for a in [*parsed.to, *parsed.cc]] + [r.lower() for r in raw.envelope_to])
     facts = InboundFacts(
         sender=sender,
-        trusted=not untrusted,
+        verified=verified,
+        failed=failed,
         untrusted_reason="; ".join(untrusted),
         recipients=recipients,
         in_reply_to=tuple(parsed.in_reply_to),
@@ -289,7 +309,9 @@ def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail, mailboxes: dict[
             sender=sender,
             own_addresses=ours,
             automated=(parsed.auto_reason or "automated") if parsed.is_auto else None,
-            unverified=not facts.trusted,
+            # Never answer mail whose authentication failed: its From is likely forged (backscatter).
+            # A sender who is merely not verified (no DMARC record) still hears from us, at their address.
+            unverified=facts.failed,
         )
         if is_new
         else None
@@ -301,7 +323,8 @@ def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail, mailboxes: dict[
             customer=customer,
             subject=parsed.subject or "(no subject)",
             cc=others,
-            unverified_reason=facts.untrusted_reason,
+            unverified_reason="" if verified else facts.untrusted_reason,
+            possibly_same_as=decision.pointed_at,
         )
     message = inbox.message_receive(
         conversation=conversation,
@@ -321,6 +344,8 @@ def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail, mailboxes: dict[
         raw_id=raw.pk,
         threading_rule=decision.rule,
         threading_reason=threading_reason,
+        sender_verified=verified,
+        verification=_verification_line(verdict, parsed.from_defective),
         attachments=[
             inbox.NewAttachment(a.filename, a.content_type, a.data, a.content_id, a.inline)
             for a in parsed.attachments
@@ -330,6 +355,15 @@ def _process(raw: RawMessage, data: bytes, parsed: ParsedEmail, mailboxes: dict[
     if is_new and no_auto_reply is None:
         offset = parsed.date.utcoffset() if parsed.date is not None else None
         autoreply.send(conversation=conversation, message=message, customer_offset=offset)
+
+
+def _verification_line(verdict: AuthVerdict, from_defective: bool) -> str:
+    """One line for the agent: how the sender was verified, or why not."""
+    if from_defective:
+        return "not verified: the From header is defective"
+    if verdict.verified:
+        return f"verified: {verdict.summary}"
+    return f"not verified: {verdict.reason}" + (f" ({verdict.summary})" if verdict.summary else "")
 
 
 def _handle_bounce(raw: RawMessage, parsed: ParsedEmail, key: str) -> None:

@@ -53,8 +53,11 @@ def store_raw(
     envelope_from: str = "",
     envelope_to: Sequence[str] = (),
     origin: str = "",
+    peer_ip: str | None = None,
+    helo: str = "",
 ) -> RawMessage:
-    """Store one inbound message; returns once both the bytes and the row are committed."""
+    """Store one inbound message; returns once both the bytes and the row are committed. Our SMTP
+    listener also records the client's IP and HELO name, which only it knows, for the SPF check."""
     if len(data) > settings.HAPPYDESK_MAX_MESSAGE_BYTES:
         raise MessageTooLarge(
             f"{len(data)} bytes is over the limit of {settings.HAPPYDESK_MAX_MESSAGE_BYTES}"
@@ -72,6 +75,8 @@ def store_raw(
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             origin=origin[:500],
+            peer_ip=peer_ip or None,
+            helo=helo[:255],
             received_at=now,
         )
 

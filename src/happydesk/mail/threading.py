@@ -1,10 +1,14 @@
 """Which conversation an inbound message belongs to: ordered, named rules, each with its reason.
 
-Order: reply-token address -> In-Reply-To -> References -> subject `[#number]` -> new conversation.
-Every rule that finds a conversation must also pass the participant check: the sender is the
-conversation's customer (any of their addresses) or already on the thread. That check keeps a
-stranger's mail (a newsletter sharing an In-Reply-To, a sign-up verification sent to a reply address:
-the "Ticket Trick") out of someone else's conversation.
+Threading trusts secrets, not numbers or From headers (docs/adr/0004-threading-trust.md):
+- the conversation's secret reply address, or In-Reply-To/References naming one of OUR Message-IDs (they
+  carry a random part), joins when the sender is a participant and authentication did not fail;
+- a subject `[#number]` (numbers are sequential, no secret) or a customer's own Message-ID (everyone on
+  their To and Cc has it) joins only when the sender is verified (a DMARC-aligned pass) and a participant;
+- anything else opens a new conversation; when it pointed at an existing one, the new conversation is
+  marked unverified and "possibly the same as #N", for an agent to merge in one click.
+The participant check (the sender is the conversation's customer or already on the thread) keeps a
+stranger's mail out of someone else's conversation even with a secret (the "Ticket Trick").
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ class ThreadDecision:
     conversation: Conversation | None
     rule: str
     reason: str
+    # A rule pointed at this conversation from a participant's address, but the sender could not be
+    # trusted: shown to the agent as "possibly the same as", to merge in one click.
+    pointed_at: Conversation | None = None
 
 
 @dataclass(frozen=True)
@@ -32,8 +39,9 @@ class InboundFacts:
     """What threading needs to know about a message, independent of how it was parsed."""
 
     sender: str
-    trusted: bool
-    untrusted_reason: str
+    verified: bool  # a DMARC-aligned pass (our own check, or a trusted server's Authentication-Results)
+    failed: bool  # authentication failed outright (DMARC fail) or the From header is defective
+    untrusted_reason: str  # why the sender is not verified, in words an agent understands
     recipients: tuple[str, ...]
     in_reply_to: tuple[str, ...]
     references: tuple[str, ...]
@@ -49,7 +57,13 @@ def is_participant(conversation: Conversation, address: str) -> bool:
     return CustomerEmail.objects.filter(customer_id=conversation.customer_id, address=address).exists()
 
 
-def _by_message_ids(ids: Iterable[str]) -> list[Conversation]:
+OUR_KINDS = {Message.Kind.REPLY, Message.Kind.AUTO_REPLY}
+
+
+def _by_message_ids(ids: Iterable[str]) -> list[tuple[Conversation, bool]]:
+    """The conversations these Message-IDs belong to, each with whether the id is one of ours (replies,
+    auto-replies: 64 random bits, a secret). A customer's own Message-ID is no secret: everyone on the
+    To and Cc of their mail has it, so it counts only for a verified sender."""
     ids = [i for i in ids if i]
     if not ids:
         return []
@@ -57,11 +71,13 @@ def _by_message_ids(ids: Iterable[str]) -> list[Conversation]:
         Message.objects.filter(message_id__in=ids)
         .select_related("conversation")
         .order_by("-created_at")
-        .only("message_id", "conversation")
+        .only("message_id", "kind", "conversation")
     )
-    by_id: dict[str, Conversation] = {}
+    by_id: dict[str, tuple[Conversation, bool]] = {}
     for row in rows:
-        by_id.setdefault(row.message_id, row.conversation)
+        ours = row.kind in OUR_KINDS
+        if row.message_id not in by_id or (ours and not by_id[row.message_id][1]):
+            by_id[row.message_id] = (row.conversation, ours)
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -74,25 +90,35 @@ def _follow_merges(conversation: Conversation) -> Conversation:
     return conversation
 
 
-def _check(conversation: Conversation, facts: InboundFacts, rule: str, via: str) -> ThreadDecision:
+def _check(
+    conversation: Conversation, facts: InboundFacts, rule: str, via: str, *, secret: bool
+) -> ThreadDecision:
     conversation = _follow_merges(conversation)
-    if not facts.trusted:
+    n = conversation.number
+    if facts.failed:
         return ThreadDecision(
             None,
             "new:untrusted",
-            f"{via} matched #{conversation.number}, but the sender is not trusted ({facts.untrusted_reason}): "
+            f"{via} matched #{n}, but sender authentication failed ({facts.untrusted_reason}): "
             "opened a new, unverified conversation",
+            conversation,
+        )
+    if not secret and not facts.verified:
+        return ThreadDecision(
+            None,
+            "new:unverified",
+            f"{via} pointed at #{n}, but that is no secret and the sender is not verified "
+            f"({facts.untrusted_reason}): opened a new, unverified conversation",
+            conversation,
         )
     if not is_participant(conversation, facts.sender):
         return ThreadDecision(
             None,
             "new:not-participant",
-            f"{via} matched #{conversation.number}, but {facts.sender} is not on that conversation: "
-            "opened a new conversation",
+            f"{via} matched #{n}, but {facts.sender} is not on that conversation: opened a new conversation",
         )
-    return ThreadDecision(
-        conversation, rule, f"{via} matched #{conversation.number}; sender is on the thread"
-    )
+    how = "sender verified" if facts.verified else "sender not verified, but the reference is our secret"
+    return ThreadDecision(conversation, rule, f"{via} matched #{n}; sender is on the thread; {how}")
 
 
 def decide(facts: InboundFacts, mailbox: Mailbox) -> ThreadDecision:
@@ -103,7 +129,7 @@ def decide(facts: InboundFacts, mailbox: Mailbox) -> ThreadDecision:
     if tokens:
         conversation = Conversation.objects.filter(reply_token__in=tokens).first()
         if conversation is not None:
-            decision = _check(conversation, facts, "reply-token", "the reply address")
+            decision = _check(conversation, facts, "reply-token", "the reply address", secret=True)
             if decision.conversation is not None:
                 return decision
             rejected = rejected or decision
@@ -112,8 +138,8 @@ def decide(facts: InboundFacts, mailbox: Mailbox) -> ThreadDecision:
         ("in-reply-to", facts.in_reply_to, "In-Reply-To"),
         ("references", tuple(reversed(facts.references)), "References"),
     ):
-        for conversation in _by_message_ids(ids):
-            decision = _check(conversation, facts, rule, via)
+        for conversation, ours in _by_message_ids(ids):
+            decision = _check(conversation, facts, rule, via, secret=ours)
             if decision.conversation is not None:
                 return decision
             rejected = rejected or decision
@@ -122,17 +148,19 @@ def decide(facts: InboundFacts, mailbox: Mailbox) -> ThreadDecision:
     if match:
         conversation = Conversation.objects.filter(pk=int(match.group(1))).first()
         if conversation is not None:
-            decision = _check(conversation, facts, "subject", f"the subject reference [#{match.group(1)}]")
+            decision = _check(
+                conversation, facts, "subject", f"the subject reference [#{match.group(1)}]", secret=False
+            )
             if decision.conversation is not None:
                 return decision
             rejected = rejected or decision
 
     if rejected is not None:
         return rejected
-    if not facts.trusted:
+    if not facts.verified:
         return ThreadDecision(
-            None, "new:untrusted", f"new conversation, marked unverified: {facts.untrusted_reason}"
+            None, "new:unverified", f"new conversation, sender not verified: {facts.untrusted_reason}"
         )
     return ThreadDecision(
-        None, "new", "no reply address, In-Reply-To, References or subject reference matched"
+        None, "new", "no reply address, In-Reply-To, References or subject reference matched; sender verified"
     )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from happydesk.feedback.selectors import customer_ratings
 from happydesk.inbox import selectors, services
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
-from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Tag
+from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, Tag
 from happydesk.mail import inbound
 from happydesk.mail.models import RawMessage
 from happydesk.replies.placeholders import UnfilledPlaceholders
@@ -114,6 +114,30 @@ def _conversation_page(
         "thread": thread,
         "seen": max((m.pk for m in thread), default=0),
         "statuses": STATUS_VIEWS,
+        "saved_replies": saved_replies_for(convo),
+        "snooze_options": selectors.snooze_options(convo),
+        "handoff": selectors.handoff_line(convo, request.user),
+        "exchanges": selectors.exchanges_without_resolution(convo),
+        "all_tags": Tag.objects.order_by("name").values_list("name", flat=True)[:500],
+        "draft": saved_draft or "",
+        "possibly_same_as": (
+            conversations_for_agent(request.user).filter(pk=convo.possibly_same_as_id).first()
+            if convo.possibly_same_as_id and convo.unverified
+            else None
+        ),
+        **_customer_context(request, convo),
+        **extra,
+    }
+    return render(request, "web/conversation.html", context, status=status)
+
+
+def _customer_context(request: HttpRequest, convo: Conversation) -> dict:
+    """The sidebar. While the sender is not verified, anyone may have typed the customer's address, so the
+    real customer's history, attributes and ratings stay hidden: only the claimed address is shown."""
+    if convo.unverified:
+        claimed = convo.messages.filter(kind=Message.Kind.CUSTOMER).values_list("from_address", flat=True)
+        return {"claimed_addresses": sorted(set(claimed))[:5]}
+    return {
         # Through the access check: a light agent must not learn of a security report from the sidebar.
         "other_conversations": conversations_for_agent(request.user)
         .filter(customer=convo.customer)
@@ -123,15 +147,7 @@ def _conversation_page(
         "past_ratings": customer_ratings(convo.customer_id, visible=conversations_for_agent(request.user)),
         "local_time": selectors.customer_local_time(convo.customer),
         "attributes": sorted((convo.customer.attributes or {}).items()),
-        "saved_replies": saved_replies_for(convo),
-        "snooze_options": selectors.snooze_options(convo),
-        "handoff": selectors.handoff_line(convo, request.user),
-        "exchanges": selectors.exchanges_without_resolution(convo),
-        "all_tags": Tag.objects.order_by("name").values_list("name", flat=True)[:500],
-        "draft": saved_draft or "",
-        **extra,
     }
-    return render(request, "web/conversation.html", context, status=status)
 
 
 @login_required

@@ -16,7 +16,6 @@ from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
 from .addresses import Address, parse_address_header, parse_from
-from .auth import evaluate_auth_results
 from .auto import detect_auto
 from .bounces import analyse_bounce, message_ids
 from .charsets import clean_text, decode_header_value, fix_surrogates
@@ -91,8 +90,6 @@ class ParsedEmail:
     bounce_recipient: str | None = None
     bounce_status: str | None = None
     bounce_diagnostic: str | None = None
-    auth_failed: bool = False
-    auth_summary: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -273,7 +270,6 @@ def _parse(raw_in: object, limits: Limits) -> ParsedEmail:
         report_kind=report_kind,
     )
     result.is_auto = result.auto_reason is not None
-    result.auth_failed, result.auth_summary = evaluate_auth_results(hdrs.get("authentication-results", []))
     result.headers = {n: decode_header_value(hdrs[n][0])[:500] for n in _DISPLAY_HEADERS if n in hdrs}
     result.defects = _dedupe(notes)[:_MAX_DEFECTS]
     return result

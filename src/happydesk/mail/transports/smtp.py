@@ -7,6 +7,7 @@ sending server keeps the message and tries again. Parsing happens later, in the 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
 
@@ -67,6 +68,8 @@ class InboundHandler:
                 envelope_from=envelope.mail_from or "",
                 envelope_to=[a.lower() for a in envelope.rcpt_tos],
                 origin=f"smtp from {peer} helo {session.host_name or '-'}",
+                peer_ip=_ip_or_none(peer),
+                helo=session.host_name or "",
             )
         except MessageTooLarge:
             return "552 5.3.4 Message too big"
@@ -74,6 +77,17 @@ class InboundHandler:
             log.exception("could not store inbound message")
             return "451 4.3.0 Could not store the message, please try again later"
         return f"250 2.0.0 OK queued as {raw.pk}"
+
+
+def _ip_or_none(peer: str) -> str | None:
+    """The client's address as an IP (an IPv4-mapped IPv6 address as IPv4), or None if it is not one."""
+    try:
+        ip = ipaddress.ip_address(peer)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)
 
 
 def smtp_factory(handler: InboundHandler) -> SMTP:
