@@ -49,6 +49,7 @@ def test_contact_form_creates_a_conversation_for_triage(form_mailbox, smtp_sink)
     r = submit(Client(), form_mailbox)
     assert r.status_code == 200 and b"we've got it" in r.content
     c = Conversation.objects.get()
+    assert c.token not in r.content.decode()  # the way in goes by email, never in the answer
     assert (c.channel, c.topic, c.feeling, c.subject) == ("form", "Billing", "worried", "Charged twice")
     assert c.customer.timezone == "Europe/Berlin"
     assert c.messages.get(kind="customer").threading_rule == "form"
@@ -57,7 +58,8 @@ def test_contact_form_creates_a_conversation_for_triage(form_mailbox, smtp_sink)
     body = message_from_bytes(data, policy=policy.default).get_body(("plain",)).get_content()
     assert rcpts == ["riley@example.test"]
     assert "UTC+02:00" in body  # support hours in the customer's own time
-    assert f"/portal/c/{c.token}/" in body
+    assert "/contact/confirm/" in body and "/portal/l/" in body  # confirm it's you; follow it
+    assert c.token not in body  # the link is signed for the customer, not the bare token
 
 
 def test_contact_form_validates_and_traps_bots(form_mailbox):
@@ -91,10 +93,11 @@ def test_portal_one_time_link_lists_only_own_conversations(form_mailbox, smtp_si
     r2 = Client().post("/portal/", {"email": "unknown@example.test"})
     assert r2.content.count(b"If we know that address") == 1  # same answer: no enumeration
     link = "/" + sign_in_link(smtp_sink)
-    assert browser.get(link).status_code == 302
+    assert browser.get(link).status_code == 200  # a page with a button: a scanner's GET uses nothing
+    assert browser.post(link).status_code == 302
     page = browser.get("/portal/").content.decode()
     assert "Charged twice" in page and "Their private matter" not in page
-    assert Client().get(link).status_code == 410  # works once
+    assert Client().post(link).status_code == 410  # works once
 
 
 def test_portal_thread_hides_notes_and_reply_reopens(form_mailbox, agent):
@@ -103,6 +106,8 @@ def test_portal_thread_hides_notes_and_reply_reopens(form_mailbox, agent):
     note_add(conversation=c, author=agent, text="INTERNAL: customer is a reseller")
     reply_create(conversation=c, author=agent, text="Refunded the second charge.", status="closed")
     customer = Client()
+    assert Client().get(f"/portal/c/{c.token}/").status_code == 403  # the bare token opens nothing
+    customer.get(_path(outbound.conversation_link(c)))  # the link from our email
     page = customer.get(f"/portal/c/{c.token}/").content.decode()
     assert "Refunded the second charge." in page and "INTERNAL" not in page and "Reopen" in page
     customer.post(f"/portal/c/{c.token}/", {"text": "It's back again this month."})
@@ -137,16 +142,36 @@ def test_portal_attachments_only_of_that_conversation(form_mailbox, agent):
         attachments=[NewAttachment("secret.pdf", "application/pdf", b"%PDF")],
     )
     att = theirs.attachments.get()
-    assert Client().get(f"/portal/c/{mine.token}/attachments/{att.pk}/").status_code == 404
-    assert Client().get(f"/portal/c/{other.token}/attachments/{att.pk}/").status_code == 200
+    holder = Client()  # opened the emailed link of `mine`
+    holder.get(_path(outbound.conversation_link(mine)))
+    assert holder.get(f"/portal/c/{mine.token}/attachments/{att.pk}/").status_code == 404
+    assert holder.get(f"/portal/c/{other.token}/attachments/{att.pk}/").status_code == 404
+    assert Client().get(f"/portal/c/{other.token}/attachments/{att.pk}/").status_code == 404
+    owner = Client()  # opened the emailed link of `other`
+    owner.get(_path(outbound.conversation_link(other)))
+    assert owner.get(f"/portal/c/{other.token}/attachments/{att.pk}/").status_code == 200
     assert Message.objects.filter(kind="note").count() == 0
 
 
 def test_contact_form_auto_reply_follows_the_same_loop_rules_as_mail(form_mailbox):
-    submit(Client(), form_mailbox)
-    submit(Client(), form_mailbox, subject="And another thing")
+    from happydesk.web.portal_views import SESSION_KEY, VIA_KEY
+
+    riley = customer_for_address(address="riley@example.test", name="Riley Rivera")
+    signed_in = Client()  # the auto-reply goes to verified senders: a signed-in customer here
+    session = signed_in.session
+    session[SESSION_KEY], session[VIA_KEY] = riley.pk, "link"
+    session.save()
+    submit(signed_in, form_mailbox)
+    submit(signed_in, form_mailbox, subject="And another thing")
     assert Conversation.objects.count() == 2
     assert Message.objects.filter(kind=Message.Kind.AUTO_REPLY).count() == 1  # one per sender per window
+    # A visitor nobody knows gets the confirmation instead (no auto-reply into the thread).
+    submit(Client(), form_mailbox, email="new@example.test", subject="Hello")
+    assert Message.objects.filter(kind=Message.Kind.AUTO_REPLY).count() == 1
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("//", 1)[1].split("/", 1)[1]
 
 
 def test_sign_in_links_are_limited_per_customer(form_mailbox, smtp_sink):
@@ -158,3 +183,16 @@ def test_sign_in_links_are_limited_per_customer(form_mailbox, smtp_sink):
         Client().post("/portal/", {"email": "riley@example.test"})
     Client().post("/community/sign-in/", {"email": "riley@example.test", "name": "Riley"})
     assert PortalLoginToken.objects.count() == 3
+
+
+def test_the_confirmation_email_carries_nothing_the_visitor_typed(form_mailbox):
+    """The confirmation reaches an address the visitor may not own: it must not relay their words."""
+    from happydesk.mail.models import OutboundMail
+
+    lure = "Your account is locked, log in at http://evil.test/claim"
+    response = submit(Client(), form_mailbox, subject=lure, message=lure + " within 24 hours.")
+    assert response.status_code == 200
+    mail = OutboundMail.objects.get(kind="contact-confirm")
+    composed = outbound.compose_notice(mail).message().as_string()
+    assert "evil.test" not in composed and "locked" not in composed
+    assert mail.to == ["riley@example.test"] and "/contact/confirm/" in mail.body_text

@@ -79,6 +79,8 @@ def test_widget_contact_uses_the_form_rules_and_is_rate_limited(mailbox, smtp_si
     assert (c.channel, c.topic, c.feeling) == ("widget", "Billing", "worried") and ok.json()[
         "number"
     ] == c.number
+    assert "link" not in ok.json() and c.token not in ok.content.decode()  # the way in goes by email
+    assert ok.json()["verified"] is False and c.unverified
     assert SuggestionSession.objects.get(key="visit-1").submitted_at is not None
     statuses = [
         client.post(f"/widget/{mailbox.pk}/contact.json", {**form, "session": ""}).status_code

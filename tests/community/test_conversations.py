@@ -46,7 +46,7 @@ def test_a_topic_becomes_a_private_conversation_and_the_author_is_told(people, a
     mail = message_from_bytes(data, policy=policy.default)
     body = mail.get_body(("plain",)).get_content()
     assert "moved your post here, to a private conversation" in body
-    assert re.search(rf"/portal/c/{c.token}/", body)  # the link to the conversation
+    assert re.search(r"/portal/l/[^/\s]+/", body)  # the (signed, expiring) link to the conversation
     assert mail["Subject"].endswith(f"[#{c.pk}]")  # a normal reply that threads
 
     # The public no longer sees it; the author finds it in the portal.

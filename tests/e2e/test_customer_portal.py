@@ -1,19 +1,18 @@
-"""In the browser: a customer uses the contact form with how they feel, then follows the conversation in
-the portal through the one-time link from their email; the agent sees the feeling on the conversation."""
+"""In the browser: a customer uses the contact form with how they feel, confirms it from the email it
+sends, then follows the conversation in the portal through a one-time sign-in link from their email."""
 
 from __future__ import annotations
 
 import re
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 
 from happydesk.inbox.models import Conversation
 from happydesk.mail import outbound
+from tests.helpers import SHOTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_contact_form_then_portal_by_one_time_link(page, live_server, mailbox, agent, smtp_sink):
@@ -35,17 +34,29 @@ def test_contact_form_then_portal_by_one_time_link(page, live_server, mailbox, a
     c = Conversation.objects.get()
     assert (c.topic, c.feeling, c.channel) == ("A bug", "frustrated", "form")
 
-    page.get_by_role("link", name="Follow your conversation").click()
+    assert c.unverified and page.get_by_role("link", name="Follow your conversation").count() == 0
+    # The confirmation went to the address typed: its button confirms the message and signs in.
+    outbound.send_due()
+    ((_, rcpts, data),) = smtp_sink.wait_for(1)
+    body = message_from_bytes(data, policy=policy.default).get_body(("plain",)).get_content()
+    assert rcpts == ["riley@example.test"]
+    confirm = re.search(r"http://\S+/contact/confirm/\S+/", body).group(0)
+    page.goto(live_server.url + "/" + confirm.split("//", 1)[1].split("/", 1)[1])
+    page.get_by_role("button", name="Yes, I sent it").click()
     page.get_by_text("only get the first 1,000 rows").wait_for()
+    c.refresh_from_db()
+    assert not c.unverified
+    page.context.clear_cookies()  # a new visit: sign in again by a one-time link
     page.goto(f"{live_server.url}/portal/")
     page.get_by_label("Your email address").fill("riley@example.test")
     page.get_by_role("button", name="Email me a sign-in link").click()
     page.get_by_role("status").wait_for()
     outbound.send_due()  # the link goes out through the outbox, as the worker would send it
-    ((_, rcpts, data),) = smtp_sink.wait_for(1)
+    (*_, (_, rcpts, data)) = smtp_sink.wait_for(2)
     body = message_from_bytes(data, policy=policy.default).get_body(("plain",)).get_content()
     link = re.search(r"http://\S+/portal/login/\S+/", body).group(0)
     page.goto(live_server.url + "/" + link.split("//", 1)[1].split("/", 1)[1])
+    page.get_by_role("button", name="Sign in").click()  # the GET only shows the button
     page.get_by_role("link", name="Export stops at 1,000 rows").click()
     page.get_by_label("Add a message").fill("It happens with XLSX too.")
     page.get_by_role("button", name="Send", exact=True).click()

@@ -6,16 +6,14 @@ from __future__ import annotations
 import email
 import smtplib
 from email import policy
-from pathlib import Path
 
 import pytest
 
 from happydesk.inbox.models import Conversation
 from happydesk.worker import run_once
-from tests.helpers import make_email
+from tests.helpers import SHOTS, make_email
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_customer_email_agent_reply_customer_answer(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -18,10 +17,9 @@ from happydesk.customers.services import customer_for_address
 from happydesk.inbox.models import Conversation
 from happydesk.mail import outbound
 from happydesk.mail.outbound import send_due
-from tests.helpers import sign_in
+from tests.helpers import SHOTS, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 FORUM = [  # (title, body, answer by the team, accepted)
     ("How do I export a whole year of sensor readings?", "The export dialog stops at 90 days.",
@@ -91,6 +89,7 @@ def test_agent_turns_a_forum_post_into_a_private_conversation(
     (_, _, data), = smtp_sink.wait_for(1)  # fmt: skip
     link = re.search(r"http://\S+/portal/login/\S+/", text_of(data)[1]).group(0)
     page.goto(local(link, live_server.url))
+    page.get_by_role("button", name="Sign in").click()  # the link's page posts it (scanners only GET)
     page.get_by_role("link", name="Back to the community →").click()
     page.get_by_label("Title").fill("Charged twice this month")
     page.get_by_label("Details").fill(
@@ -127,7 +126,7 @@ def test_agent_turns_a_forum_post_into_a_private_conversation(
     subject, body = text_of(data)
     assert rcpts == ["riley@example.test"] and subject.endswith(f"[#{conversation.number}]")
     assert "I've moved your post here, to a private conversation" in body
-    portal_link = re.search(r"http://\S+/portal/c/\S+/", body).group(0)
+    portal_link = re.search(r"http://\S+/portal/l/\S+/", body).group(0)  # signed, expiring
     page.goto(local(portal_link, live_server.url))
     page.get_by_text("Invoice INV-2042 was charged twice").wait_for()
     page.get_by_text("I've moved your post here").wait_for()

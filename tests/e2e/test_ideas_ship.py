@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 
@@ -17,10 +16,9 @@ from happydesk.customers.services import customer_for_address
 from happydesk.inbox.services import conversation_open, message_receive
 from happydesk.mail import outbound
 from happydesk.mail.outbound import send_due
-from tests.helpers import sign_in
+from tests.helpers import SHOTS, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 BOARD = [  # a believable board around the idea under test: (title, status, votes, note)
     ("Folders to group dashboards by site", "planned", 11, "Planned for the spring release."),
@@ -94,6 +92,7 @@ def test_vote_once_then_ship_tells_everyone_once(page, browser, live_server, mai
         message_from_bytes(data, policy=policy.default).get_body(("plain",)).get_content(),
     ).group(0)
     page.goto(local(link, live_server.url))
+    page.get_by_role("button", name="Sign in").click()  # the link's page posts it (scanners only GET)
     page.get_by_role("link", name="Back to the community →").click()
     page.wait_for_url(f"**{idea.get_absolute_url()}")
     stale = page.context.new_page()  # a second tab, still showing the Vote button

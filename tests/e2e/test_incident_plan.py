@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 
@@ -16,10 +15,9 @@ from happydesk.mail import outbound
 from happydesk.status import rounds
 from happydesk.status.models import IncidentLink, IncidentSettings, NoticeDelivery
 from tests.e2e.test_status_page import axe_js, serious_violations  # noqa: F401 - the axe fixture
-from tests.helpers import deliver
+from tests.helpers import SHOTS, deliver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LIST = ["lead@acme-demo.test", "cto@acme-demo.test"]
 SUPPORT = "support@acme-demo.test"
 

@@ -3,15 +3,12 @@ page opens in a fresh browser without signing in, and is refused once revoked.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from happydesk.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, load_demo
-from tests.helpers import sign_in
+from tests.helpers import SHOTS, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_report_charts_and_a_revocable_share_link(page, browser, live_server):

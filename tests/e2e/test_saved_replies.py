@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from happydesk.inbox.models import Conversation, Message
 from happydesk.mail.inbound import process_pending
 from happydesk.mail.store import store_raw
 from happydesk.replies.services import saved_reply_save
-from tests.helpers import make_email
+from tests.helpers import SHOTS, make_email
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_unfilled_placeholder_blocks_sending_until_filled(page, live_server, mailbox, agent):

@@ -3,18 +3,15 @@ every hour of the week, gaps marked in words as well as colour, and an admin add
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from happydesk.accounts.models import User
 from happydesk.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, MAILBOX_ZONE, load_demo
 from happydesk.scheduling.demo import load_demo_shifts
 from happydesk.scheduling.models import Shift
-from tests.helpers import sign_in
+from tests.helpers import SHOTS, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_staffing_page_on_the_demo(page, live_server):

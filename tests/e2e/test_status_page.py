@@ -14,10 +14,10 @@ from happydesk.mail.models import OutboundMail
 from happydesk.status import services
 from happydesk.status.demo import load_demo_status
 from happydesk.status.models import ComponentState, Incident
+from tests.helpers import SHOTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="session")

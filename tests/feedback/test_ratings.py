@@ -25,7 +25,7 @@ LINK = re.compile(r"(https?://\S+/rate/([^/\s]+)/(great|okay|not_good)/)")
 
 
 def conversation_from(sender: str = "Casey Customer <casey@example.test>", subject: str = "Order late"):
-    deliver(sender=sender, subject=subject)
+    deliver(sender=sender, subject=subject, verified=True)
     return Conversation.objects.order_by("-id").first()
 
 
@@ -167,7 +167,9 @@ def test_ratings_show_on_the_conversation_sidebar_feed_and_portal(quiet, agent):
     feed = agent_client.get("/ratings/").content.decode()
     assert "happiness 100" in feed and "Lovely" in feed
     assert Client().get("/ratings/").status_code == 302  # agents only
-    portal = Client().get(f"/portal/c/{c.token}/").content.decode()
+    reader = Client()  # the customer, through the (signed, expiring) link in our email
+    reader.get("/" + outbound.conversation_link(c).split("//", 1)[1].split("/", 1)[1])
+    portal = reader.get(f"/portal/c/{c.token}/").content.decode()
     assert "You rated our reply “Great”" in portal
     # The portal's own links (signed with their own timestamp) stand for the same request.
     links = re.findall(r"/rate/([^/\"]+)/okay/", portal)

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,62 @@ from happydesk.customers.models import Customer, CustomerEmail
 
 LINK_LIFETIME = timedelta(minutes=30)
 LINKS_PER_WINDOW, LINK_WINDOW = 3, timedelta(minutes=10)
+CONVERSATION_LINK_SALT = "happydesk.portal-conversation-link"
+CONFIRM_LINK_SALT = "happydesk.contact-confirm"
+
+
+class LinkExpired(Exception):
+    """A signed link that was ours but is past its age; `token`/`customer_id` say what it was for."""
+
+    def __init__(self, token: str, customer_id: int) -> None:
+        super().__init__("link expired")
+        self.token, self.customer_id = token, customer_id
+
+
+def _link_days() -> int:
+    return int(getattr(settings, "HAPPYDESK_PORTAL_LINK_DAYS", 30) or 30)
+
+
+def _sign(salt: str, *, token: str, customer_id: int) -> str:
+    return signing.dumps({"t": token, "c": customer_id}, salt=salt)
+
+
+def _unsign(salt: str, value: str) -> tuple[str, int] | None:
+    """(token, customer id) of a valid signed link; None if forged; LinkExpired if too old."""
+    try:
+        data = signing.loads(value, salt=salt, max_age=timedelta(days=_link_days()))
+    except signing.SignatureExpired:
+        data = signing.loads(value, salt=salt)  # the signature is ours, only the age is wrong
+        if isinstance(data, dict) and isinstance(data.get("t"), str) and isinstance(data.get("c"), int):
+            raise LinkExpired(data["t"], data["c"]) from None
+        return None
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("t"), str) or not isinstance(data.get("c"), int):
+        return None
+    return data["t"], data["c"]
+
+
+def conversation_link_value(*, token: str, customer_id: int) -> str:
+    """The signed part of a conversation link in our emails: that conversation, for that customer,
+    for HAPPYDESK_PORTAL_LINK_DAYS days."""
+    return _sign(CONVERSATION_LINK_SALT, token=token, customer_id=customer_id)
+
+
+def conversation_link_check(value: str) -> tuple[str, int] | None:
+    """(conversation token, customer id) of a valid conversation link; None if forged; raises
+    LinkExpired when it is ours but too old."""
+    return _unsign(CONVERSATION_LINK_SALT, value)
+
+
+def confirm_link_value(*, token: str, customer_id: int) -> str:
+    """The signed part of the "yes, it was me" link mailed after a contact-form message."""
+    return _sign(CONFIRM_LINK_SALT, token=token, customer_id=customer_id)
+
+
+def confirm_link_check(value: str) -> tuple[str, int] | None:
+    """(conversation token, customer id) of a valid confirmation link, as conversation_link_check."""
+    return _unsign(CONFIRM_LINK_SALT, value)
 
 
 def _digest(token: str) -> str:
@@ -43,11 +100,19 @@ def portal_link_send(*, address: str) -> bool:
     )
     link = settings.BASE_URL + reverse("portal_login", args=[token])
     body = (
-        f"Hi {row.customer.first_name or 'there'},\n\nHere is your link to sign in to the support portal:\n\n"
+        # A generic greeting: whoever asked for the link may have chosen the name we hold for it.
+        "Hi there,\n\nHere is your link to sign in to the support portal:\n\n"
         f"{link}\n\nIt works once, for the next 30 minutes. If you didn't ask for it, ignore this email.\n"
     )
     notice_enqueue(to=[row.address], subject="Your sign-in link", text=body, kind="portal-link")
     return True
+
+
+def portal_token_usable(*, token: str) -> bool:
+    """Whether a sign-in link would still work, without using it (a GET only looks)."""
+    return PortalLoginToken.objects.filter(
+        digest=_digest(token), used_at__isnull=True, expires_at__gt=timezone.now()
+    ).exists()
 
 
 @transaction.atomic

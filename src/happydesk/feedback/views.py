@@ -13,7 +13,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from happydesk.feedback import selectors, services
 from happydesk.feedback.models import Rating
+from happydesk.inbox.access import conversations_for_agent
 from happydesk.inbox.models import Mailbox
+from happydesk.mail.outbound import conversation_link
 
 
 def _request_or_none(token: str):  # type: ignore[no-untyped-def]
@@ -75,6 +77,9 @@ def rate_thanks(request: HttpRequest, token: str) -> HttpResponse:
             "token": token,
             "choices": services.CHOICES,
             "saved": saved,
+            # The rating link came by email to this conversation's customer: the same signed link as
+            # the one in our replies (it expires, and opens this conversation for its customer only).
+            "conversation_link": conversation_link(rating_request.conversation),
         },
     )
 
@@ -86,11 +91,12 @@ def ratings(request: HttpRequest) -> HttpResponse:
     since = timezone.now() - timedelta(days=days)
     value = request.GET.get("value") if request.GET.get("value") in Rating.Value.values else None
     mailbox_id = int(request.GET["mailbox"]) if request.GET.get("mailbox", "").isdigit() else None
-    feed = selectors.ratings_feed(value=value, mailbox_id=mailbox_id, since=since)
+    visible = conversations_for_agent(request.user)  # a light agent never sees a security report's rating
+    feed = selectors.ratings_feed(value=value, mailbox_id=mailbox_id, since=since, visible=visible)
     if request.GET.get("comments") == "1":
         feed = feed.exclude(comment="")
     page = Paginator(feed, 50).get_page(request.GET.get("page"))
-    summary = selectors.happiness(selectors.ratings_feed(mailbox_id=mailbox_id, since=since))
+    summary = selectors.happiness(selectors.ratings_feed(mailbox_id=mailbox_id, since=since, visible=visible))
     return render(
         request,
         "feedback/ratings.html",

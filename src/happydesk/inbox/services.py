@@ -119,9 +119,11 @@ def conversation_open(
     channel: str = Conversation.Channel.EMAIL,
     cc: Sequence[str] = (),
     unverified_reason: str = "",
+    possibly_same_as: Conversation | None = None,
     at: datetime | None = None,
 ) -> Conversation:
-    """Start a new conversation; the first message is added with message_receive."""
+    """Start a new conversation; the first message is added with message_receive. A reason makes it
+    unverified: the sender could not be shown to be who they say (docs/security.md)."""
     at = at or timezone.now()
     return Conversation.objects.create(
         mailbox=mailbox,
@@ -131,6 +133,7 @@ def conversation_open(
         cc=sorted(set(cc)),
         unverified=bool(unverified_reason),
         unverified_reason=unverified_reason[:300],
+        possibly_same_as=possibly_same_as,
         created_at=at,
         last_activity_at=at,
     )
@@ -157,9 +160,12 @@ def message_receive(
     threading_rule: str = "",
     threading_reason: str = "",
     attachments: Iterable[NewAttachment] = (),
+    sender_verified: bool = False,
+    verification: str = "",
     at: datetime | None = None,
 ) -> Message:
-    """Add a customer's message; a closed or pending conversation becomes active again."""
+    """Add a customer's message; a closed or pending conversation becomes active again. `verification`
+    says how the sender was shown to be who they are, or why not (`sender_verified`)."""
     at = at or timezone.now()
     message = Message.objects.create(
         conversation=conversation,
@@ -180,6 +186,8 @@ def message_receive(
         raw_id=raw_id,
         threading_rule=threading_rule,
         threading_reason=threading_reason[:500],
+        sender_verified=sender_verified,
+        verification=verification[:300],
         created_at=at,
     )
     attachments_add(message=message, attachments=attachments)
@@ -400,6 +408,11 @@ def draft_save(*, conversation: Conversation, agent: User, text: str) -> None:
     )
 
 
+FORM_UNVERIFIED_REASON = "sent from the contact form; the address is not confirmed yet"
+FORM_UNCONFIRMED = "contact form, address not confirmed"
+CONFIRMED_BY_LINK = "address confirmed by email link"
+
+
 @transaction.atomic
 def conversation_from_form(
     *,
@@ -414,13 +427,19 @@ def conversation_from_form(
     customer_offset: timedelta | None = None,
     timezone_name: str = "",
     channel: str = Conversation.Channel.FORM,
+    signed_in: Customer | None = None,
+    signed_in_via: str = "",
 ) -> Conversation:
     """A conversation from the web contact form (or the widget): what it's about and how the customer
-    feels are kept on it for triage; the customer gets the usual auto-reply with a link to it."""
+    feels are kept on it for triage. Anyone can type any address, so it is verified only when the
+    visitor is signed in (`signed_in`, by portal session or SSO: `signed_in_via`) as the customer who
+    owns that address; then the usual auto-reply goes. Otherwise it stays unverified and a
+    confirmation with a "yes, it was me" link goes to the address instead (conversation_sender_confirm)."""
     from happydesk.customers.services import customer_for_address
     from happydesk.mail import autoreply
 
     customer = customer_for_address(address=email, name=name)
+    verified = signed_in is not None and signed_in.pk == customer.pk
     if timezone_name and not customer.timezone:
         customer.timezone = timezone_name[:64]
         customer.save(update_fields=["timezone"])
@@ -429,6 +448,7 @@ def conversation_from_form(
         customer=customer,
         subject=subject or "(no subject)",
         channel=channel,
+        unverified_reason="" if verified else FORM_UNVERIFIED_REASON,
     )
     conversation.topic, conversation.feeling = topic[:200], feeling
     conversation.save(update_fields=["topic", "feeling"])
@@ -442,17 +462,90 @@ def conversation_from_form(
         threading_rule="form",
         threading_reason="submitted through the contact form",
         attachments=attachments,
+        sender_verified=verified,
+        verification=(signed_in_via or "signed in") if verified else FORM_UNCONFIRMED,
     )
-    # The same loop and rate rules as for mail: one auto-reply per sender per window, never to ourselves.
     own = set(Mailbox.objects.values_list("address", flat=True))
+    if not verified:
+        from django.conf import settings
+        from django.urls import reverse
+
+        from happydesk.accounts.portal import confirm_link_value
+        from happydesk.mail import outbound
+        from happydesk.mail.store import split_plus
+
+        if split_plus(message.from_address)[0] in own:
+            return conversation  # never mail ourselves (loops)
+        confirm = settings.BASE_URL + reverse(
+            "contact_confirm",
+            args=[confirm_link_value(token=conversation.token, customer_id=customer.pk)],
+        )
+        # Nothing the visitor typed goes into this email: it reaches an address they may not own, and
+        # our mail must not carry a stranger's words (or links) to it. The portal link shows the message.
+        lines = [
+            f"Hi {customer.first_name}," if customer.first_name else "Hi,",
+            "",
+            f"Someone just wrote to {mailbox.name} through our contact form and gave this email address.",
+            "",
+            "If it was you, please confirm it (one click on the page this opens):",
+            "",
+            confirm,
+            "",
+            "Until you confirm, we treat the message as coming from an unverified sender and won't share "
+            "anything about your account in our answer.",
+            "If it wasn't you, ignore this email: nothing is shared with whoever sent it.",
+        ]
+        if mailbox.auto_reply_enabled:
+            lines += [
+                "",
+                autoreply.compose_text(
+                    mailbox=mailbox, conversation=conversation, customer_offset=customer_offset
+                ),
+            ]
+        lines += ["", f"Follow the conversation: {outbound.conversation_link(conversation)}", ""]
+        outbound.notice_enqueue(
+            to=[message.from_address],
+            subject=f"Please confirm your message to {mailbox.name}"[:200],
+            text="\n".join(lines),
+            kind="contact-confirm",
+            from_email=f'"{mailbox.name.replace(chr(34), "")}" <{mailbox.address}>',
+            headers={"Reply-To": mailbox.reply_address(conversation.reply_token)},
+        )
+        return conversation
+    # The same loop and rate rules as for mail: one auto-reply per sender per window, never to ourselves.
     if autoreply.skip_reason(mailbox=mailbox, sender=message.from_address, own_addresses=own) is None:
         autoreply.send(conversation=conversation, message=message, customer_offset=customer_offset)
     return conversation
 
 
 @transaction.atomic
-def customer_reply(*, conversation: Conversation, customer: Customer, text: str) -> Message:
-    """The customer answers from the portal; a closed conversation opens again."""
+def conversation_sender_confirm(
+    *, conversation: Conversation, customer: Customer, how: str = CONFIRMED_BY_LINK
+) -> Conversation:
+    """The customer showed they own the address a contact-form message was sent with (the link in the
+    confirmation email): the conversation and its form messages become verified, with an event line.
+    Confirming again changes nothing."""
+    if customer.pk != conversation.customer_id:
+        raise ValueError("only the conversation's own customer can confirm it")
+    changed = conversation.messages.filter(
+        kind=Message.Kind.CUSTOMER, customer=customer, threading_rule="form", sender_verified=False
+    ).update(sender_verified=True, verification=how[:300])
+    if conversation.unverified and conversation.unverified_reason == FORM_UNVERIFIED_REASON:
+        conversation.unverified, conversation.unverified_reason = False, ""
+        conversation.save(update_fields=["unverified", "unverified_reason"])
+        changed += 1
+    if changed:
+        _event(conversation, None, "sender_confirmed", {"how": how})
+    return conversation
+
+
+@transaction.atomic
+def customer_reply(
+    *, conversation: Conversation, customer: Customer, text: str, verification: str = "portal session"
+) -> Message:
+    """The customer answers from the portal; a closed conversation opens again. Only a signed-in
+    customer or the holder of their emailed link gets here, so the sender is verified (`verification`
+    says which)."""
     return message_receive(
         conversation=conversation,
         customer=customer,
@@ -462,6 +555,8 @@ def customer_reply(*, conversation: Conversation, customer: Customer, text: str)
         text=text,
         threading_rule="portal",
         threading_reason="written in the customer portal",
+        sender_verified=True,
+        verification=verification,
     )
 
 
@@ -567,18 +662,23 @@ def mentioned_agents(text: str) -> list[User]:
 
 
 def _notify_mentions(note_id: int, agent_ids: list[int]) -> None:
-    """Email each mentioned agent the note and a link to the conversation."""
+    """Email each mentioned agent who may see the conversation the note and a link to it."""
     from django.conf import settings
     from django.core.mail import send_mail
     from django.urls import reverse
 
-    note = Message.objects.select_related("conversation", "author").get(pk=note_id)
+    from happydesk.inbox.access import conversations_for_agent
+    from happydesk.mail.outbound import notice_sender
+
+    note = Message.objects.select_related("conversation__mailbox", "author").get(pk=note_id)
     link = settings.BASE_URL + reverse("conversation", args=[note.conversation_id])
     for agent in User.objects.filter(pk__in=agent_ids):
+        if not conversations_for_agent(agent).filter(pk=note.conversation_id).exists():
+            continue  # e.g. a light agent named on a security report: not a word of it by email
         send_mail(
             subject=f"{note.author.name} mentioned you in #{note.conversation_id}: {note.conversation.subject}",
             message=f"{note.author.name} wrote a note:\n\n{note.text}\n\n{link}\n",
-            from_email=settings.DEFAULT_FROM_EMAIL,
+            from_email=notice_sender(note.conversation.mailbox),
             recipient_list=[agent.email],
             fail_silently=True,  # a mention must never break adding the note
         )

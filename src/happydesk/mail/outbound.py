@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from happydesk.accounts.models import User
-from happydesk.inbox.models import Conversation, Message
+from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.mail.models import OutboundMail
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,24 @@ def outbox_enqueue(*, message: Message) -> OutboundMail:
     return OutboundMail.objects.create(message=message)
 
 
+def _mailbox_from(mailbox: Mailbox) -> str:
+    name = " ".join(mailbox.name.replace('"', "").split())  # one line, nothing that breaks the quoting
+    named = f'"{name}" <{mailbox.address}>'
+    return named if name and len(named) <= 400 else mailbox.address  # 400: OutboundMail.from_email
+
+
+def notice_sender(mailbox: Mailbox | None = None) -> str:
+    """Who one of our own notices comes from: the mailbox it concerns, else the configured sender
+    (HAPPYDESK_FROM_EMAIL), else the first mailbox, else DEFAULT_FROM_EMAIL (only while no mailbox exists)."""
+    if mailbox is None:
+        if settings.HAPPYDESK_FROM_EMAIL:
+            return settings.HAPPYDESK_FROM_EMAIL
+        mailbox = Mailbox.objects.order_by("pk").first()
+        if mailbox is None:
+            return settings.DEFAULT_FROM_EMAIL
+    return _mailbox_from(mailbox)
+
+
 @transaction.atomic(savepoint=False)
 def notice_enqueue(
     *,
@@ -105,11 +123,13 @@ def notice_enqueue(
     kind: str = "",
     headers: dict[str, str] | None = None,
     from_email: str = "",
+    mailbox: Mailbox | None = None,
     dedupe_key: str | None = None,
 ) -> OutboundMail:
     """Queue an email that is not a conversation reply (status updates, alerts, digests) in the same
-    outbox, written in the caller's transaction and sent with the same retries. With a `dedupe_key`
-    the notice is queued at most once, however often this is called: the existing row is returned."""
+    outbox, written in the caller's transaction and sent with the same retries. It comes from
+    `from_email`, else from `mailbox` or the default sender (notice_sender). With a `dedupe_key` the
+    notice is queued at most once, however often this is called: the existing row is returned."""
     if dedupe_key:
         existing = OutboundMail.objects.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
@@ -121,7 +141,7 @@ def notice_enqueue(
         body_text=text,
         body_html=html or _html_body(text),
         headers=headers or {},
-        from_email=from_email,
+        from_email=from_email or notice_sender(mailbox),
         dedupe_key=dedupe_key or None,
     )
 
@@ -142,7 +162,7 @@ def compose_notice(row: OutboundMail) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(
         subject=row.subject,
         body=row.body_text,
-        from_email=row.from_email or settings.DEFAULT_FROM_EMAIL,
+        from_email=row.from_email or notice_sender(),  # rows queued before senders were recorded
         to=row.to,
         headers=headers,
     )
@@ -152,10 +172,14 @@ def compose_notice(row: OutboundMail) -> EmailMultiAlternatives:
 
 
 def conversation_link(conversation: Conversation) -> str:
-    """The customer's link straight to this conversation in the portal (the token is the key)."""
+    """The customer's link straight to this conversation in the portal: signed for that customer and
+    conversation, it expires after HAPPYDESK_PORTAL_LINK_DAYS days (accounts.portal)."""
     from django.urls import reverse
 
-    return settings.BASE_URL + reverse("portal_conversation", args=[conversation.token])
+    from happydesk.accounts.portal import conversation_link_value
+
+    value = conversation_link_value(token=conversation.token, customer_id=conversation.customer_id)
+    return settings.BASE_URL + reverse("portal_link", args=[value])
 
 
 def _text_body(message: Message) -> str:

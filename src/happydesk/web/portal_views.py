@@ -1,7 +1,13 @@
-"""The customer's side: the contact form per mailbox and the portal (one-time link sign-in).
+"""The customer's side: the contact form per mailbox, the portal, and customer SSO by JWT.
 
 Customers never see notes, event lines or other customers' conversations: the portal fetches only
-through inbox.access, and a conversation link works by its unguessable token.
+through inbox.access and then checks the conversation is the visitor's. A visitor is one of:
+- signed in to the portal (SESSION_KEY holds the customer; VIA_KEY says how: "link" for a one-time
+  sign-in link or a confirmed contact-form address, "sso" for a verified JWT): sees all their own
+  conversations;
+- holding a signed conversation link from our emails (accounts.portal; it expires and is bound to its
+  customer): may read and answer that one conversation (GRANTS_KEY keeps the grant in the session);
+- nobody: sees nothing of any conversation. Nothing the contact form or widget answers links to one.
 """
 
 from __future__ import annotations
@@ -13,13 +19,24 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.portal import portal_link_send, portal_token_redeem
+from happydesk.accounts.portal import (
+    LinkExpired,
+    confirm_link_check,
+    conversation_link_check,
+    portal_link_send,
+    portal_token_redeem,
+    portal_token_usable,
+)
+from happydesk.accounts.sso import SsoRefused, safe_return_to, sso_enabled, sso_token_redeem
 from happydesk.customers.models import Customer
 from happydesk.inbox import services
 from happydesk.inbox.access import access_conversation_for_customer, conversations_for_customer
 from happydesk.inbox.models import Attachment, Conversation, Mailbox, Message
 
-SESSION_KEY = "portal_customer_id"
+SESSION_KEY = "portal_customer_id"  # the signed-in customer (the community reads it too)
+VIA_KEY = "portal_verified_via"  # how they were shown to be that customer: "link" or "sso"
+GRANTS_KEY = "portal_conversation_grants"  # {conversation token: customer id} opened by a signed link
+VIA_LABELS = {"link": "portal session", "sso": "SSO (JWT)"}  # the verification a message records
 
 
 class ContactForm(forms.Form):
@@ -48,10 +65,18 @@ class ContactForm(forms.Form):
         else:
             del self.fields["topic"]
 
-    def submit(self, request: HttpRequest, *, channel: str) -> Conversation | None:
+    def submit(
+        self,
+        request: HttpRequest,
+        *,
+        channel: str,
+        signed_in: Customer | None = None,
+        signed_in_via: str = "",
+    ) -> Conversation | None:
         """Open the conversation from a valid form (the page and the widget alike): rate-limited per
         client IP and per address, a bot's honeypot answer stores nothing (None), and a visit that saw
-        suggestions is recorded as not deflected. Raises TooManyMessages over the limit."""
+        suggestions is recorded as not deflected. Verified only when `signed_in` (portal session or
+        SSO identity, `signed_in_via`) owns the typed address. Raises TooManyMessages over the limit."""
         from happydesk.search.services import suggestion_event
 
         data = self.cleaned_data
@@ -77,6 +102,8 @@ class ContactForm(forms.Form):
             customer_offset=offset,
             timezone_name=data.get("tz_name") or "",
             channel=channel,
+            signed_in=signed_in,
+            signed_in_via=signed_in_via,
         )
         if request.POST.get("session"):  # the visit saw suggestions and still wrote: not deflected
             source = "widget" if channel == Conversation.Channel.WIDGET else "form"
@@ -96,30 +123,76 @@ class TooManyMessages(Exception):
 
 def _over_limit(key: str) -> bool:
     """Count one submission for this key; True when over the limit for the window."""
-    from django.core.cache import cache
+    from happydesk.ratelimit import over_limit
 
-    seconds = int(CONTACT_WINDOW.total_seconds())
-    cache.add(key, 0, timeout=seconds)
-    try:
-        return cache.incr(key) > CONTACT_LIMIT
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=seconds)
-        return False
+    return over_limit(key, limit=CONTACT_LIMIT, window=CONTACT_WINDOW)
 
 
 def contact(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    """The contact form. The thanks page never links to the conversation: whoever typed the address
+    may not own it, so the way in goes by email (or is the portal, for a signed-in customer)."""
     mailbox = get_object_or_404(Mailbox, pk=mailbox_id, form_enabled=True)
     form = ContactForm(request.POST or None, request.FILES or None, mailbox=mailbox)
     if request.method == "POST" and form.is_valid():
+        customer, via = portal_identity(request)
         try:
-            conversation = form.submit(request, channel=Conversation.Channel.FORM)
+            conversation = form.submit(
+                request,
+                channel=Conversation.Channel.FORM,
+                signed_in=customer,
+                signed_in_via=VIA_LABELS.get(via, ""),
+            )
         except TooManyMessages:
             form.add_error(
                 None, "You've sent several messages in a short time; please try again in a few minutes."
             )
             return render(request, "web/contact.html", {"mailbox": mailbox, "form": form}, status=429)
-        return render(request, "web/contact_thanks.html", {"mailbox": mailbox, "conversation": conversation})
+        context = {
+            "mailbox": mailbox,
+            "verified": conversation is not None and not conversation.unverified,
+            "number": conversation.number if conversation is not None else None,
+        }
+        return render(request, "web/contact_thanks.html", context)
     return render(request, "web/contact.html", {"mailbox": mailbox, "form": form})
+
+
+def contact_confirm(request: HttpRequest, value: str) -> HttpResponse:
+    """The "yes, it was me" link from the confirmation email. A GET only shows the button (a mail
+    scanner that follows links confirms nothing); the POST confirms the conversation and signs the
+    customer in to the portal."""
+    try:
+        found = confirm_link_check(value)
+    except LinkExpired as exc:
+        return _offer_fresh_link(request, exc.token, exc.customer_id, expired=True)
+    if found is None:
+        raise Http404("No such link")
+    token, customer_id = found
+    conversation = access_conversation_for_customer(token)
+    if conversation.customer_id != customer_id:
+        raise Http404("No such link")
+    current, _ = portal_identity(request)
+    if current is not None and current.pk != customer_id:
+        return _other_account(request)
+    if request.method != "POST":
+        return render(request, "web/contact_confirm.html", {"c": conversation})
+    services.conversation_sender_confirm(conversation=conversation, customer=conversation.customer)
+    if current is None:
+        portal_sign_in(request, conversation.customer, via="link")
+    return redirect("portal_conversation", token=conversation.token)
+
+
+def portal_sign_in(request: HttpRequest, customer: Customer, *, via: str) -> None:
+    """Sign the customer in to the portal (and the community), recording how they were verified."""
+    request.session.cycle_key()
+    request.session.pop(GRANTS_KEY, None)
+    request.session[SESSION_KEY] = customer.pk
+    request.session[VIA_KEY] = via
+
+
+def portal_identity(request: HttpRequest) -> tuple[Customer | None, str]:
+    """The customer signed in to the portal in this session and how ("link" or "sso"), or (None, "")."""
+    customer = _customer(request)
+    return (customer, request.session.get(VIA_KEY, "link")) if customer else (None, "")
 
 
 def _customer(request: HttpRequest) -> Customer | None:
@@ -128,7 +201,7 @@ def _customer(request: HttpRequest) -> Customer | None:
 
 
 def portal(request: HttpRequest) -> HttpResponse:
-    customer = _customer(request)
+    customer, via = portal_identity(request)
     if customer is None:
         sent = False
         if request.method == "POST":
@@ -136,26 +209,110 @@ def portal(request: HttpRequest) -> HttpResponse:
             sent = True  # the same answer whether or not the address is known
         return render(request, "web/portal_signin.html", {"sent": sent})
     rows = conversations_for_customer(customer).select_related("mailbox").order_by("-last_activity_at")
-    return render(request, "web/portal.html", {"customer": customer, "rows": rows})
+    return render(request, "web/portal.html", {"customer": customer, "rows": rows, "via": via})
 
 
 def portal_login(request: HttpRequest, token: str) -> HttpResponse:
+    """A one-time sign-in link. GET shows a "Sign in" button and uses nothing up (mail scanners
+    follow links); only the POST (with its CSRF token) redeems the link."""
+    if request.method != "POST":
+        if not portal_token_usable(token=token):
+            return render(request, "web/portal_signin.html", {"expired": True}, status=410)
+        return render(request, "web/portal_login.html")
     customer = portal_token_redeem(token=token)
     if customer is None:
         return render(request, "web/portal_signin.html", {"expired": True}, status=410)
-    request.session.cycle_key()
-    request.session[SESSION_KEY] = customer.pk
+    portal_sign_in(request, customer, via="link")
     return redirect("portal")
 
 
 @require_POST
 def portal_logout(request: HttpRequest) -> HttpResponse:
-    request.session.pop(SESSION_KEY, None)
+    for key in (SESSION_KEY, VIA_KEY, GRANTS_KEY):
+        request.session.pop(key, None)
+    request.session.cycle_key()
     return redirect("portal")
 
 
-def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
+def sso_jwt(request: HttpRequest) -> HttpResponse:
+    """Customer SSO, as Zendesk does it: /sso/jwt?jwt=<token>&return_to=<path>. A refused token
+    gets a page saying why, and nobody is signed in."""
+    if not sso_enabled():
+        raise Http404("Single sign-on is not set up")
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        return_to = safe_return_to(params.get("return_to", ""))
+        customer, _ = sso_token_redeem(params.get("jwt", ""))
+    except SsoRefused as exc:
+        return render(request, "web/sso_refused.html", {"reason": exc.message}, status=exc.status)
+    portal_sign_in(request, customer, via="sso")
+    return redirect(return_to)
+
+
+def portal_link(request: HttpRequest, value: str) -> HttpResponse:
+    """The conversation link from our emails: signed, bound to its customer, expiring. Without a
+    session it opens that one conversation; signed in as someone else, it shows nothing (403)."""
+    try:
+        found = conversation_link_check(value)
+    except LinkExpired as exc:
+        return _offer_fresh_link(request, exc.token, exc.customer_id, expired=True)
+    if found is None:
+        raise Http404("No such link")
+    token, customer_id = found
     conversation = access_conversation_for_customer(token)
+    if conversation.customer_id != customer_id:
+        raise Http404("No such link")
+    current, _ = portal_identity(request)
+    if current is not None and current.pk != customer_id:
+        return _other_account(request)
+    if current is None:
+        grants = dict(request.session.get(GRANTS_KEY) or {})
+        grants[token] = customer_id
+        request.session[GRANTS_KEY] = grants
+    return redirect("portal_conversation", token=token)
+
+
+def _other_account(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/portal_other_account.html", status=403)
+
+
+def _offer_fresh_link(
+    request: HttpRequest, token: str, customer_id: int | None, *, expired: bool
+) -> HttpResponse:
+    """An expired or old link: offer to email a fresh sign-in link to the conversation's customer
+    (at the address we have; the page never shows it)."""
+    sent = False
+    if request.method == "POST" and request.POST.get("action") == "send-link":
+        try:
+            conversation: Conversation | None = access_conversation_for_customer(token)
+        except Http404:
+            conversation = None
+        if conversation is not None and customer_id in (None, conversation.customer_id):
+            portal_link_send(address=conversation.customer.primary_email)
+        sent = True  # the same answer either way
+    return render(request, "web/portal_link_expired.html", {"sent": sent, "expired": expired}, status=403)
+
+
+def _conversation_for_visitor(request: HttpRequest, token: str) -> tuple[Conversation, str | None]:
+    """The conversation and how this visitor may see it (a message's verification), or None."""
+    conversation = access_conversation_for_customer(token)
+    customer, via = portal_identity(request)
+    if customer is not None:
+        return conversation, (
+            VIA_LABELS.get(via, "portal session") if customer.pk == conversation.customer_id else ""
+        )
+    grants = request.session.get(GRANTS_KEY) or {}
+    if grants.get(token) == conversation.customer_id:
+        return conversation, "conversation link from email"
+    return conversation, None
+
+
+def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
+    conversation, verification = _conversation_for_visitor(request, token)
+    if verification == "":
+        return _other_account(request)
+    if verification is None:
+        return _offer_fresh_link(request, token, None, expired=False)
     if request.method == "POST":
         text = request.POST.get("text", "").strip()
         if request.POST.get("action") == "reopen" and conversation.status == Conversation.Status.CLOSED:
@@ -163,7 +320,12 @@ def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
                 conversation=conversation, actor=None, status=Conversation.Status.ACTIVE
             )
         if text:
-            services.customer_reply(conversation=conversation, customer=conversation.customer, text=text)
+            services.customer_reply(
+                conversation=conversation,
+                customer=conversation.customer,
+                text=text,
+                verification=verification,
+            )
         return redirect("portal_conversation", token=token)
     thread = (
         conversation.messages.filter(
@@ -180,6 +342,7 @@ def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "c": conversation,
         "thread": thread,
+        "signed_in": portal_identity(request)[0] is not None,
         "rating_links": rating_links(rating_request) if rating_request else [],
         "rating": Rating.objects.filter(conversation=conversation).first(),
     }
@@ -187,7 +350,9 @@ def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def portal_attachment(request: HttpRequest, token: str, attachment_id: int) -> FileResponse:
-    conversation = access_conversation_for_customer(token)
+    conversation, verification = _conversation_for_visitor(request, token)
+    if not verification:
+        raise Http404("No such attachment")
     attachment = Attachment.objects.filter(
         pk=attachment_id,
         message__conversation=conversation,

@@ -1,8 +1,11 @@
 """Public JSON endpoints for the embeddable widget and the contact form's suggestions.
 
 The widget runs on the company's own site, so these answer cross-origin requests (CORS `*`, no
-cookies); they only ever return public content, and the contact endpoint is rate-limited per address
-and per client IP.
+cookies); they return public content, except to a visitor the host page identified with its SSO token:
+identify.json trades that JWT (checked as /sso/jwt checks it) for a short-lived identity of ours,
+which the widget keeps in memory and sends as `Authorization: Bearer <identity>`. With it, contact
+messages are verified and the visitor's own conversations can be read. The contact endpoint is
+rate-limited per address and per client IP, and never answers with a link to the conversation.
 """
 
 from __future__ import annotations
@@ -20,7 +23,17 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
-from happydesk.inbox.models import Conversation, Mailbox
+from happydesk.accounts.sso import (
+    WIDGET_IDENTITY_MAX_AGE,
+    SsoRefused,
+    sso_enabled,
+    sso_token_redeem,
+    widget_identity_check,
+    widget_identity_issue,
+)
+from happydesk.customers.models import Customer
+from happydesk.inbox.access import conversations_for_customer
+from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.search.content import content_search
 from happydesk.search.services import suggestion_event
 from happydesk.web.portal_views import ContactForm, TooManyMessages
@@ -43,7 +56,7 @@ def public_cors(view: Callable) -> Callable:
                 response = JsonResponse({"error": str(exc) or "Not found"}, status=404)
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
         response["Access-Control-Max-Age"] = "600"
         return response
 
@@ -141,27 +154,158 @@ def widget_config(request: HttpRequest, mailbox_id: int) -> JsonResponse:
     )
 
 
+class _NoIdentity(Exception):
+    pass
+
+
+def _identity(request: HttpRequest, mailbox: Mailbox, *, required: bool) -> Customer | None:
+    """The customer of the widget identity sent with the request (Authorization: Bearer, or an
+    `identity` form field). A forged or expired one raises _NoIdentity; none at all is None unless
+    `required`."""
+    header = request.headers.get("Authorization", "")
+    value = header[7:].strip() if header.lower().startswith("bearer ") else request.POST.get("identity", "")
+    if not value:
+        if required:
+            raise _NoIdentity
+        return None
+    customer = widget_identity_check(value, mailbox_id=mailbox.pk)
+    if customer is None:
+        raise _NoIdentity
+    return customer
+
+
+NO_IDENTITY = {"error": "Not identified, or the identity has expired: identify again"}
+
+
 @public_cors
 def widget_contact(request: HttpRequest, mailbox_id: int) -> JsonResponse:
-    """The contact form from the widget: the same fields, rules and auto-reply as the web form."""
+    """The contact form from the widget: the same fields, rules and confirmation as the web form.
+    Verified at once when the widget sends an identity for the owner of the typed address; the answer
+    never carries a link to the conversation (that goes by email)."""
     if request.method != "POST":
         return JsonResponse({"error": "POST the form"}, status=405)
     mailbox = get_object_or_404(Mailbox, pk=mailbox_id, form_enabled=True)
+    try:
+        customer = _identity(request, mailbox, required=False)
+    except _NoIdentity:
+        return JsonResponse(NO_IDENTITY, status=401)
     form = ContactForm(request.POST, request.FILES or None, mailbox=mailbox)
     if not form.is_valid():
         return JsonResponse({"errors": {k: [str(e) for e in v] for k, v in form.errors.items()}}, status=400)
     try:
-        conversation = form.submit(request, channel=Conversation.Channel.WIDGET)
+        conversation = form.submit(
+            request,
+            channel=Conversation.Channel.WIDGET,
+            signed_in=customer,
+            signed_in_via="SSO (JWT)" if customer else "",
+        )
     except TooManyMessages:
         return JsonResponse(
             {"error": "Too many messages in a short time; please try again later."}, status=429
         )
     if conversation is None:  # the honeypot: the bot is told all is well
         return JsonResponse({"ok": True})
-    from django.urls import reverse
+    return JsonResponse({"ok": True, "number": conversation.number, "verified": not conversation.unverified})
 
-    link = absolute(reverse("portal_conversation", args=[conversation.token]))
-    return JsonResponse({"ok": True, "number": conversation.number, "link": link})
+
+@public_cors
+def widget_identify(request: HttpRequest, mailbox_id: int) -> JsonResponse:
+    """Trade the host page's SSO token (a JWT, POSTed once as `jwt`) for a widget identity valid for
+    WIDGET_IDENTITY_MAX_AGE seconds. Refusals are those of /sso/jwt, as JSON errors."""
+    if not sso_enabled():
+        raise Http404("Single sign-on is not set up")
+    if request.method != "POST":
+        return JsonResponse({"error": "POST the token"}, status=405)
+    mailbox = get_object_or_404(Mailbox, pk=mailbox_id, form_enabled=True)
+    if request.content_type == "application/json":
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError:
+            payload = {}
+        token = str(payload.get("jwt", "")) if isinstance(payload, dict) else ""
+    else:
+        token = request.POST.get("jwt", "")
+    try:
+        customer, claims = sso_token_redeem(token)
+    except SsoRefused as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status)
+    return JsonResponse(
+        {
+            "ok": True,
+            "identity": widget_identity_issue(customer=customer, mailbox_id=mailbox.pk),
+            "expires_in": WIDGET_IDENTITY_MAX_AGE,
+            "name": customer.name,
+            "email": claims.email,
+        }
+    )
+
+
+def _status_label(status: str) -> str:
+    return {"closed": "Resolved", "pending": "Waiting for you"}.get(status, "Open")
+
+
+@public_cors
+def widget_conversations(request: HttpRequest, mailbox_id: int) -> JsonResponse:
+    """The identified visitor's own conversations: subject, status and last activity."""
+    mailbox = get_object_or_404(Mailbox, pk=mailbox_id, form_enabled=True)
+    try:
+        customer = _identity(request, mailbox, required=True)
+    except _NoIdentity:
+        return JsonResponse(NO_IDENTITY, status=401)
+    rows = conversations_for_customer(customer).filter(merged_into__isnull=True).order_by("-last_activity_at")
+    return JsonResponse(
+        {
+            "conversations": [
+                {
+                    "number": c.number,
+                    "subject": c.subject,
+                    "status": c.status,
+                    "status_label": _status_label(c.status),
+                    "last_activity_at": c.last_activity_at.isoformat(),
+                }
+                for c in rows[:50]
+            ]
+        }
+    )
+
+
+@public_cors
+def widget_conversation(request: HttpRequest, mailbox_id: int, number: int) -> JsonResponse:
+    """One of the identified visitor's conversations: what they and we wrote (never notes or events)."""
+    mailbox = get_object_or_404(Mailbox, pk=mailbox_id, form_enabled=True)
+    try:
+        customer = _identity(request, mailbox, required=True)
+    except _NoIdentity:
+        return JsonResponse(NO_IDENTITY, status=401)
+    conversation = conversations_for_customer(customer).filter(pk=number).first()
+    if conversation is None:
+        raise Http404("No such conversation")
+    thread = (
+        conversation.messages.filter(
+            kind__in=[Message.Kind.CUSTOMER, Message.Kind.REPLY, Message.Kind.AUTO_REPLY]
+        )
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+    return JsonResponse(
+        {
+            "number": conversation.number,
+            "subject": conversation.subject,
+            "status": conversation.status,
+            "status_label": _status_label(conversation.status),
+            "messages": [
+                {
+                    "from": "you"
+                    if m.kind == Message.Kind.CUSTOMER
+                    else (m.author.name if m.author else mailbox.name),
+                    "kind": m.kind,
+                    "text": m.text,
+                    "at": m.created_at.isoformat(),
+                }
+                for m in thread
+            ],
+        }
+    )
 
 
 @public_cors

@@ -64,6 +64,8 @@ def event_text(message: Message) -> str:
         return f"{who} changed the status from {ev.get('from')} to {ev.get('to')}"
     if kind == "reopened":
         return "The customer wrote again: conversation reopened"
+    if kind == "sender_confirmed":
+        return "The customer confirmed their address from our email: sender verified"
     if kind == "assigned":
         return (
             f"{who} assigned the conversation to {ev.get('to')}"

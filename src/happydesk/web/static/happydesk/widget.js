@@ -3,7 +3,10 @@
  *   <script src="https://help.example/widget.js" data-mailbox="3" async></script>
  *
  * Search with suggestions as you type, articles read inside the panel, the contact form, what's new
- * since the last visit and open incidents. Everything lives in one custom element with an open shadow
+ * since the last visit and open incidents. A host page that knows its user passes our SSO token (a JWT)
+ * as data-jwt="…" or calls Happydesk.identify(token): the widget trades it once for a short-lived
+ * identity of ours, kept in memory only (no cookie, no storage), sends it with messages (which are
+ * then verified) and shows "Your conversations". Everything lives in one custom element with an open shadow
  * root that holds its own styles: the host page's CSS cannot reach in, and nothing leaks out (no
  * stylesheet, class or global style is added to the host document). No framework, no build step.
  * See docs/subsystems/widget.md.
@@ -27,6 +30,7 @@
   const base = new URL(".", script.src).href;
   const api = (path) => new URL(path, base).href;
   const launcherLabel = (script.dataset.label || "Help").trim() || "Help";
+  const initialJwt = String(script.dataset.jwt || "").trim();
 
   // --- small helpers ------------------------------------------------------------------------------
   const safeStorage = (kind) => {
@@ -192,6 +196,19 @@
 
   async function getJson(path, signal) {
     const response = await fetch(api(path), { credentials: "omit", signal });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return response.json();
+  }
+
+  // --- who the visitor is, when the host page tells us (SSO) ------------------------------------------
+  let identity = null; // our signed identity from identify.json: in memory only, gone with the page
+  let identified = null; // {name, email} of the identified visitor
+
+  const authHeaders = () => (identity ? { Authorization: `Bearer ${identity}` } : {});
+
+  async function getIdentified(path) {
+    const response = await fetch(api(path), { credentials: "omit", headers: authHeaders() });
+    if (response.status === 401) forget();
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     return response.json();
   }
@@ -400,7 +417,7 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
   // --- state ---------------------------------------------------------------------------------------
   let config = null; // from config.json; null until loaded (or when the mailbox has no contact form)
   let isOpen = false;
-  let view = "search"; // search | article | contact | news
+  let view = "search"; // search | article | contact | news | mine
   let articleReturn = null; // {view, focus} to go back to from an article
   let results = []; // current search results
   let active = -1; // highlighted search result
@@ -452,6 +469,7 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
     { name: "search", label: "Answers" },
     { name: "contact", label: "Write to us" },
     { name: "news", label: "What's new" },
+    { name: "mine", label: "Your conversations" },
   ];
   const tabs = {};
   const newsCount = h("span", { class: "count", hidden: true });
@@ -476,6 +494,8 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
     tablist.append(tab);
   }
   tabs.news.hidden = true;
+  tabs.mine.hidden = true; // until the host page identifies the visitor
+  tabs.mine.addEventListener("click", () => loadMine());
   tabs.contact.hidden = true; // until config says the mailbox takes messages
   tablist.addEventListener("keydown", (event) => {
     const visible = tabDefs.map((d) => tabs[d.name]).filter((t) => !t.hidden);
@@ -580,9 +600,18 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
     newsList
   );
 
+  // Your conversations view (identified visitors only)
+  const mineView = h("section", {
+    class: "view",
+    id: "hd-view-mine",
+    role: "tabpanel",
+    "aria-labelledby": "hd-tab-mine",
+    hidden: true,
+  });
+
   const statusLink = h("a", { target: "_blank", rel: "noopener", href: api("status/") }, "System status");
   const helpLink = h("a", { target: "_blank", rel: "noopener", href: api("help/") }, "Help centre");
-  const bodyEl = h("div", { class: "body" }, searchView, articleView, contactView, newsView);
+  const bodyEl = h("div", { class: "body" }, searchView, articleView, contactView, newsView, mineView);
   const panel = h(
     "div",
     { class: "panel", id: "hd-panel", role: "dialog", "aria-modal": "false", "aria-label": "Help", hidden: true },
@@ -592,7 +621,7 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
     bodyEl,
     h("footer", { class: "foot" }, statusLink, helpLink)
   );
-  const views = { search: searchView, article: articleView, contact: contactView, news: newsView };
+  const views = { search: searchView, article: articleView, contact: contactView, news: newsView, mine: mineView };
 
   root.append(h("div", { class: "hd" }, launcher, panel));
 
@@ -919,6 +948,7 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
     contactView.append(form);
     lastDeflectQuery = "";
     if (pendingPrefill) prefill(pendingPrefill);
+    else if (identified) prefill(identified);
   }
 
   // What to ask while they write: the subject's words first; when those find nothing, the first few
@@ -1013,7 +1043,13 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
     let body = null;
     try {
       // multipart/form-data is a "simple" request: no preflight, and no cookies go with it
-      response = await fetch(api(`widget/${mailboxId}/contact.json`), { method: "POST", body: data, credentials: "omit" });
+      // With an identity the Authorization header makes it a preflighted request; still no cookies.
+      response = await fetch(api(`widget/${mailboxId}/contact.json`), {
+        method: "POST",
+        body: data,
+        credentials: "omit",
+        headers: authHeaders(),
+      });
       body = await response.json().catch(() => ({}));
     } catch (e) {
       response = null;
@@ -1025,6 +1061,10 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
       newVisit();
     } else if (response && response.status === 400 && body && body.errors) {
       showErrors(body.errors);
+    } else if (response && response.status === 401) {
+      forget(); // our identity expired: the message can go unverified, confirmed by email
+      formError.hidden = false;
+      formError.textContent = "Please send it again: we'll ask you by email to confirm it's you.";
     } else {
       formError.hidden = false;
       formError.textContent =
@@ -1047,7 +1087,10 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
           result.number ? `Your conversation #${result.number} is with our team. ` : "Your message is with our team. ",
           email ? `We'll reply to ${email}.` : "We'll reply by email."
         ),
-        result.link ? h("p", {}, h("a", { href: result.link, target: "_blank", rel: "noopener" }, "Follow your conversation")) : null,
+        // Never a link here: whoever typed the address may not own it. The way in goes by email.
+        result.verified
+          ? h("p", {}, "You can follow it under Your conversations.")
+          : h("p", {}, "We've sent you an email: please confirm there that the message is yours."),
         h("button", { class: "secondary", type: "button", onclick: () => { buildContact(); focusView(); } }, "Write another message")
       )
     );
@@ -1061,12 +1104,112 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
     show("contact", { focus: true });
   }
 
+  // --- identify: trade the host page's SSO token for our identity, once -------------------------------
+  async function identify(token) {
+    token = String(token || "").trim();
+    if (!token) return false;
+    const data = new FormData();
+    data.set("jwt", token);
+    let body = null;
+    try {
+      const response = await fetch(api(`widget/${mailboxId}/identify.json`), { method: "POST", body: data, credentials: "omit" });
+      body = await response.json().catch(() => ({}));
+      if (!response.ok || !body.identity) throw new Error((body && body.error) || `HTTP ${response.status}`);
+    } catch (e) {
+      console.warn("Happydesk widget: the sign-in token was not accepted", e);
+      return false;
+    }
+    identity = body.identity;
+    identified = { name: body.name || "", email: body.email || "" };
+    tabs.mine.hidden = false;
+    if (form) { // the identified person writes as themselves
+      if (identified.name && !form.elements.name.value) form.elements.name.value = identified.name;
+      if (identified.email) form.elements.email.value = identified.email;
+    } else {
+      pendingPrefill = Object.assign({}, pendingPrefill || {}, identified);
+    }
+    if (view === "mine") loadMine();
+    return true;
+  }
+
+  function forget() {
+    identity = null;
+    identified = null;
+    tabs.mine.hidden = true;
+    if (view === "mine") show("search", { focus: false });
+  }
+
+  async function loadMine() {
+    if (!identity) return;
+    mineView.textContent = "";
+    mineView.append(h("p", { class: "note" }, "Loading…"));
+    let data = null;
+    try {
+      data = await getIdentified(`widget/${mailboxId}/conversations.json`);
+    } catch (e) {
+      mineView.textContent = "";
+      mineView.append(h("p", { class: "note" }, "Your conversations couldn't be loaded just now."));
+      return;
+    }
+    const rows = data.conversations || [];
+    mineView.textContent = "";
+    mineView.append(
+      rows.length
+        ? h(
+            "ul",
+            { class: "news mine" },
+            rows.map((c) =>
+              h(
+                "li",
+                {},
+                h("button", { class: "link-btn", type: "button", onclick: () => openMine(c.number) }, c.subject || `#${c.number}`),
+                h("span", { class: "state" }, ` ${c.status_label} · `),
+                h("time", { datetime: c.last_activity_at }, formatDate(c.last_activity_at))
+              )
+            )
+          )
+        : h("p", { class: "note" }, "No conversations yet.")
+    );
+  }
+
+  async function openMine(number) {
+    let data = null;
+    try {
+      data = await getIdentified(`widget/${mailboxId}/conversations/${Number(number)}.json`);
+    } catch (e) {
+      return;
+    }
+    const heading = h("h3", { class: "article-title", tabindex: "-1" }, data.subject || `#${data.number}`);
+    mineView.textContent = "";
+    mineView.append(
+      h("div", { class: "article-bar" }, h("button", { class: "back", type: "button", onclick: () => loadMine() }, icon(ICONS.back, 18), "Back")),
+      heading,
+      h("p", { class: "note" }, `#${data.number} · ${data.status_label}`),
+      h(
+        "ol",
+        { class: "news thread" },
+        (data.messages || []).map((m) =>
+          h(
+            "li",
+            { class: `msg kind-${m.kind}` },
+            h("strong", {}, m.from === "you" ? "You" : m.from),
+            " ",
+            h("time", { datetime: m.at }, formatDate(m.at)),
+            h("p", { style: "white-space: pre-wrap; margin: 4px 0 0" }, m.text)
+          )
+        )
+      )
+    );
+    heading.focus();
+  }
+
   function prefill(values) {
     if (!form) { pendingPrefill = values; return; }
     pendingPrefill = null;
     for (const name of ["name", "email", "subject", "message"]) {
       if (values && values[name] && form.elements[name] && !form.elements[name].value) form.elements[name].value = String(values[name]);
     }
+    if (identified && identified.email) form.elements.email.value = identified.email;
   }
 
   // --- config: names, choices, what's new, incidents ---------------------------------------------
@@ -1136,16 +1279,18 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
   }
 
   // --- start -----------------------------------------------------------------------------------------
-  window.Happydesk = Object.freeze({
-    open: (name) => open(name === "contact" || name === "news" || name === "search" ? name : undefined),
+  window.Happydesk = window.HappydeskWidget = Object.freeze({
+    open: (name) => open(["contact", "news", "search", "mine"].includes(name) ? name : undefined),
     close,
     prefill,
+    identify, // Happydesk.identify(jwt): the signed-in user of the host page, verified by our SSO secret
     search: (q) => { open("search"); searchInput.value = String(q || ""); runSearch(); },
   });
 
   const mount = () => {
     document.body.append(hostEl);
     loadConfig();
+    if (initialJwt) identify(initialJwt);
   };
   if (document.body) mount();
   else document.addEventListener("DOMContentLoaded", mount, { once: true });
