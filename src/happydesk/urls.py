@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("happydesk.feedback.review_urls")),
     path("", include("happydesk.reports.urls")),
     path("", include("happydesk.community.urls")),
+    path("", include("happydesk.accounts.urls")),
     path("", include("happydesk.web.urls")),
 ]
