@@ -19,6 +19,12 @@ def api(agent):
     return Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=agent)}")
 
 
+@pytest.fixture
+def mta(agent):
+    """A mail server's token: the only kind /mail/raw takes (tests/test_tokens.py)."""
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=agent, kind='mta')}")
+
+
 def test_requires_token(db):
     assert Client().get("/api/v1/mailboxes").status_code == 401
     assert Client(HTTP_AUTHORIZATION="Bearer nope").get("/api/v1/mailboxes").status_code == 401
@@ -38,12 +44,12 @@ def test_openapi_schema_lists_endpoints(api):
         assert path in schema["paths"], path
 
 
-def test_raw_endpoint_stores_then_202_and_conversation_flow(api, mailbox):
+def test_raw_endpoint_stores_then_202_and_conversation_flow(api, mta, mailbox):
     body = make_email(
         subject="API raw",
         body="New text here.\n\nOn Mon, 1 Jan 2026 at 10:00, Acme <support@acme.test> wrote:\n> old text\n",
     )
-    r = api.post("/api/v1/mail/raw", data=body, content_type="message/rfc822")
+    r = mta.post("/api/v1/mail/raw", data=body, content_type="message/rfc822")
     assert r.status_code == 202
     raw = RawMessage.objects.get(pk=r.json()["id"])
     assert raw.source == "http"
@@ -73,11 +79,11 @@ def test_raw_endpoint_stores_then_202_and_conversation_flow(api, mailbox):
     assert r.status_code == 201 and r.json()["kind"] == "note"
 
 
-def test_filters(api, mailbox):
+def test_filters(api, mta, mailbox):
     from happydesk.inbox.services import conversation_tag
 
     for subject in ("Refund please", "Login broken"):
-        api.post("/api/v1/mail/raw", data=make_email(subject=subject), content_type="message/rfc822")
+        mta.post("/api/v1/mail/raw", data=make_email(subject=subject), content_type="message/rfc822")
     process_pending()
     conversation_tag(conversation=Conversation.objects.get(subject="Refund please"), names=["refund"])
     assert [c["subject"] for c in api.get("/api/v1/conversations", {"tag": "refund"}).json()] == [
@@ -88,15 +94,15 @@ def test_filters(api, mailbox):
     assert api.get("/api/v1/conversations/999999").status_code == 404
 
 
-def test_quarantine_listing(api, mailbox):
-    api.post("/api/v1/mail/raw", data=make_email(to="nobody@nowhere.test"), content_type="message/rfc822")
+def test_quarantine_listing(api, mta, mailbox):
+    mta.post("/api/v1/mail/raw", data=make_email(to="nobody@nowhere.test"), content_type="message/rfc822")
     process_pending()
     rows = api.get("/api/v1/quarantine").json()
     assert len(rows) == 1 and "no mailbox" in rows[0]["reason"]
 
 
-def test_raw_endpoint_rejects_empty_and_oversize(api, mailbox, settings):
-    assert api.post("/api/v1/mail/raw", data=b"", content_type="message/rfc822").status_code == 400
+def test_raw_endpoint_rejects_empty_and_oversize(api, mta, mailbox, settings):
+    assert mta.post("/api/v1/mail/raw", data=b"", content_type="message/rfc822").status_code == 400
     settings.HAPPYDESK_MAX_MESSAGE_BYTES = 1000
-    r = api.post("/api/v1/mail/raw", data=make_email(body="x" * 5000), content_type="message/rfc822")
+    r = mta.post("/api/v1/mail/raw", data=make_email(body="x" * 5000), content_type="message/rfc822")
     assert r.status_code == 413

@@ -9,6 +9,7 @@ from django.urls import reverse
 from ninja import NinjaAPI, Query, Status
 from ninja.security import HttpBearer
 
+from happydesk.accounts.models import ApiToken, User
 from happydesk.accounts.services import token_authenticate
 from happydesk.api.schemas import (
     ConversationDetailOut,
@@ -22,7 +23,7 @@ from happydesk.api.schemas import (
     ReplyIn,
 )
 from happydesk.inbox import selectors, services
-from happydesk.inbox.access import access_conversation_for_agent
+from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
 from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.mail.models import RawMessage
 from happydesk.mail.store import MessageTooLarge, store_raw
@@ -30,8 +31,15 @@ from happydesk.replies.placeholders import UnfilledPlaceholders
 
 
 class TokenAuth(HttpBearer):
+    """A bearer token of one kind: "api" for every route but raw mail, "mta" for raw mail only; a token
+    of the other kind is refused with 401 as if unknown."""
+
+    def __init__(self, kind: str = ApiToken.Kind.API) -> None:
+        super().__init__()
+        self.kind = kind
+
     def authenticate(self, request: HttpRequest, token: str):  # type: ignore[no-untyped-def]
-        user = token_authenticate(token)
+        user = token_authenticate(token, kind=self.kind)
         if user is not None:
             request.user = user
         return user
@@ -40,7 +48,16 @@ class TokenAuth(HttpBearer):
 api = NinjaAPI(title="Happydesk API", version="1", auth=TokenAuth(), urls_namespace="api-v1")
 
 
-def _conversation_out(c: Conversation) -> dict:
+def _linked_visible(agent: User, rows: list[Conversation]) -> set[int]:
+    """The "possibly the same as" conversations among rows this agent may see (a light agent must not
+    learn a security report's number from an unverified conversation pointing at it)."""
+    ids = {c.possibly_same_as_id for c in rows if c.unverified and c.possibly_same_as_id}
+    if not ids:
+        return set()
+    return set(conversations_for_agent(agent).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _conversation_out(c: Conversation, linked: set[int] | frozenset[int] = frozenset()) -> dict:
     return {
         "number": c.number,
         "subject": c.subject,
@@ -51,6 +68,8 @@ def _conversation_out(c: Conversation) -> dict:
         "customer_name": c.customer.name,
         "tags": [t.name for t in c.tags.all()],
         "unverified": c.unverified,
+        "unverified_reason": c.unverified_reason,
+        "possibly_same_as": c.possibly_same_as_id if c.possibly_same_as_id in linked else None,
         "preview": c.preview,
         "created_at": c.created_at,
         "last_activity_at": c.last_activity_at,
@@ -91,6 +110,8 @@ def _message_out(m: Message) -> dict:
         "message_id": m.message_id,
         "threading_rule": m.threading_rule,
         "threading_reason": m.threading_reason,
+        "sender_verified": m.sender_verified if m.kind == Message.Kind.CUSTOMER else None,
+        "verification": m.verification,
         "event": m.event,
     }
 
@@ -116,14 +137,20 @@ def list_conversations(
     )
     if q and q.strip():  # best match first
         ids = selectors.search_ranked(qs, selectors.search_hits(q))[offset : offset + limit]
-        return [_conversation_out(c) for c in selectors.rows_in_order(ids)]
-    return [_conversation_out(c) for c in qs[offset : offset + limit]]
+        rows = list(selectors.rows_in_order(ids))
+    else:
+        rows = list(qs[offset : offset + limit])
+    linked = _linked_visible(request.user, rows)
+    return [_conversation_out(c, linked) for c in rows]
 
 
 @api.get("/conversations/{number}", response=ConversationDetailOut, tags=["conversations"])
 def get_conversation(request: HttpRequest, number: int) -> dict:
     c = access_conversation_for_agent(request.user, number)
-    return {**_conversation_out(c), "messages": [_message_out(m) for m in selectors.thread(c)]}
+    return {
+        **_conversation_out(c, _linked_visible(request.user, [c])),
+        "messages": [_message_out(m) for m in selectors.thread(c)],
+    }
 
 
 @api.post("/conversations/{number}/replies", response={201: MessageOut, 422: Error}, tags=["conversations"])
@@ -163,9 +190,15 @@ def list_quarantine(request: HttpRequest):  # type: ignore[no-untyped-def]
     )
 
 
-@api.post("/mail/raw", response={202: RawAccepted, 400: Error, 413: Error}, tags=["mail"])
+@api.post(
+    "/mail/raw",
+    response={202: RawAccepted, 400: Error, 413: Error},
+    tags=["mail"],
+    auth=TokenAuth(ApiToken.Kind.MTA),
+)
 def post_raw(request: HttpRequest, mailbox: str | None = None):  # type: ignore[no-untyped-def]
-    """Accept one raw MIME message (the request body) from an MTA or email service.
+    """Accept one raw MIME message (the request body) from an MTA or email service. Only an MTA token
+    (`happydesk token create --mta`) is accepted here, and only here.
 
     Answers 202 only after the bytes and their row are stored; processing happens in the worker.
     """

@@ -28,6 +28,7 @@ from happydesk.community.models import (
     Vote,
 )
 from happydesk.customers.models import Customer
+from happydesk.inbox.access import conversations_for_agent
 from happydesk.inbox.models import Conversation, Mailbox
 
 Person = Customer | User
@@ -150,10 +151,13 @@ def status_history(topic: Topic) -> list:
     return list(topic.status_changes.select_related("agent"))
 
 
-def linked_conversations(topic: Topic) -> list[ConversationLink]:
-    """Conversations linked to an idea (for agents only: they name customers)."""
+def linked_conversations(topic: Topic, *, agent: User) -> list[ConversationLink]:
+    """Conversations linked to an idea (for agents only: they name customers), those this agent may
+    see (inbox.access: never a security report for a light agent)."""
     return list(
-        ConversationLink.objects.filter(topic=topic)
+        ConversationLink.objects.filter(
+            topic=topic, conversation__in=conversations_for_agent(agent).values("pk")
+        )
         .select_related("conversation__customer", "linked_by")
         .order_by("-created_at")
     )

@@ -22,9 +22,17 @@ def happiness(ratings: QuerySet[Rating]) -> dict:
 
 
 def ratings_feed(
-    *, value: str | None = None, mailbox_id: int | None = None, since: datetime | None = None
+    *,
+    value: str | None = None,
+    mailbox_id: int | None = None,
+    since: datetime | None = None,
+    visible: QuerySet | None = None,
 ) -> QuerySet[Rating]:
+    """Ratings newest first; `visible` (inbox.access.conversations_for_agent of the viewer) keeps only
+    ratings of conversations the viewer may see."""
     qs = Rating.objects.select_related("conversation", "customer", "agent", "mailbox").order_by("-updated_at")
+    if visible is not None:
+        qs = qs.filter(conversation__in=visible.values("pk"))
     if value:
         qs = qs.filter(value=value)
     if mailbox_id:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from happydesk.accounts.models import User
 from happydesk.feedback.models import Rating, RatingRequest
+from happydesk.inbox.access import conversations_for_agent
 from happydesk.inbox.models import Conversation, Mailbox, Message
 
 SALT = "happydesk.feedback.rating"
@@ -120,11 +121,11 @@ def _alert_not_good(rating: Rating) -> None:
     from happydesk.mail.outbound import notice_enqueue
 
     to = {u.email for u in User.objects.filter(is_active=True, role=User.Role.ADMIN)}
-    if rating.agent and rating.agent.is_active:
-        to.add(rating.agent.email)
+    conversation = rating.conversation
+    if rating.agent and conversations_for_agent(rating.agent).filter(pk=conversation.pk).exists():
+        to.add(rating.agent.email)  # not a light agent's when the conversation became a security report
     if not to:
         return
-    conversation = rating.conversation
     link = settings.BASE_URL + reverse("conversation", args=[conversation.number])
     text = (
         f"A customer rated a reply in #{conversation.number} ({conversation.subject}) as not good.\n\n"

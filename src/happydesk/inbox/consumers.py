@@ -11,8 +11,16 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
+from happydesk.accounts.models import User
 from happydesk.inbox import events
-from happydesk.inbox.access import access_conversation_for_agent
+from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
+
+
+def may_see(user: User, number: int) -> bool:
+    """Whether the agent may still see this conversation, read fresh (role, active, security flag may
+    have changed since the socket opened): presence of a conversation is news about it."""
+    fresh = User.objects.filter(pk=user.pk).first()
+    return fresh is not None and conversations_for_agent(fresh).filter(pk=number).exists()
 
 
 class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
@@ -69,8 +77,11 @@ class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def presence_event(self, message: dict) -> None:
-        if message["event"]["agent_id"] != self.user.pk:
-            await self.send_json(message["event"])
+        event = message["event"]
+        if event["agent_id"] != self.user.pk and await database_sync_to_async(may_see)(
+            self.user, event["number"]
+        ):
+            await self.send_json(event)
 
 
 class InboxPresenceConsumer(AsyncJsonWebsocketConsumer):
@@ -96,5 +107,8 @@ class InboxPresenceConsumer(AsyncJsonWebsocketConsumer):
         """The list asks; only conversation consumers answer."""
 
     async def presence_event(self, message: dict) -> None:
-        if message["event"]["agent_id"] != self.user.pk:
-            await self.send_json(message["event"])
+        event = message["event"]
+        if event["agent_id"] != self.user.pk and await database_sync_to_async(may_see)(
+            self.user, event["number"]
+        ):
+            await self.send_json(event)

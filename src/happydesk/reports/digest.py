@@ -60,7 +60,8 @@ def digest_compose(*, start: date, end: date, mask: bool) -> Mail:
     issues = []
     for issue in selectors.top_issues(f, limit=10):
         examples = (
-            Conversation.objects.filter(
+            selectors.visible_conversations(None)  # the digest's readers include light agents
+            .filter(
                 tags__name=issue.tag,
                 created_at__gte=bounds[0],
                 created_at__lt=bounds[1],
@@ -199,6 +200,7 @@ def conversation_of_the_day_pick(*, today: date, rng: random.Random | None = Non
                 conversation__merged_into__isnull=True,
             )
             .exclude(conversation_id__in=sent)
+            .filter(conversation__in=selectors.visible_conversations(None).values("pk"))
             .order_by("pk")
             .values_list("conversation_id", flat=True)
         )

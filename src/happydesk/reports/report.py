@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from django.utils.safestring import SafeString
 
+from happydesk.accounts.models import User
 from happydesk.inbox.models import Conversation
 from happydesk.reports import buckets, charts, selectors
 from happydesk.reports.filters import Filters
@@ -69,9 +70,15 @@ def _days_of(f: Filters) -> list[date]:
 
 
 def build_report(
-    f: Filters, *, shared: bool = False, with_agents: bool = False, full: bool = False
+    f: Filters,
+    *,
+    shared: bool = False,
+    with_agents: bool = False,
+    full: bool = False,
+    viewer: User | None = None,
 ) -> Report:
-    """Everything the report page shows for these filters; `full` keeps every row (for CSV)."""
+    """Everything the report page shows for these filters; `full` keeps every row (for CSV). Rows that
+    quote a conversation show only what `viewer` may see (none: what every agent may see)."""
     settings_row = selectors.report_settings()
     cur, prev = selectors.totals(f)
     currency = settings_row.currency
@@ -374,7 +381,7 @@ def build_report(
     tables["cost"] = cost
 
     # -- comments and agents -------------------------------------------------------------------------
-    comments = selectors.recent_comments(f)
+    comments = selectors.recent_comments(f, viewer=None if shared else viewer)
     for c in comments:
         name = c.pop("customer_name", "") or ""
         if shared:  # nothing that names the customer or leads to the conversation

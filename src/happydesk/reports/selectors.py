@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from happydesk.accounts.models import User
 from happydesk.feedback.models import Rating
+from happydesk.inbox.access import conversations_for_agent
 from happydesk.inbox.models import Conversation, Mailbox, Tag
 from happydesk.replies.models import SavedReply
 from happydesk.reports import buckets
@@ -245,13 +246,21 @@ def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def recent_comments(f: Filters, *, limit: int = 5) -> list[dict]:
-    """The latest rating comments in the period (bounded: an indexed range, newest first, a few rows)."""
+def visible_conversations(viewer: User | None) -> QuerySet[Conversation]:
+    """The conversations a report may quote: the signed-in viewer's (inbox.access), or, for readers not
+    known by name (share links, the emailed digest), what every agent may see: never a security report."""
+    return conversations_for_agent(viewer or User(role=User.Role.LIGHT, is_active=True))
+
+
+def recent_comments(f: Filters, *, limit: int = 5, viewer: User | None = None) -> list[dict]:
+    """The latest rating comments in the period (bounded: an indexed range, newest first, a few rows),
+    on conversations the viewer may see (`visible_conversations`)."""
     start, end = day_bounds(f.start, f.end)
     qs = (
         Rating.objects.filter(created_at__gte=start, created_at__lt=end)
         .exclude(comment="")
         .exclude(conversation__status=Conversation.Status.SPAM)
+        .filter(conversation__in=visible_conversations(viewer).values("pk"))
     )
     if f.mailbox_id:
         qs = qs.filter(conversation__mailbox_id=f.mailbox_id)

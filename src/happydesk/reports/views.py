@@ -44,7 +44,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
     """The happiness report for agents: the team's figures, or each agent's on the second tab."""
     f = _filters(request.GET)
     agents_tab = request.GET.get("view") == "agents"
-    report = build_report(f, with_agents=agents_tab)
+    report = build_report(f, with_agents=agents_tab, viewer=request.user)
     _with_export_urls(report, reverse("reports") + "export/", f.query())
     return render(
         request,
@@ -72,7 +72,9 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
     """One table of the report as CSV, for the same filters as the page."""
     if table not in TABLE_KEYS:
         raise Http404("no such table")
-    report = build_report(_filters(request.GET), with_agents=table == "agents", full=True)
+    report = build_report(
+        _filters(request.GET), with_agents=table == "agents", full=True, viewer=request.user
+    )
     return _csv(report, table)
 
 

@@ -122,4 +122,9 @@ class AgentForm(forms.Form):
         required=False,
         help_text="At least 8 characters. Leave empty to keep the current one.",
     )
-    admin = forms.BooleanField(required=False, label="Admin")
+    role = forms.ChoiceField(
+        choices=[("admin", "Admin"), ("agent", "Agent"), ("light", "Light agent")],
+        required=False,
+        initial="agent",
+        help_text="Light agents add notes and never see security reports.",
+    )
