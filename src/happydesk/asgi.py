@@ -4,19 +4,18 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "happydesk.settings")
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_app = get_asgi_application()
 
-from happydesk.web.routing import websocket_urlpatterns  # noqa: E402
+from happydesk.web.routing import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_app,
-        # Session auth for websockets; the origin check stops other sites from opening them with our cookies.
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Session auth for websockets behind an exact Origin check (web.routing): a page on another site
+        # cannot open them with our agents' cookies.
+        "websocket": websocket_application(),
     }
 )

@@ -33,7 +33,28 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 BASE_URL = os.environ.get("HAPPYDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("HAPPYDESK_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+
+
+def _allowed_hosts(base_url: str, configured: str | None) -> list[str]:
+    """HAPPYDESK_ALLOWED_HOSTS when set, else only the base URL's host (plus the loopback names when the
+    base URL is itself on loopback), so a request for any other Host is refused (400), never answered."""
+    if configured and configured.strip():
+        return [h.strip() for h in configured.split(",") if h.strip()]
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(base_url).hostname or "localhost").lower()
+    hosts = [f"[{host}]" if ":" in host else host]
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback:
+        hosts += [h for h in ("127.0.0.1", "localhost", "[::1]") if h not in hosts]
+    return hosts
+
+
+ALLOWED_HOSTS = _allowed_hosts(BASE_URL, os.environ.get("HAPPYDESK_ALLOWED_HOSTS"))
 CSRF_TRUSTED_ORIGINS = [BASE_URL]
 
 INSTALLED_APPS = [
@@ -171,9 +192,12 @@ else:
     EMAIL_FILE_PATH = EMAIL_TRANSPORT.file_path
 
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now
-DEFAULT_FROM_EMAIL = os.environ.get(
-    "HAPPYDESK_FROM_EMAIL",
-    f"Happydesk <noreply@{BASE_URL.split('://', 1)[-1].split('/', 1)[0].split(':', 1)[0] or 'localhost'}>",
+# Who our own mail (sign-in links, notices) comes from: HAPPYDESK_FROM_EMAIL ("Name <address>") when set,
+# else the mailbox it concerns or the first mailbox (mail.outbound.notice_sender). The "noreply@host"
+# fallback below is only the last resort, for a desk that has no mailbox yet.
+HAPPYDESK_FROM_EMAIL = os.environ.get("HAPPYDESK_FROM_EMAIL", "").strip()
+DEFAULT_FROM_EMAIL = HAPPYDESK_FROM_EMAIL or (
+    f"Happydesk <noreply@{BASE_URL.split('://', 1)[-1].split('/', 1)[0].split(':', 1)[0] or 'localhost'}>"
 )
 
 # Inbound limits.
@@ -210,6 +234,8 @@ HAPPYDESK_PORTAL_LINK_DAYS = env_int("HAPPYDESK_PORTAL_LINK_DAYS", 30)
 HAPPYDESK_OIDC_ISSUER = os.environ.get("HAPPYDESK_OIDC_ISSUER", "").rstrip("/")
 HAPPYDESK_OIDC_CLIENT_ID = os.environ.get("HAPPYDESK_OIDC_CLIENT_ID", "")
 HAPPYDESK_OIDC_CLIENT_SECRET = os.environ.get("HAPPYDESK_OIDC_CLIENT_SECRET", "")
+# The provider's name on the agent sign-in page's "Sign in with ..." button.
+HAPPYDESK_OIDC_NAME = os.environ.get("HAPPYDESK_OIDC_NAME", "") or "single sign-on"
 
 LOGGING = {
     "version": 1,

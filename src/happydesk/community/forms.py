@@ -43,7 +43,7 @@ class SignInForm(forms.Form):
         label="Your name",
         max_length=200,
         required=False,
-        help_text="Shown with your posts as first name and initial.",
+        help_text="Shown with your posts as first name and initial, once you have signed in.",
     )
 
 

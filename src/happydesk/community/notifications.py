@@ -30,7 +30,7 @@ from happydesk.community.models import (
     Vote,
 )
 from happydesk.customers.models import CustomerEmail
-from happydesk.inbox.models import Conversation
+from happydesk.inbox.models import Conversation, Mailbox
 from happydesk.kb.rendering import plain_text
 from happydesk.mail.outbound import notice_enqueue
 
@@ -53,6 +53,7 @@ class Recipient:
     address: str
     name: str = ""
     reasons: list[str] = field(default_factory=list)
+    mailbox_id: int | None = None  # the mailbox of their linked conversation: the notice comes from it
 
     @property
     def first_name(self) -> str:
@@ -104,16 +105,19 @@ def resolved_recipients(topic: Topic) -> Recipients:
     linked = list(
         ConversationLink.objects.filter(topic=topic)
         .exclude(conversation__status=Conversation.Status.SPAM)
-        .values_list("conversation__customer_id", flat=True)
+        .order_by("created_at", "id")
+        .values_list("conversation__customer_id", "conversation__mailbox_id")
     )
-    addresses = customer_addresses(voters | set(linked))
+    addresses = customer_addresses(voters | {customer_id for customer_id, _ in linked})
     for customer_id in sorted(voters):
         if customer_id in addresses:
             out.add(*addresses[customer_id], "voted")
     _add_followers(out, topic, skip_customer=None, skip_agent=None)
-    for customer_id in linked:
+    for customer_id, mailbox_id in linked:
         if customer_id in addresses:
             out.add(*addresses[customer_id], "conversation")
+            row = out[addresses[customer_id][0].strip().lower()]
+            row.mailbox_id = row.mailbox_id or mailbox_id
     return out
 
 
@@ -127,6 +131,7 @@ def resolved_notify(*, topic: Topic, change: StatusChange) -> int:
     recipients = [r for r in resolved_recipients(topic).values() if r.address not in already]
     url = absolute(topic.get_absolute_url())
     agent_name = change.agent.first_name if change.agent else ""
+    mailboxes = Mailbox.objects.in_bulk({r.mailbox_id for r in recipients if r.mailbox_id})
     for r in recipients:
         Notified.objects.create(topic=topic, address=r.address, event=event, reasons=",".join(r.reasons))
         context = {
@@ -144,6 +149,7 @@ def resolved_notify(*, topic: Topic, change: StatusChange) -> int:
             subject=subject,
             text=render_to_string("community/email/resolved.txt", context),
             kind=f"community_{event}",
+            mailbox=mailboxes.get(r.mailbox_id),  # type: ignore[arg-type]  # None: the default sender
             dedupe_key=_key(event, topic.pk, r.address),
         )
     told = {r.address for r in recipients}

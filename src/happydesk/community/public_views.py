@@ -23,9 +23,11 @@ from happydesk.community.models import IDEA_STATUSES, Post, State, Topic
 from happydesk.community.services import CommunityError
 from happydesk.customers.models import Customer
 from happydesk.kb.rendering import description
+from happydesk.ratelimit import client_ip
 from happydesk.web.portal_views import SESSION_KEY
 
 NEXT_KEY = "community_next"  # where a customer who signed in from the community wants to go back to
+NAME_KEY = "community_name"  # the name typed at sign-in, used only once that browser has signed in
 PAGE = 30
 
 
@@ -46,7 +48,9 @@ class Viewer:
 
 
 def viewer(request: HttpRequest) -> Viewer:
-    """The agent signed in to Happydesk, else the customer signed in to the portal, else nobody."""
+    """The agent signed in to Happydesk, else the customer signed in to the portal, else nobody. The
+    portal session holds a customer only after they proved it (a redeemed one-time link, a confirmed
+    contact-form address, or verified SSO): asking for a link signs nobody in, so it can't vote."""
     cached = getattr(request, "_community_viewer", None)
     if cached is not None:
         return cached
@@ -64,6 +68,9 @@ def _page(request: HttpRequest, template: str, context: dict, *, status: int = 2
     who = viewer(request)
     if who.customer is not None:
         request.session.pop(NEXT_KEY, None)  # they're back: the portal can stop offering the way here
+        name = request.session.pop(NAME_KEY, "")
+        if name and services.display_name_claim(customer=who.customer, name=name):
+            who.customer.name = " ".join(name.split())[:200]
     return render(
         request,
         template,
@@ -254,7 +261,7 @@ def _topic_page(request: HttpRequest, topic_id: int, slug: str, kind: str) -> Ht
     if who.agent is not None:
         authors = {topic.author_customer_id, *(p.author_customer_id for p in posts)} - {None}
         context.update(
-            links=selectors.linked_conversations(topic),
+            links=selectors.linked_conversations(topic, agent=who.agent),
             bans=selectors.bans_for(authors),  # type: ignore[arg-type]
             status_form=StatusForm(topic=topic) if not topic.is_question else None,
             can_moderate=who.agent.role != User.Role.LIGHT,
@@ -492,11 +499,20 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if viewer(request).signed_in:
         return redirect(next_path)
     form = SignInForm(request.POST or None)
-    sent = False
+    sent, error = False, ""
     if request.method == "POST" and form.is_valid():
         request.session[NEXT_KEY] = next_path
-        services.sign_in_link_send(address=form.cleaned_data["email"], name=form.cleaned_data["name"])
-        sent = True  # the same answer whether or not the address is known
+        if form.cleaned_data["name"].strip():  # kept here, never mailed: see services.sign_in_link_send
+            request.session[NAME_KEY] = form.cleaned_data["name"]
+        try:
+            services.sign_in_link_send(address=form.cleaned_data["email"], client_ip=client_ip(request))
+        except services.TooManySignIns as exc:
+            error = str(exc)
+        else:
+            sent = True  # the same answer whether or not the address is known
     return _page(
-        request, "community/sign_in.html", {"section": "", "form": form, "sent": sent, "next": next_path}
+        request,
+        "community/sign_in.html",
+        {"section": "", "form": form, "sent": sent, "error": error, "next": next_path},
+        status=429 if error else 200,
     )

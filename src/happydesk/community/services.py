@@ -39,6 +39,7 @@ from happydesk.community.moderation import hold_reasons, normalise, posts_per_ho
 from happydesk.community.search_documents import announcement_search_refresh, topic_search_refresh
 from happydesk.customers.models import Customer
 from happydesk.inbox.models import Conversation, Mailbox
+from happydesk.ratelimit import over_limit
 
 Person = Customer | User
 MAX_TITLE = 300
@@ -742,18 +743,39 @@ def topic_set_status(
 # --- signing in ------------------------------------------------------------------------------------
 
 
-def sign_in_link_send(*, address: str, name: str = "") -> bool:
+SIGN_INS_PER_IP, SIGN_IN_WINDOW = 5, timedelta(minutes=10)
+
+
+class TooManySignIns(CommunityError):
+    """More sign-in requests from one client address than SIGN_INS_PER_IP in SIGN_IN_WINDOW."""
+
+
+def sign_in_link_send(*, address: str, client_ip: str) -> bool:
     """Email the portal's one-time sign-in link so a visitor can post and vote. Unlike the portal's own
-    form, an address we don't know yet becomes a customer: anyone may join the community. Returns whether
+    form, an address we don't know yet becomes a customer: anyone may join the community. At most
+    SIGN_INS_PER_IP requests per client IP per SIGN_IN_WINDOW (TooManySignIns), and the portal's own
+    limit per address. Nothing the requester typed but the address is stored or mailed: the link is for
+    whoever owns the address, and until they follow it we don't know that this is them. Returns whether
     a link went out (the page says the same either way)."""
     from happydesk.accounts.portal import portal_link_send
     from happydesk.customers.services import customer_for_address
 
+    if over_limit(f"community-sign-in:ip:{client_ip}", limit=SIGN_INS_PER_IP, window=SIGN_IN_WINDOW):
+        raise TooManySignIns("Too many sign-in requests from here: please try again in a few minutes.")
     address = address.strip().lower()
     if not address or "@" not in address:
         return False
-    customer_for_address(address=address, name=" ".join(name.split())[:200])
-    return portal_link_send(address=address)  # rate-limited there, for the portal's own form too
+    customer_for_address(address=address)
+    return portal_link_send(address=address)  # rate-limited there per address, for the portal's form too
+
+
+def display_name_claim(*, customer: Customer, name: str) -> bool:
+    """A signed-in customer's name from the sign-in form, kept in their browser until they had shown they
+    own the address; it fills in a missing name only. True if it was set."""
+    name = " ".join(name.split())[:200]
+    if not name:
+        return False
+    return bool(Customer.objects.filter(pk=customer.pk, name="").update(name=name))
 
 
 # --- announcements ---------------------------------------------------------------------------------
