@@ -34,6 +34,11 @@ test: $(BIN)/.installed ## install system packages if missing, run the suite on 
 bench: $(BIN)/.installed ## ingest benchmarks on SQLite and PostgreSQL, written to bench/results.json
 	@scripts/bench.sh
 
+screenshots: $(BIN)/.installed ## regenerate docs/screenshots from the browser tests (tests alone never write there)
+	@scripts/system-packages.sh
+	@HAPPYDESK_SHOTS_DIR=$(CURDIR)/docs/screenshots HAPPYDESK_DATA_DIR=$$(mktemp -d) CHROMIUM_PATH=$$(command -v chromium) \
+	  $(BIN)/python -m pytest -q -m e2e
+
 lint: $(BIN)/.installed ## ruff lint and format check
 	@$(BIN)/ruff check src tests bench
 	@$(BIN)/ruff format --check src tests bench
@@ -42,4 +47,4 @@ lock: ## refresh constraints.txt from a clean resolve of pyproject.toml
 	rm -rf /tmp/hd-lock && $(PYTHON) -m venv /tmp/hd-lock && /tmp/hd-lock/bin/pip install -q -U pip && /tmp/hd-lock/bin/pip install -q ".[dev]"
 	/tmp/hd-lock/bin/pip freeze --exclude happydesk | grep -v '^-e' > constraints.txt
 
-.PHONY: help install run test bench lint lock
+.PHONY: help install run test bench screenshots lint lock
