@@ -1853,7 +1853,9 @@ class _Builder:
                     # Demo senders stand for customers whose mail passed SPF, DKIM and DMARC.
                     sender_verified=not conversation.unverified,
                     verification=(
-                        "demo data: not verified" if conversation.unverified else "verified: demo data (dmarc=pass)"
+                        "demo data: not verified"
+                        if conversation.unverified
+                        else "verified: demo data (dmarc=pass)"
                     ),
                     created_at=line.at,
                 )
