@@ -12,6 +12,7 @@ through inbox.access and then checks the conversation is the visitor's. A visito
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django import forms
@@ -156,12 +157,14 @@ def contact(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     return render(request, "web/contact.html", {"mailbox": mailbox, "form": form})
 
 
-def contact_confirm(request: HttpRequest, value: str) -> HttpResponse:
-    """The "yes, it was me" link from the confirmation email. A GET only shows the button (a mail
-    scanner that follows links confirms nothing); the POST confirms the conversation and signs the
-    customer in to the portal."""
+def _open_signed_link(
+    request: HttpRequest, value: str, check: Callable[[str], tuple[str, int] | None]
+) -> tuple[Conversation, Customer | None] | HttpResponse:
+    """The conversation a signed link from our email points to, with the visitor's own portal identity;
+    or the page to show instead: a fresh-link offer when it expired, "another account" when someone
+    else is signed in. An unknown or tampered link is a 404."""
     try:
-        found = confirm_link_check(value)
+        found = check(value)
     except LinkExpired as exc:
         return _offer_fresh_link(request, exc.token, exc.customer_id, expired=True)
     if found is None:
@@ -173,6 +176,17 @@ def contact_confirm(request: HttpRequest, value: str) -> HttpResponse:
     current, _ = portal_identity(request)
     if current is not None and current.pk != customer_id:
         return _other_account(request)
+    return conversation, current
+
+
+def contact_confirm(request: HttpRequest, value: str) -> HttpResponse:
+    """The "yes, it was me" link from the confirmation email. A GET only shows the button (a mail
+    scanner that follows links confirms nothing); the POST confirms the conversation and signs the
+    customer in to the portal."""
+    opened = _open_signed_link(request, value, confirm_link_check)
+    if isinstance(opened, HttpResponse):
+        return opened
+    conversation, current = opened
     if request.method != "POST":
         return render(request, "web/contact_confirm.html", {"c": conversation})
     services.conversation_sender_confirm(conversation=conversation, customer=conversation.customer)
@@ -252,19 +266,11 @@ def sso_jwt(request: HttpRequest) -> HttpResponse:
 def portal_link(request: HttpRequest, value: str) -> HttpResponse:
     """The conversation link from our emails: signed, bound to its customer, expiring. Without a
     session it opens that one conversation; signed in as someone else, it shows nothing (403)."""
-    try:
-        found = conversation_link_check(value)
-    except LinkExpired as exc:
-        return _offer_fresh_link(request, exc.token, exc.customer_id, expired=True)
-    if found is None:
-        raise Http404("No such link")
-    token, customer_id = found
-    conversation = access_conversation_for_customer(token)
-    if conversation.customer_id != customer_id:
-        raise Http404("No such link")
-    current, _ = portal_identity(request)
-    if current is not None and current.pk != customer_id:
-        return _other_account(request)
+    opened = _open_signed_link(request, value, conversation_link_check)
+    if isinstance(opened, HttpResponse):
+        return opened
+    conversation, current = opened
+    token, customer_id = conversation.token, conversation.customer_id
     if current is None:
         grants = dict(request.session.get(GRANTS_KEY) or {})
         grants[token] = customer_id
