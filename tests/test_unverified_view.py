@@ -103,3 +103,22 @@ def test_a_light_agent_is_not_told_which_security_report_an_unverified_mail_poin
     page.force_login(light)
     body = page.get(f"/c/{fake.number}/").content.decode()
     assert "Possibly the same as" not in body and f"Merge into #{real.number}" not in body
+
+
+def test_typing_a_vips_address_does_not_jump_the_queue_until_confirmed(mailbox):
+    """Triage gives VIPs points; an unverified sender claiming a VIP's address gets none, the owner
+    gets them once they confirm."""
+    from happydesk.customers.services import customer_for_address
+    from happydesk.inbox.services import conversation_from_form, conversation_sender_confirm
+
+    vip = customer_for_address(address="vera@bigco.test", name="Vera VIP")
+    vip.attributes = {"vip": True}
+    vip.save()
+    c = conversation_from_form(
+        mailbox=mailbox, name="Vera", email="vera@bigco.test", subject="Refund", text="Refund me now."
+    )
+    c.refresh_from_db()
+    assert c.unverified and "VIP" not in c.priority_reasons
+    conversation_sender_confirm(conversation=c, customer=vip)
+    c.refresh_from_db()
+    assert not c.unverified and "VIP" in c.priority_reasons

@@ -44,15 +44,20 @@ def standing_fields(
     conversation: Conversation, *, preview: str | None = None, customer: Customer | None = None
 ) -> dict:
     """The clock-free triage fields (automations/triage.py) for this conversation's current state.
-    `customer`, when it is the conversation's own and already loaded, saves fetching it again."""
+    `customer`, when it is the conversation's own and already loaded, saves fetching it again. While the
+    sender is unverified the customer's VIP or plan earns nothing: anyone can type a VIP's address."""
     from happydesk.automations.triage import standing
 
-    if customer is None or customer.pk != conversation.customer_id:
-        customer = conversation.customer
+    if conversation.unverified:
+        attributes: dict = {}
+    else:
+        if customer is None or customer.pk != conversation.customer_id:
+            customer = conversation.customer
+        attributes = customer.attributes
     fixed = standing(
         feeling=conversation.feeling,
         text=f"{conversation.subject}\n{conversation.preview if preview is None else preview}",
-        attributes=customer.attributes,
+        attributes=attributes,
     )
     return {"priority_points": int(fixed.score), "priority_reasons": fixed.reasons}
 
@@ -533,6 +538,7 @@ def conversation_sender_confirm(
     if conversation.unverified and conversation.unverified_reason == FORM_UNVERIFIED_REASON:
         conversation.unverified, conversation.unverified_reason = False, ""
         conversation.save(update_fields=["unverified", "unverified_reason"])
+        conversation_standing_refresh(conversation)  # now the customer's VIP or plan counts
         changed += 1
     if changed:
         _event(conversation, None, "sender_confirmed", {"how": how})
