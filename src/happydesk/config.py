@@ -25,6 +25,12 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def env_list(name: str, *, lower: bool = False) -> list[str]:
+    """A comma-separated variable as a list, blanks dropped (lowercased for names that ignore case)."""
+    items = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+    return [item.lower() for item in items] if lower else items
+
+
 @dataclass(frozen=True)
 class EmailTransport:
     """Outbound mail transport parsed from EMAIL_URL."""

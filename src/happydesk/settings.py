@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
-from happydesk.config import data_dir, env_bool, env_int, parse_email_url
+from happydesk.config import data_dir, env_bool, env_int, env_list, parse_email_url
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -33,15 +34,15 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 BASE_URL = os.environ.get("HAPPYDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+BASE_HOST = (urlsplit(BASE_URL).hostname or "").lower()  # the base URL's host name, without a port
 
 
-def _allowed_hosts(base_url: str, configured: str | None) -> list[str]:
+def _allowed_hosts(base_url: str, configured: list[str]) -> list[str]:
     """HAPPYDESK_ALLOWED_HOSTS when set, else only the base URL's host (plus the loopback names when the
     base URL is itself on loopback), so a request for any other Host is refused (400), never answered."""
-    if configured and configured.strip():
-        return [h.strip() for h in configured.split(",") if h.strip()]
+    if configured:
+        return configured
     import ipaddress
-    from urllib.parse import urlsplit
 
     host = (urlsplit(base_url).hostname or "localhost").lower()
     hosts = [f"[{host}]" if ":" in host else host]
@@ -54,7 +55,7 @@ def _allowed_hosts(base_url: str, configured: str | None) -> list[str]:
     return hosts
 
 
-ALLOWED_HOSTS = _allowed_hosts(BASE_URL, os.environ.get("HAPPYDESK_ALLOWED_HOSTS"))
+ALLOWED_HOSTS = _allowed_hosts(BASE_URL, env_list("HAPPYDESK_ALLOWED_HOSTS"))
 CSRF_TRUSTED_ORIGINS = [BASE_URL]
 
 INSTALLED_APPS = [
@@ -196,9 +197,7 @@ FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now
 # else the mailbox it concerns or the first mailbox (mail.outbound.notice_sender). The "noreply@host"
 # fallback below is only the last resort, for a desk that has no mailbox yet.
 HAPPYDESK_FROM_EMAIL = os.environ.get("HAPPYDESK_FROM_EMAIL", "").strip()
-DEFAULT_FROM_EMAIL = HAPPYDESK_FROM_EMAIL or (
-    f"Happydesk <noreply@{BASE_URL.split('://', 1)[-1].split('/', 1)[0].split(':', 1)[0] or 'localhost'}>"
-)
+DEFAULT_FROM_EMAIL = HAPPYDESK_FROM_EMAIL or f"Happydesk <noreply@{BASE_HOST or 'localhost'}>"
 
 # Inbound limits.
 HAPPYDESK_MAX_MESSAGE_BYTES = env_int("HAPPYDESK_MAX_MESSAGE_BYTES", 30 * 1024 * 1024)
@@ -206,28 +205,19 @@ HAPPYDESK_MAX_MESSAGE_BYTES = env_int("HAPPYDESK_MAX_MESSAGE_BYTES", 30 * 1024 *
 DATA_UPLOAD_MAX_MEMORY_SIZE = HAPPYDESK_MAX_MESSAGE_BYTES + 1024 * 1024
 HAPPYDESK_IMAP_POLL_SECONDS = env_int("HAPPYDESK_IMAP_POLL_SECONDS", 60)
 # Domain used in Message-IDs we generate; defaults to the base URL's host.
-HAPPYDESK_MESSAGE_ID_DOMAIN = os.environ.get("HAPPYDESK_MESSAGE_ID_DOMAIN") or (
-    BASE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "happydesk.local"
-)
+HAPPYDESK_MESSAGE_ID_DOMAIN = os.environ.get("HAPPYDESK_MESSAGE_ID_DOMAIN") or BASE_HOST or "happydesk.local"
 
 # Trust (docs/security.md). Sender authentication: DNS for SPF/DKIM/DMARC goes through one resolver,
-# "host:port[,host:port]" or empty for the system's; the listener's own results carry HAPPYDESK_AUTHSERV_ID.
-HAPPYDESK_DNS_RESOLVER = os.environ.get("HAPPYDESK_DNS_RESOLVER", "")
-HAPPYDESK_DNS_TIMEOUT = float(os.environ.get("HAPPYDESK_DNS_TIMEOUT", "3"))
-HAPPYDESK_AUTHSERV_ID = os.environ.get("HAPPYDESK_AUTHSERV_ID") or HAPPYDESK_MESSAGE_ID_DOMAIN
+# "host:port[,host:port]" or empty for the system's.
+HAPPYDESK_DNS_RESOLVER = os.environ.get("HAPPYDESK_DNS_RESOLVER", "").strip()
+HAPPYDESK_DNS_TIMEOUT = float(os.environ.get("HAPPYDESK_DNS_TIMEOUT", "3") or 3)
 # Mail that reached us through another server (IMAP, the raw HTTP endpoint): only Authentication-Results
 # headers with one of these authserv-ids are believed (RFC 8601); any other is ignored.
-HAPPYDESK_TRUSTED_AUTHSERV_IDS = [
-    h.strip().lower() for h in os.environ.get("HAPPYDESK_TRUSTED_AUTHSERV_IDS", "").split(",") if h.strip()
-]
+HAPPYDESK_TRUSTED_AUTHSERV_IDS = env_list("HAPPYDESK_TRUSTED_AUTHSERV_IDS", lower=True)
 # ARC (RFC 8617): a forwarder's sealed results count only when it is one of these sealing domains.
-HAPPYDESK_TRUSTED_ARC_SEALERS = [
-    h.strip().lower() for h in os.environ.get("HAPPYDESK_TRUSTED_ARC_SEALERS", "").split(",") if h.strip()
-]
+HAPPYDESK_TRUSTED_ARC_SEALERS = env_list("HAPPYDESK_TRUSTED_ARC_SEALERS", lower=True)
 # Customer SSO by JWT: comma-separated HS256 secrets (add the new one before removing the old one).
-HAPPYDESK_SSO_JWT_SECRETS = [
-    s.strip() for s in os.environ.get("HAPPYDESK_SSO_JWT_SECRET", "").split(",") if s.strip()
-]
+HAPPYDESK_SSO_JWT_SECRETS = env_list("HAPPYDESK_SSO_JWT_SECRET")
 # How long a conversation link in our emails opens that conversation for its customer.
 HAPPYDESK_PORTAL_LINK_DAYS = env_int("HAPPYDESK_PORTAL_LINK_DAYS", 30)
 # Agent sign-in by OpenID Connect: on when an issuer and a client id are set.

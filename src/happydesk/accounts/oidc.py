@@ -43,7 +43,7 @@ def oidc_enabled() -> bool:
 
 def oidc_provider_name() -> str:
     """The name on the "Sign in with ..." button."""
-    return getattr(settings, "HAPPYDESK_OIDC_NAME", "") or "single sign-on"
+    return settings.HAPPYDESK_OIDC_NAME
 
 
 def _drop_secret_debug_lines(record: logging.LogRecord) -> bool:

@@ -29,28 +29,30 @@ class LinkExpired(Exception):
         self.token, self.customer_id = token, customer_id
 
 
-def _link_days() -> int:
-    return int(getattr(settings, "HAPPYDESK_PORTAL_LINK_DAYS", 30) or 30)
-
-
 def _sign(salt: str, *, token: str, customer_id: int) -> str:
     return signing.dumps({"t": token, "c": customer_id}, salt=salt)
+
+
+def _fields(data: object) -> tuple[str, int] | None:
+    """(token, customer id) of an unsigned link value, None if it is not one of ours."""
+    if isinstance(data, dict) and isinstance(data.get("t"), str) and isinstance(data.get("c"), int):
+        return data["t"], data["c"]
+    return None
 
 
 def _unsign(salt: str, value: str) -> tuple[str, int] | None:
     """(token, customer id) of a valid signed link; None if forged; LinkExpired if too old."""
     try:
-        data = signing.loads(value, salt=salt, max_age=timedelta(days=_link_days()))
+        return _fields(
+            signing.loads(value, salt=salt, max_age=timedelta(days=settings.HAPPYDESK_PORTAL_LINK_DAYS))
+        )
     except signing.SignatureExpired:
-        data = signing.loads(value, salt=salt)  # the signature is ours, only the age is wrong
-        if isinstance(data, dict) and isinstance(data.get("t"), str) and isinstance(data.get("c"), int):
-            raise LinkExpired(data["t"], data["c"]) from None
+        found = _fields(signing.loads(value, salt=salt))  # the signature is ours, only the age is wrong
+        if found is not None:
+            raise LinkExpired(*found) from None
         return None
     except signing.BadSignature:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("t"), str) or not isinstance(data.get("c"), int):
-        return None
-    return data["t"], data["c"]
 
 
 def conversation_link_value(*, token: str, customer_id: int) -> str:

@@ -157,7 +157,7 @@ def notices_cancel(*, dedupe_key_prefix: str) -> int:
 
 def compose_notice(row: OutboundMail) -> EmailMultiAlternatives:
     """The email of a queued notice, with a stable Message-ID so a retry is recognisably the same."""
-    domain = settings.BASE_URL.split("//")[-1].split("/")[0].split(":")[0] or "localhost"
+    domain = settings.BASE_HOST or "localhost"
     headers = {"Message-ID": f"<notice-{row.pk}@{domain}>", "Auto-Submitted": "auto-generated", **row.headers}
     email = EmailMultiAlternatives(
         subject=row.subject,

@@ -84,9 +84,7 @@ def dns_resolver() -> dns.resolver.Resolver:
     with HAPPYDESK_DNS_TIMEOUT as lifetime and a small cache; one shared instance per setting value."""
     from django.conf import settings
 
-    spec = str(getattr(settings, "HAPPYDESK_DNS_RESOLVER", "") or "").strip()
-    timeout = float(getattr(settings, "HAPPYDESK_DNS_TIMEOUT", 3) or 3)
-    return _build_resolver(spec, timeout)
+    return _build_resolver(settings.HAPPYDESK_DNS_RESOLVER.strip(), settings.HAPPYDESK_DNS_TIMEOUT)
 
 
 class Lookups:

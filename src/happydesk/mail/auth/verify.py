@@ -294,7 +294,7 @@ def verify_received(
     if trusted_sealers is None:
         from django.conf import settings
 
-        trusted_sealers = list(getattr(settings, "HAPPYDESK_TRUSTED_ARC_SEALERS", []) or [])
+        trusted_sealers = settings.HAPPYDESK_TRUSTED_ARC_SEALERS
     try:
         lookups = Lookups(resolver)
         with lookups.active():
