@@ -15,7 +15,6 @@ from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from joserfc.errors import JoseError
@@ -28,6 +27,7 @@ from happydesk.accounts.oidc import (
     oidc_enabled,
     oidc_provider_name,
 )
+from happydesk.redirects import local_path
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +37,6 @@ BACKEND = "django.contrib.auth.backends.ModelBackend"
 NOT_VERIFIED = (
     "The sign-in could not be verified, so nobody was signed in. Start again from the sign-in page."
 )
-
-
-def _local_path(value: str) -> str:
-    """`value` if it is a path on this site, else ""."""
-    if value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts=set()):
-        return value
-    return ""
 
 
 def _refused(request: HttpRequest, reason: str, status: int) -> HttpResponse:
@@ -70,7 +63,7 @@ def oidc_start(request: HttpRequest) -> HttpResponse:
     rv = client.create_authorization_url(redirect_uri)
     client.save_authorize_data(request, redirect_uri=redirect_uri, **rv)
     pending = dict(list(request.session.get(NEXT_KEY, {}).items())[-(MAX_PENDING - 1) :])
-    pending[rv["state"]] = _local_path(request.GET.get("next", ""))
+    pending[rv["state"]] = local_path(request.GET.get("next", "")) or ""
     request.session[NEXT_KEY] = pending
     return redirect(rv["url"])
 

@@ -13,7 +13,6 @@ from django.contrib import messages as flash
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from happydesk.accounts.models import User
@@ -24,6 +23,7 @@ from happydesk.community.services import CommunityError
 from happydesk.customers.models import Customer
 from happydesk.kb.rendering import description
 from happydesk.ratelimit import client_ip
+from happydesk.redirects import local_path
 from happydesk.web.portal_views import SESSION_KEY
 
 NEXT_KEY = "community_next"  # where a customer who signed in from the community wants to go back to
@@ -96,9 +96,7 @@ def _sign_in_first(request: HttpRequest, next_path: str) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest, value: str) -> str:
-    ok = value.startswith("/community/") and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}
-    )
+    ok = value.startswith("/community/") and local_path(value) is not None
     return value if ok else reverse("community_home")
 
 
