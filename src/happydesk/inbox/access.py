@@ -14,8 +14,14 @@ def conversations_for_agent(agent: User):  # type: ignore[no-untyped-def]
     if not agent.is_active:
         return Conversation.objects.none()
     if agent.role == User.Role.LIGHT:
-        return Conversation.objects.exclude(security_flag__active=True)
+        return conversations_every_agent_may_see()
     return Conversation.objects.all()
+
+
+def conversations_every_agent_may_see():  # type: ignore[no-untyped-def]
+    """What any agent, light ones included, may see: everything but security reports. For readers who
+    are not known by name (report share links, the emailed digest)."""
+    return Conversation.objects.exclude(security_flag__active=True)
 
 
 def access_conversation_for_agent(agent: User, number: int) -> Conversation:

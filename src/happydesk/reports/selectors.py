@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from happydesk.accounts.models import User
 from happydesk.feedback.models import Rating
-from happydesk.inbox.access import conversations_for_agent
+from happydesk.inbox.access import conversations_every_agent_may_see, conversations_for_agent
 from happydesk.inbox.models import Conversation, Mailbox, Tag
 from happydesk.replies.models import SavedReply
 from happydesk.reports import buckets
@@ -249,7 +249,7 @@ def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 def visible_conversations(viewer: User | None) -> QuerySet[Conversation]:
     """The conversations a report may quote: the signed-in viewer's (inbox.access), or, for readers not
     known by name (share links, the emailed digest), what every agent may see: never a security report."""
-    return conversations_for_agent(viewer or User(role=User.Role.LIGHT, is_active=True))
+    return conversations_for_agent(viewer) if viewer is not None else conversations_every_agent_may_see()
 
 
 def recent_comments(f: Filters, *, limit: int = 5, viewer: User | None = None) -> list[dict]:
