@@ -279,9 +279,12 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} in #{self.conversation_id}"
 
+    # What the customer sees of a thread: their messages and our replies, never notes or event lines.
+    PUBLIC_KINDS = (Kind.CUSTOMER, Kind.REPLY, Kind.AUTO_REPLY)
+
     @property
     def is_public(self) -> bool:
-        return self.kind in {self.Kind.CUSTOMER, self.Kind.REPLY, self.Kind.AUTO_REPLY}
+        return self.kind in self.PUBLIC_KINDS
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -139,6 +139,17 @@ def thread(conversation: Conversation) -> list[Message]:
     )
 
 
+def customer_thread(conversation: Conversation) -> QuerySet[Message]:
+    """What the customer sees of a conversation (the portal, the widget), in time order: their
+    messages and our replies with attachments, never notes or event lines."""
+    return (
+        conversation.messages.filter(kind__in=Message.PUBLIC_KINDS)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
 def snooze_options(conversation: Conversation) -> list[tuple[str, str, datetime]]:
     """Snooze choices in the mailbox's time zone: (key, label, until)."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

@@ -33,6 +33,7 @@ from happydesk.customers.models import Customer
 from happydesk.inbox import services
 from happydesk.inbox.access import access_conversation_for_customer, conversations_for_customer
 from happydesk.inbox.models import Attachment, Conversation, Mailbox, Message
+from happydesk.inbox.selectors import customer_thread
 
 SESSION_KEY = "portal_customer_id"  # the signed-in customer (the community reads it too)
 VIA_KEY = "portal_verified_via"  # how they were shown to be that customer: "link" or "sso"
@@ -333,14 +334,7 @@ def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
                 verification=verification,
             )
         return redirect("portal_conversation", token=token)
-    thread = (
-        conversation.messages.filter(
-            kind__in=[Message.Kind.CUSTOMER, Message.Kind.REPLY, Message.Kind.AUTO_REPLY]
-        )
-        .select_related("author")
-        .prefetch_related("attachments")
-        .order_by("created_at", "id")
-    )
+    thread = customer_thread(conversation)
     from happydesk.feedback.models import Rating, RatingRequest
     from happydesk.feedback.services import rating_links
 
@@ -362,7 +356,7 @@ def portal_attachment(request: HttpRequest, token: str, attachment_id: int) -> F
     attachment = Attachment.objects.filter(
         pk=attachment_id,
         message__conversation=conversation,
-        message__kind__in=[Message.Kind.CUSTOMER, Message.Kind.REPLY, Message.Kind.AUTO_REPLY],
+        message__kind__in=Message.PUBLIC_KINDS,
     ).first()
     if attachment is None:
         raise Http404

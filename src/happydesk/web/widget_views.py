@@ -34,6 +34,7 @@ from happydesk.accounts.sso import (
 from happydesk.customers.models import Customer
 from happydesk.inbox.access import conversations_for_customer
 from happydesk.inbox.models import Conversation, Mailbox, Message
+from happydesk.inbox.selectors import customer_thread
 from happydesk.search.content import content_search
 from happydesk.search.services import suggestion_event
 from happydesk.web.portal_views import ContactForm, TooManyMessages
@@ -280,13 +281,7 @@ def widget_conversation(request: HttpRequest, mailbox_id: int, number: int) -> J
     conversation = conversations_for_customer(customer).filter(pk=number).first()
     if conversation is None:
         raise Http404("No such conversation")
-    thread = (
-        conversation.messages.filter(
-            kind__in=[Message.Kind.CUSTOMER, Message.Kind.REPLY, Message.Kind.AUTO_REPLY]
-        )
-        .select_related("author")
-        .order_by("created_at", "id")
-    )
+    thread = customer_thread(conversation)
     return JsonResponse(
         {
             "number": conversation.number,
