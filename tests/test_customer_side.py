@@ -190,9 +190,17 @@ def test_the_confirmation_email_carries_nothing_the_visitor_typed(form_mailbox):
     from happydesk.mail.models import OutboundMail
 
     lure = "Your account is locked, log in at http://evil.test/claim"
-    response = submit(Client(), form_mailbox, subject=lure, message=lure + " within 24 hours.")
+    response = submit(
+        Client(),
+        form_mailbox,
+        name="http://evil.test/claim now",
+        subject=lure,
+        message=lure + " within 24 hours.",
+    )
     assert response.status_code == 200
     mail = OutboundMail.objects.get(kind="contact-confirm")
     composed = outbound.compose_notice(mail).message().as_string()
     assert "evil.test" not in composed and "locked" not in composed
     assert mail.to == ["riley@example.test"] and "/contact/confirm/" in mail.body_text
+    # Nor does the stranger's typing rename the customer who owns the address (or greet them by it).
+    assert customer_for_address(address="riley@example.test").name == ""

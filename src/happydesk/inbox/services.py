@@ -439,15 +439,17 @@ def conversation_from_form(
     feels are kept on it for triage. Anyone can type any address, so it is verified only when the
     visitor is signed in (`signed_in`, by portal session or SSO: `signed_in_via`) as the customer who
     owns that address; then the usual auto-reply goes. Otherwise it stays unverified and a
-    confirmation with a "yes, it was me" link goes to the address instead (conversation_sender_confirm)."""
+    confirmation with a "yes, it was me" link goes to the address instead (conversation_sender_confirm).
+    Only a verified visitor's name is kept on the customer (the confirmation fills it in): a stranger's
+    typing must not rename the real customer, nor reach them in our email."""
     from happydesk.customers.services import customer_for_address
     from happydesk.mail import autoreply
+    from happydesk.mail.store import split_plus
 
-    customer = customer_for_address(address=email, name=name)
+    customer = customer_for_address(address=email)
     verified = signed_in is not None and signed_in.pk == customer.pk
-    if timezone_name and not customer.timezone:
-        customer.timezone = timezone_name[:64]
-        customer.save(update_fields=["timezone"])
+    # A missing time zone is only a hint for "local time"; a name would be greeted in our email.
+    _customer_fill_in(customer, name=name if verified else "", timezone_name=timezone_name)
     conversation = conversation_open(
         mailbox=mailbox,
         customer=customer,
@@ -472,55 +474,73 @@ def conversation_from_form(
     )
     own = set(Mailbox.objects.values_list("address", flat=True))
     if not verified:
-        from django.conf import settings
-        from django.urls import reverse
-
-        from happydesk.accounts.portal import confirm_link_value
-        from happydesk.mail import outbound
-        from happydesk.mail.store import split_plus
-
-        if split_plus(message.from_address)[0] in own:
-            return conversation  # never mail ourselves (loops)
-        confirm = settings.BASE_URL + reverse(
-            "contact_confirm",
-            args=[confirm_link_value(token=conversation.token, customer_id=customer.pk)],
-        )
-        # Nothing the visitor typed goes into this email: it reaches an address they may not own, and
-        # our mail must not carry a stranger's words (or links) to it. The portal link shows the message.
-        lines = [
-            f"Hi {customer.first_name}," if customer.first_name else "Hi,",
-            "",
-            f"Someone just wrote to {mailbox.name} through our contact form and gave this email address.",
-            "",
-            "If it was you, please confirm it (one click on the page this opens):",
-            "",
-            confirm,
-            "",
-            "Until you confirm, we treat the message as coming from an unverified sender and won't share "
-            "anything about your account in our answer.",
-            "If it wasn't you, ignore this email: nothing is shared with whoever sent it.",
-        ]
-        if mailbox.auto_reply_enabled:
-            lines += [
-                "",
-                autoreply.compose_text(
-                    mailbox=mailbox, conversation=conversation, customer_offset=customer_offset
-                ),
-            ]
-        lines += ["", f"Follow the conversation: {outbound.conversation_link(conversation)}", ""]
-        outbound.notice_enqueue(
-            to=[message.from_address],
-            subject=f"Please confirm your message to {mailbox.name}"[:200],
-            text="\n".join(lines),
-            kind="contact-confirm",
-            from_email=f'"{mailbox.name.replace(chr(34), "")}" <{mailbox.address}>',
-            headers={"Reply-To": mailbox.reply_address(conversation.reply_token)},
-        )
+        if split_plus(message.from_address)[0] not in own:  # never mail ourselves (loops)
+            _form_confirmation_enqueue(
+                conversation=conversation, message=message, customer_offset=customer_offset
+            )
         return conversation
     # The same loop and rate rules as for mail: one auto-reply per sender per window, never to ourselves.
     if autoreply.skip_reason(mailbox=mailbox, sender=message.from_address, own_addresses=own) is None:
         autoreply.send(conversation=conversation, message=message, customer_offset=customer_offset)
     return conversation
+
+
+def _customer_fill_in(customer: Customer, *, name: str, timezone_name: str = "") -> None:
+    """Fill in a missing name or time zone from the contact form."""
+    changed = []
+    if name.strip() and not customer.name:
+        customer.name, changed = " ".join(name.split())[:200], [*changed, "name"]
+    if timezone_name and not customer.timezone:
+        customer.timezone, changed = timezone_name[:64], [*changed, "timezone"]
+    if changed:
+        customer.save(update_fields=changed)
+
+
+def _form_confirmation_enqueue(
+    *, conversation: Conversation, message: Message, customer_offset: timedelta | None
+) -> None:
+    """The email to the typed address of an unverified form message: a "yes, it was me" link (a button
+    page, so a scanner's GET confirms nothing), the usual expectations, and the conversation link.
+    Nothing the visitor typed goes in it, not even their name: it reaches an address they may not own,
+    and our mail must not carry a stranger's words (or links) to it. The portal link shows the message."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from happydesk.accounts.portal import confirm_link_value
+    from happydesk.mail import autoreply, outbound
+
+    mailbox = conversation.mailbox
+    confirm = settings.BASE_URL + reverse(
+        "contact_confirm",
+        args=[confirm_link_value(token=conversation.token, customer_id=conversation.customer_id)],
+    )
+    lines = [
+        "Hello,",
+        "",
+        f"Someone just wrote to {mailbox.name} through our contact form and gave this email address.",
+        "",
+        "If it was you, please confirm it (one click on the page this opens):",
+        "",
+        confirm,
+        "",
+        "Until you confirm, we treat the message as coming from an unverified sender and won't share "
+        "anything about your account in our answer.",
+        "If it wasn't you, ignore this email: nothing is shared with whoever sent it.",
+    ]
+    if mailbox.auto_reply_enabled:
+        text = autoreply.compose_text(
+            mailbox=mailbox, conversation=conversation, customer_offset=customer_offset, greeting=False
+        )
+        lines += ["", text]
+    lines += ["", f"Follow the conversation: {outbound.conversation_link(conversation)}", ""]
+    outbound.notice_enqueue(
+        to=[message.from_address],
+        subject=f"Please confirm your message to {mailbox.name}"[:200],
+        text="\n".join(lines),
+        kind="contact-confirm",
+        mailbox=mailbox,
+        headers={"Reply-To": mailbox.reply_address(conversation.reply_token)},
+    )
 
 
 @transaction.atomic
@@ -539,6 +559,9 @@ def conversation_sender_confirm(
         conversation.unverified, conversation.unverified_reason = False, ""
         conversation.save(update_fields=["unverified", "unverified_reason"])
         conversation_standing_refresh(conversation)  # now the customer's VIP or plan counts
+        first = conversation.messages.filter(kind=Message.Kind.CUSTOMER, threading_rule="form").first()
+        if first is not None:  # the name they typed is theirs now that they showed the address is
+            _customer_fill_in(customer, name=first.from_name)
         changed += 1
     if changed:
         _event(conversation, None, "sender_confirmed", {"how": how})

@@ -152,15 +152,22 @@ def _group_days(lines: list[tuple[str, str]]) -> list[str]:
     return [f"{a}{'' if a == b else '-' + b} {h}" for a, b, h in groups]
 
 
-def compose_text(*, mailbox: Mailbox, conversation: Conversation, customer_offset: timedelta | None) -> str:
+def compose_text(
+    *,
+    mailbox: Mailbox,
+    conversation: Conversation,
+    customer_offset: timedelta | None,
+    greeting: bool = True,
+) -> str:
+    """The auto-reply: what happens next, how long it usually takes, the hours, self-help links.
+    `greeting=False` leaves out "Hi <name>," for an email that has greeted already."""
     name = conversation.customer.first_name
     offset = customer_offset
-    lines = [
-        f"Hi {name}," if name else "Hi,",
-        "",
+    lines = [f"Hi {name}," if name else "Hi,", ""] if greeting else []
+    lines.append(
         f"Thanks for writing to {mailbox.name}. "
-        f"We've got your message (#{conversation.number}) and a person will answer it.",
-    ]
+        f"We've got your message (#{conversation.number}) and a person will answer it."
+    )
     lines += ["", describe_wait(typical_first_response_cached(mailbox))]
     hours = describe_hours(mailbox, offset)
     if hours:
