@@ -128,7 +128,7 @@ def notice_enqueue(
 ) -> OutboundMail:
     """Queue an email that is not a conversation reply (status updates, alerts, digests) in the same
     outbox, written in the caller's transaction and sent with the same retries. It comes from
-    `from_email`, else from `mailbox` or the default sender (notice_sender). With a `dedupe_key` the
+    `from_email`, else from `mailbox`, else from the default sender when it is sent (notice_sender). With a `dedupe_key` the
     notice is queued at most once, however often this is called: the existing row is returned."""
     if dedupe_key:
         existing = OutboundMail.objects.filter(dedupe_key=dedupe_key).first()
@@ -141,7 +141,9 @@ def notice_enqueue(
         body_text=text,
         body_html=html or _html_body(text),
         headers=headers or {},
-        from_email=from_email or notice_sender(mailbox),
+        # Without a mailbox the default sender is resolved when the mail is composed (compose_notice):
+        # no query per notice when thousands are queued at once.
+        from_email=from_email or (notice_sender(mailbox) if mailbox is not None else ""),
         dedupe_key=dedupe_key or None,
     )
 
@@ -162,7 +164,7 @@ def compose_notice(row: OutboundMail) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(
         subject=row.subject,
         body=row.body_text,
-        from_email=row.from_email or notice_sender(),  # rows queued before senders were recorded
+        from_email=row.from_email or notice_sender(),  # the default sender, as it is at sending time
         to=row.to,
         headers=headers,
     )
