@@ -25,6 +25,7 @@ MAX_VALUE = 8000  # characters of one header parsed; longer ones are refused
 _AUTHSERV_RE = re.compile(r"\s*(?:\([^()]*\)\s*)*([^\s;()]+)")
 _HEADER_FROM_RE = re.compile(r"\bheader\.from\s*=", re.IGNORECASE)
 _POLICY_RE = re.compile(r"\bp\s*=\s*(none|quarantine|reject)\b", re.IGNORECASE)
+_DMARC_COMMENT_RE = re.compile(r"\bdmarc\s*=\s*[a-z]+\s*\(([^()]*)\)", re.IGNORECASE)
 
 
 @dataclass
@@ -79,9 +80,9 @@ def parse_results(value: str) -> ParsedResults:
             if hfrom is not None:  # present but empty or odd: kept, so it can never match a From
                 out.header_from.append(domain_of(hfrom) or hfrom.lower() or "(empty)")
             policy = (_prop(result, "policy", "dmarc") or "").lower()
-            if not policy:
-                comment = " ".join(str(c or "") for c in (getattr(result, "result_comment", ""),))
-                match = _POLICY_RE.search(comment)
+            if not policy:  # many servers say it in a comment, "dmarc=fail (p=reject ...)": authres drops those
+                comment = _DMARC_COMMENT_RE.search(value)
+                match = _POLICY_RE.search(comment.group(1)) if comment else None
                 policy = match.group(1).lower() if match else ""
             out.policy = out.policy or policy
         elif method == "spf" and not out.spf:
@@ -104,6 +105,9 @@ def dmarc_claim(parsed: ParsedResults, domain: str) -> tuple[bool, str, str]:
     if failing:
         policy = f", p={parsed.policy}" if parsed.policy else ""
         return False, failing[0], f"DMARC {failing[0]} for {domain} (per {parsed.authserv_id}{policy})"
+    if not parsed.header_from:
+        # A pass "for the message" without saying for which From proves nothing about this one.
+        return False, "pass", f"{parsed.authserv_id} says DMARC pass but not for which From (no header.from)"
     wrong = [d for d in parsed.header_from if d != domain]
     if wrong:
         return (
