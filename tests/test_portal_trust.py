@@ -275,3 +275,54 @@ def test_one_time_sign_in_link_survives_a_scanners_get(mailbox, known, smtp_sink
     assert kim.post(login).status_code == 302
     assert kim.session[SESSION_KEY] == known.pk and kim.session[VIA_KEY] == "link"
     assert Client().post(login).status_code == 410 and Client().get(login).status_code == 410
+
+
+def test_a_link_of_one_kind_opens_nothing_as_the_other(mailbox, known):
+    """The confirmation and the conversation link are signed with different salts: a conversation link
+    (which Kim may forward) cannot confirm the sender, and a confirmation cannot open the portal."""
+    submit(Client(), mailbox)
+    c = Conversation.objects.latest("id")
+    confirm, link = confirmation_links("kim@example.test")
+    confirm_value, link_value = confirm.rstrip("/").rsplit("/", 1)[1], link.rstrip("/").rsplit("/", 1)[1]
+    visitor = Client()
+    assert visitor.post(f"/contact/confirm/{link_value}/").status_code == 404
+    assert visitor.get(f"/portal/l/{confirm_value}/").status_code == 404
+    c.refresh_from_db()
+    assert c.unverified and not visitor.session.get(SESSION_KEY) and not visitor.session.get(GRANTS_KEY)
+
+
+def test_signing_in_gives_a_new_session_key_and_keeps_no_one_elses_confirmation(mailbox, known):
+    """Session fixation: the key a visitor had before signing in is worthless after. And a confirmation
+    opened while signed in as someone else confirms nothing."""
+    submit(Client(), mailbox)
+    c = Conversation.objects.latest("id")
+    confirm, _ = confirmation_links("kim@example.test")
+    kim = Client()
+    kim.get(confirm)  # the visit starts a session (CSRF cookie and all)
+    kim.session.save()
+    before = kim.session.session_key
+    assert kim.post(confirm).status_code == 302
+    assert kim.session.session_key != before and kim.session[SESSION_KEY] == known.pk
+
+    other = customer_for_address(address="lee@example.test", name="Lee")
+    submit(Client(), mailbox, email="lee@example.test", name="Lee")
+    lee_c = Conversation.objects.latest("id")
+    lee_confirm, _ = confirmation_links("lee@example.test")
+    assert kim.post(lee_confirm).status_code == 403  # signed in as Kim: Lee's confirmation does nothing
+    lee_c.refresh_from_db()
+    assert lee_c.unverified and lee_c.customer_id == other.pk
+    c.refresh_from_db()
+    assert not c.unverified
+
+
+def test_confirming_keeps_the_name_the_owner_typed(mailbox):
+    """An unverified message never renames a known customer; once the owner confirms, the name they
+    typed fills in the one we lacked."""
+    nameless = customer_for_address(address="noor@example.test")
+    submit(Client(), mailbox, email="noor@example.test", name="Noor Nameless")
+    nameless.refresh_from_db()
+    assert nameless.name == ""
+    confirm, _ = confirmation_links("noor@example.test")
+    Client().post(confirm)
+    nameless.refresh_from_db()
+    assert nameless.name == "Noor Nameless"

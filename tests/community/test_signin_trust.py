@@ -130,3 +130,18 @@ def test_asking_for_links_never_makes_a_voter(mailbox, agent, smtp_sink):
     assert owner.post(f"/community/topics/{idea.pk}/vote/").status_code == 302
     assert Vote.objects.filter(customer__emails__address="sock3@example.test", topic=idea).count() == 1
     assert Vote.objects.count() == before + 1
+
+
+def test_a_forwarded_for_header_does_not_buy_a_fresh_limit(mailbox):
+    """The client picks its own X-Forwarded-For: a new one per request must not look like a new IP."""
+    attacker = Client()
+    codes = [
+        attacker.post(
+            "/community/sign-in/",
+            {"email": f"victim{i}@example.test", "next": "/community/ideas/"},
+            REMOTE_ADDR="203.0.113.8",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{i}",
+        ).status_code
+        for i in range(SIGN_INS_PER_IP + 3)
+    ]
+    assert codes == [200] * SIGN_INS_PER_IP + [429] * 3
