@@ -115,6 +115,24 @@ def test_found_by_external_id_else_by_email_then_linked(sso):
     assert CustomerEmail.objects.get(address="pat.new@shop.example").customer_id == known.pk
 
 
+def test_a_known_external_id_never_takes_another_customers_address(sso, mailbox):
+    """The product says user u-7 now has Lee's address: u-7 signs in as Pat, the customer they are, and
+    Lee's address (with Lee's conversations) stays Lee's."""
+    from happydesk.inbox.services import conversation_open
+
+    pat = customer_for_address(address="pat@shop.example", name="Pat")
+    pat.external_id = "u-7"
+    pat.save()
+    lee = customer_for_address(address="lee@shop.example", name="Lee")
+    lees = conversation_open(mailbox=mailbox, customer=lee, subject="Refund for order 7781")
+    client = Client()
+    assert sso_get(client, token(email="lee@shop.example", external_id="u-7")).status_code == 302
+    assert client.session[SESSION_KEY] == pat.pk
+    assert CustomerEmail.objects.get(address="lee@shop.example").customer_id == lee.pk
+    page = client.get("/portal/").content.decode()
+    assert lees.subject not in page and client.get(f"/portal/c/{lees.token}/").status_code == 403
+
+
 def test_an_address_linked_to_another_external_id_is_refused(sso):
     taken = customer_for_address(address="lee@shop.example")
     taken.external_id = "u-1"
