@@ -63,12 +63,14 @@ class Recipient:
 class Recipients(dict[str, Recipient]):
     """People to email, one entry per address (lowercased), each with why they are on the list."""
 
-    def add(self, address: str, name: str, reason: str) -> None:
+    def add(self, address: str, name: str, reason: str, *, mailbox_id: int | None = None) -> None:
+        """Add a person (once per address) and why; the first mailbox given is the one mail comes from."""
         key = (address or "").strip().lower()
         if not key:
             return
         row = self.setdefault(key, Recipient(key, name))
         row.name = row.name or name
+        row.mailbox_id = row.mailbox_id or mailbox_id
         if reason not in row.reasons:
             row.reasons.append(reason)
 
@@ -115,9 +117,7 @@ def resolved_recipients(topic: Topic) -> Recipients:
     _add_followers(out, topic, skip_customer=None, skip_agent=None)
     for customer_id, mailbox_id in linked:
         if customer_id in addresses:
-            out.add(*addresses[customer_id], "conversation")
-            row = out[addresses[customer_id][0].strip().lower()]
-            row.mailbox_id = row.mailbox_id or mailbox_id
+            out.add(*addresses[customer_id], "conversation", mailbox_id=mailbox_id)
     return out
 
 

@@ -1,6 +1,6 @@
 """Which conversation an inbound message belongs to: ordered, named rules, each with its reason.
 
-Threading trusts secrets, not numbers or From headers (docs/adr/0004-threading-trust.md):
+Threading trusts secrets, not numbers or From headers (docs/adr/0004-threading-trusts-secrets.md):
 - the conversation's secret reply address, or In-Reply-To/References naming one of OUR Message-IDs (they
   carry a random part), joins when the sender is a participant and authentication did not fail;
 - a subject `[#number]` (numbers are sequential, no secret) or a customer's own Message-ID (everyone on
@@ -29,8 +29,8 @@ class ThreadDecision:
     conversation: Conversation | None
     rule: str
     reason: str
-    # A rule pointed at this conversation from a participant's address, but the sender could not be
-    # trusted: shown to the agent as "possibly the same as", to merge in one click.
+    # A rule pointed at this conversation, but the sender could not be trusted (authentication failed,
+    # or no secret and not verified): shown to the agent as "possibly the same as", merged in one click.
     pointed_at: Conversation | None = None
 
 
