@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 __all__ = ["AuthVerdict"]
@@ -31,17 +31,6 @@ class AuthVerdict:
         out = asdict(self)
         out["dkim_domains"] = list(self.dkim_domains)
         return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AuthVerdict:
-        """Rebuild from as_dict() output; unknown keys are ignored, missing ones get empty values."""
-        names = {f.name for f in fields(cls)}
-        values: dict[str, Any] = {k: v for k, v in (data or {}).items() if k in names}
-        values["verified"] = bool(values.get("verified", False))
-        for name in names - {"verified", "dkim_domains"}:
-            values[name] = str(values.get(name, "") or "")
-        values["dkim_domains"] = tuple(str(d) for d in values.get("dkim_domains", ()) or ())
-        return cls(**values)
 
     @classmethod
     def unverified(cls, *, reason: str, source: str = "none", **kwargs: Any) -> AuthVerdict:

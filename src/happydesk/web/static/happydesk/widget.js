@@ -1122,12 +1122,7 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
     identity = body.identity;
     identified = { name: body.name || "", email: body.email || "" };
     tabs.mine.hidden = false;
-    if (form) { // the identified person writes as themselves
-      if (identified.name && !form.elements.name.value) form.elements.name.value = identified.name;
-      if (identified.email) form.elements.email.value = identified.email;
-    } else {
-      pendingPrefill = Object.assign({}, pendingPrefill || {}, identified);
-    }
+    prefill(Object.assign({}, pendingPrefill || {}, identified)); // the identified person writes as themselves
     if (view === "mine") loadMine();
     return true;
   }
