@@ -190,6 +190,7 @@ def test_the_confirmation_email_carries_nothing_the_visitor_typed(form_mailbox):
     from happydesk.mail.models import OutboundMail
 
     lure = "Your account is locked, log in at http://evil.test/claim"
+    customer_for_address(address="riley@example.test")  # Riley wrote before, and we have no name for them
     response = submit(
         Client(),
         form_mailbox,

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from happydesk.accounts.models import User
-from happydesk.customers.models import Customer
+from happydesk.customers.models import Customer, CustomerEmail
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, SavedView, Tag
 from happydesk.search.services import document_append
 from happydesk.status.arrivals import message_arrived
@@ -440,16 +440,18 @@ def conversation_from_form(
     visitor is signed in (`signed_in`, by portal session or SSO: `signed_in_via`) as the customer who
     owns that address; then the usual auto-reply goes. Otherwise it stays unverified and a
     confirmation with a "yes, it was me" link goes to the address instead (conversation_sender_confirm).
-    Only a verified visitor's name is kept on the customer (the confirmation fills it in): a stranger's
-    typing must not rename the real customer, nor reach them in our email."""
+    An unverified visitor's name never fills in an existing customer's (the confirmation does): a
+    stranger's typing must not rename the real customer."""
     from happydesk.customers.services import customer_for_address
     from happydesk.mail import autoreply
     from happydesk.mail.store import split_plus
 
+    known = CustomerEmail.objects.filter(address=email.strip().lower()).exists()
     customer = customer_for_address(address=email)
     verified = signed_in is not None and signed_in.pk == customer.pk
-    # A missing time zone is only a hint for "local time"; a name would be greeted in our email.
-    _customer_fill_in(customer, name=name if verified else "", timezone_name=timezone_name)
+    # A stranger may name a customer they create, never rename one who exists (the confirmation fills
+    # that in); a missing time zone is only a hint for "local time".
+    _customer_fill_in(customer, name=name if verified or not known else "", timezone_name=timezone_name)
     conversation = conversation_open(
         mailbox=mailbox,
         customer=customer,
