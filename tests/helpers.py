@@ -219,18 +219,39 @@ def as_verified(data: bytes) -> bytes:
     return header.encode() + data
 
 
-def deliver(*, verified: bool = False, **email_fields):  # type: ignore[no-untyped-def]
-    """Store one email for support@acme.test and process it, as the SMTP listener and a worker would.
-    verified=True: it arrives through our trusted mail server with a DMARC pass (the raw HTTP path)."""
+def deliver_raw(data: bytes, *, verified: bool = False, **store_kwargs):  # type: ignore[no-untyped-def]
+    """Store these bytes and process them, as a transport and a worker would (the SMTP listener's path
+    unless `source` says otherwise). verified=True: our trusted mail server hands it over after a DMARC
+    pass (its Authentication-Results on top, through the raw HTTP path)."""
     from happydesk.mail.inbound import process_pending
     from happydesk.mail.models import RawMessage
     from happydesk.mail.store import store_raw
 
-    data = make_email(**email_fields)
-    source = RawMessage.Source.SMTP
+    source = store_kwargs.pop("source", RawMessage.Source.SMTP)
     if verified:
         data, source = as_verified(data), RawMessage.Source.HTTP
-    raw = store_raw(data, source=source, envelope_to=["support@acme.test"])
+    raw = store_raw(data, source=source, **store_kwargs)
     process_pending()
     raw.refresh_from_db()
     return raw
+
+
+def deliver(*, verified: bool = False, **email_fields):  # type: ignore[no-untyped-def]
+    """One email for support@acme.test, made from these fields and delivered (deliver_raw)."""
+    return deliver_raw(make_email(**email_fields), verified=verified, envelope_to=["support@acme.test"])
+
+
+def run_command(*args: str) -> str:
+    """A `happydesk` management command run in-process; what it printed."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def path_of(url: str) -> str:
+    """The path (and query) of an absolute URL from one of our emails."""
+    return "/" + url.split("//", 1)[1].split("/", 1)[1]

@@ -6,23 +6,16 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.test import Client
 
 from happydesk.accounts.models import User
 from happydesk.accounts.services import AgentChangeRefused, agent_create, agent_deactivate, token_create
 from happydesk.customers.services import customer_for_address
 from happydesk.inbox.services import conversation_open, message_receive, note_add
+from tests.helpers import run_command as run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: str) -> str:
-    from io import StringIO
-
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 def signed_in(email: str, password: str) -> Client:

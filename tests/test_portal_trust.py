@@ -23,6 +23,7 @@ from happydesk.inbox.services import (
 from happydesk.mail import outbound
 from happydesk.mail.models import OutboundMail
 from happydesk.web.portal_views import GRANTS_KEY, SESSION_KEY, VIA_KEY
+from tests.helpers import path_of
 
 pytestmark = pytest.mark.django_db
 
@@ -56,10 +57,6 @@ def submit(client: Client, mailbox, **overrides):  # type: ignore[no-untyped-def
     }
     data.update(overrides)
     return client.post(f"/contact/{mailbox.pk}/", data)
-
-
-def path_of(url: str) -> str:
-    return "/" + url.split("//", 1)[1].split("/", 1)[1]
 
 
 def confirmation_links(address: str) -> tuple[str, str]:

@@ -4,7 +4,7 @@ who may hold one, listing and revoking them from the screens and the CLI."""
 from __future__ import annotations
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.test import Client
 
 from happydesk.accounts.models import ApiToken
@@ -17,16 +17,9 @@ from happydesk.accounts.services import (
 )
 from happydesk.mail.models import RawMessage
 from tests.helpers import make_email
+from tests.helpers import run_command as run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: str) -> str:
-    from io import StringIO
-
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 def bearer(token: str) -> Client:

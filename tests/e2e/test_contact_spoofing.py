@@ -20,7 +20,7 @@ from happydesk.inbox.models import Conversation, Message
 from happydesk.inbox.services import conversation_open, message_receive, reply_create
 from happydesk.mail import outbound
 from tests.e2e import test_widget as widget_e2e
-from tests.helpers import sign_in
+from tests.helpers import path_of, sign_in
 
 host_site, site, widget_ready = widget_e2e.host_site, widget_e2e.site, widget_e2e.widget_ready  # reused
 
@@ -60,7 +60,7 @@ def body_of(mail_bytes: bytes) -> str:
 
 
 def local(url: str, base: str) -> str:
-    return base + "/" + url.split("//", 1)[1].split("/", 1)[1]
+    return base + path_of(url)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from happydesk.customers.services import customer_for_address
 from happydesk.inbox.models import Conversation
 from happydesk.mail import outbound
 from happydesk.mail.outbound import send_due
-from tests.helpers import SHOTS, sign_in
+from tests.helpers import SHOTS, path_of, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -38,7 +38,7 @@ def text_of(data: bytes) -> tuple[str, str]:
 
 
 def local(url: str, base: str) -> str:
-    return base + "/" + url.split("//", 1)[1].split("/", 1)[1]
+    return base + path_of(url)
 
 
 def test_agent_turns_a_forum_post_into_a_private_conversation(

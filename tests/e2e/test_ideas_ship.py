@@ -16,7 +16,7 @@ from happydesk.customers.services import customer_for_address
 from happydesk.inbox.services import conversation_open, message_receive
 from happydesk.mail import outbound
 from happydesk.mail.outbound import send_due
-from tests.helpers import SHOTS, sign_in
+from tests.helpers import SHOTS, path_of, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def mails(sink) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
 
 
 def local(url: str, base: str) -> str:
-    return base + "/" + url.split("//", 1)[1].split("/", 1)[1]
+    return base + path_of(url)
 
 
 def test_vote_once_then_ship_tells_everyone_once(page, browser, live_server, mailbox, agent, smtp_sink):

@@ -18,7 +18,7 @@ from happydesk.inbox.models import Conversation, Mailbox
 from happydesk.inbox.services import reply_create
 from happydesk.mail import outbound
 from happydesk.mail.models import OutboundMail
-from tests.helpers import deliver
+from tests.helpers import deliver, path_of
 
 pytestmark = pytest.mark.django_db
 LINK = re.compile(r"(https?://\S+/rate/([^/\s]+)/(great|okay|not_good)/)")
@@ -56,14 +56,14 @@ def test_the_closing_reply_asks_and_a_person_records_with_one_post(quiet, agent,
     smtp_sink.wait_for(1)
     reply_create(conversation=c, author=agent, text="It ships today.", status="closed")
     links = sent_links(smtp_sink, 2)
-    path = links["great"].split("//", 1)[1].split("/", 1)[1]
+    path = path_of(links["great"])
     client = Client()
     # A scanner fetches the link: nothing is recorded, the page only offers the choice.
-    page = client.get("/" + path)
+    page = client.get(path)
     assert page.status_code == 200 and b"rate-form" in page.content
     assert not Rating.objects.exists()
     # The person's browser posts it (the page does so by itself with script).
-    done = client.post("/" + path)
+    done = client.post(path)
     assert done.status_code == 302
     rating = Rating.objects.get()
     assert rating.value == "great" and rating.agent == agent and rating.conversation == c
@@ -168,7 +168,7 @@ def test_ratings_show_on_the_conversation_sidebar_feed_and_portal(quiet, agent):
     assert "happiness 100" in feed and "Lovely" in feed
     assert Client().get("/ratings/").status_code == 302  # agents only
     reader = Client()  # the customer, through the (signed, expiring) link in our email
-    reader.get("/" + outbound.conversation_link(c).split("//", 1)[1].split("/", 1)[1])
+    reader.get(path_of(outbound.conversation_link(c)))
     portal = reader.get(f"/portal/c/{c.token}/").content.decode()
     assert "You rated our reply “Great”" in portal
     # The portal's own links (signed with their own timestamp) stand for the same request.

@@ -5,22 +5,11 @@ from __future__ import annotations
 import pytest
 
 from happydesk.inbox.models import Conversation, Message
-from happydesk.mail.inbound import process_pending
 from happydesk.mail.models import RawMessage
-from happydesk.mail.store import store_raw
-from tests.helpers import as_verified, make_email
+from tests.helpers import deliver_raw as deliver
+from tests.helpers import make_email
 
 pytestmark = pytest.mark.django_db
-
-
-def deliver(data: bytes, *, verified: bool = False, **kwargs) -> RawMessage:
-    """Store and process; verified=True hands it over as our trusted mail server does after a DMARC pass."""
-    if verified:
-        data, kwargs["source"] = as_verified(data), RawMessage.Source.HTTP
-    raw = store_raw(data, source=kwargs.pop("source", RawMessage.Source.SMTP), **kwargs)
-    process_pending()
-    raw.refresh_from_db()
-    return raw
 
 
 def test_new_email_opens_a_conversation(mailbox):
