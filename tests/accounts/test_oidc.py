@@ -321,3 +321,18 @@ def test_login_page_button_only_when_configured(op, client, settings):  # type: 
     assert "Sign in with" not in client.get("/login/").content.decode()
     assert client.get("/login/oidc/").status_code == 404
     assert client.get(CALLBACK_PATH, {"code": "x", "state": "y"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_plain_http_provider_off_loopback_is_never_asked(client, settings):  # type: ignore[no-untyped-def]
+    """Tokens and the client secret never travel in clear text: an http issuer that is not loopback is
+    refused before any request is made to it."""
+    from happydesk.accounts import oidc
+
+    settings.HAPPYDESK_OIDC_ISSUER = "http://sso.example.test"
+    settings.HAPPYDESK_OIDC_CLIENT_ID = "happydesk"
+    oidc._client_for.cache_clear()
+    for path in ("/login/oidc/", "/login/oidc/callback/?state=x&code=y"):
+        resp = client.get(path)
+        assert resp.status_code == 503 and "must use https" in resp.content.decode(), path
+    assert not client.session.get("_auth_user_id")
