@@ -342,7 +342,7 @@ def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "c": conversation,
         "thread": thread,
-        "signed_in": portal_identity(request)[0] is not None,
+        "signed_in": bool(request.session.get(SESSION_KEY)),
         "rating_links": rating_links(rating_request) if rating_request else [],
         "rating": Rating.objects.filter(conversation=conversation).first(),
     }
