@@ -241,6 +241,26 @@ def deliver(*, verified: bool = False, **email_fields):  # type: ignore[no-untyp
     return deliver_raw(make_email(**email_fields), verified=verified, envelope_to=["support@acme.test"])
 
 
+def customer_conversation(mailbox, *, address: str, name: str, subject: str, text: str, **message):  # type: ignore[no-untyped-def]
+    """A customer (made or found by address) with a conversation holding their first message, written
+    through the inbox services; `message` passes on to message_receive (attachments, verification...)."""
+    from happydesk.customers.services import customer_for_address
+    from happydesk.inbox.services import conversation_open, message_receive
+
+    customer = customer_for_address(address=address, name=name)
+    conversation = conversation_open(mailbox=mailbox, customer=customer, subject=subject)
+    message_receive(
+        conversation=conversation,
+        customer=customer,
+        from_name=name,
+        from_address=address,
+        subject=subject,
+        text=text,
+        **message,
+    )
+    return conversation
+
+
 def run_command(*args: str) -> str:
     """A `happydesk` management command run in-process; what it printed."""
     from io import StringIO

@@ -15,6 +15,7 @@ from happydesk.customers.services import customer_for_address
 from happydesk.inbox.models import Conversation
 from happydesk.inbox.services import NewAttachment, conversation_open, message_receive, note_add
 from happydesk.replies.services import saved_reply_save
+from tests.helpers import customer_conversation
 
 pytestmark = pytest.mark.django_db
 SECRET = "victim-secret-7f3a"
@@ -217,16 +218,11 @@ def security_report(mailbox, agent):  # type: ignore[no-untyped-def]
     from happydesk.reports.rollup import rollup_range
     from happydesk.status.security import security_flag_set
 
-    ordinary_customer = customer_for_address(address="olive@example.test", name="Olive Ordinary")
-    ordinary = conversation_open(
-        mailbox=mailbox, customer=ordinary_customer, subject=f"Invoice question {ORDINARY}"
-    )
-    message_receive(
-        conversation=ordinary,
-        customer=ordinary_customer,
-        from_name="Olive Ordinary",
-        from_address="olive@example.test",
-        subject=ordinary.subject,
+    ordinary = customer_conversation(
+        mailbox,
+        address="olive@example.test",
+        name="Olive Ordinary",
+        subject=f"Invoice question {ORDINARY}",
         text=f"Where is my invoice? {ORDINARY}",
     )
     reporter = customer_for_address(address=REPORT_ADDRESS, name="Riley Reporter")

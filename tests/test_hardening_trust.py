@@ -22,12 +22,12 @@ from happydesk.accounts.portal import portal_link_send
 from happydesk.accounts.services import agent_create
 from happydesk.community import services as community
 from happydesk.customers.services import customer_for_address
-from happydesk.inbox.services import conversation_open, mailbox_create, message_receive
+from happydesk.inbox.services import mailbox_create
 from happydesk.mail.models import OutboundMail
 from happydesk.mail.outbound import compose_notice, notice_enqueue, send_due
 from happydesk.status.services import subscriber_add
 from happydesk.web.routing import SiteOriginValidator, site_origins
-from tests.helpers import free_port, start_serve, stop
+from tests.helpers import customer_conversation, free_port, start_serve, stop
 
 EVIL_ORIGINS = [
     "http://evil.test",
@@ -253,15 +253,8 @@ def test_community_notices_come_from_the_mailbox_over_real_smtp(mailbox, billing
     voter = customer_for_address(address="ann@example.test", name="Ann Archer")
     topic = community.topic_create(kind="idea", title="Dark mode", body="Please.", author=voter)
     community.follow_add(topic=topic, person=voter)
-    frank = customer_for_address(address="frank@example.test", name="Frank Fox")
-    c = conversation_open(mailbox=billing, customer=frank, subject="Dark mode?")
-    message_receive(
-        conversation=c,
-        customer=frank,
-        from_name="Frank",
-        from_address="frank@example.test",
-        subject="s",
-        text="?",
+    c = customer_conversation(
+        billing, address="frank@example.test", name="Frank Fox", subject="Dark mode?", text="?"
     )
     community.conversation_link(topic=topic, conversation=c, agent=agent)
     community.post_create(topic=topic, body="We're on it.", author=agent)  # followers hear of the answer

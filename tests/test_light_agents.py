@@ -11,8 +11,8 @@ from django.test import Client
 
 from happydesk.accounts.models import User
 from happydesk.accounts.services import AgentChangeRefused, agent_create, agent_deactivate, token_create
-from happydesk.customers.services import customer_for_address
-from happydesk.inbox.services import conversation_open, message_receive, note_add
+from happydesk.inbox.services import note_add
+from tests.helpers import customer_conversation
 from tests.helpers import run_command as run
 
 pytestmark = pytest.mark.django_db
@@ -145,17 +145,9 @@ def test_only_admins_reach_the_agent_screens(agent, mailbox):
 
 
 def _conversation(mailbox, subject: str, text: str):  # type: ignore[no-untyped-def]
-    customer = customer_for_address(address="riley@example.test", name="Riley")
-    c = conversation_open(mailbox=mailbox, customer=customer, subject=subject)
-    message_receive(
-        conversation=c,
-        customer=customer,
-        from_name="Riley",
-        from_address="riley@example.test",
-        subject=subject,
-        text=text,
+    return customer_conversation(
+        mailbox, address="riley@example.test", name="Riley", subject=subject, text=text
     )
-    return c
 
 
 def test_a_mention_on_a_security_report_does_not_email_a_light_agent(

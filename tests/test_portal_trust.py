@@ -17,13 +17,12 @@ from happydesk.inbox.models import Conversation, Message
 from happydesk.inbox.services import (
     NewAttachment,
     conversation_open,
-    message_receive,
     reply_create,
 )
 from happydesk.mail import outbound
 from happydesk.mail.models import OutboundMail
 from happydesk.web.portal_views import GRANTS_KEY, SESSION_KEY, VIA_KEY
-from tests.helpers import path_of
+from tests.helpers import customer_conversation, path_of
 
 pytestmark = pytest.mark.django_db
 
@@ -33,18 +32,15 @@ AGENT_ANSWER = "Your account number is 4711 and the card ends in 0042."
 @pytest.fixture
 def known(mailbox):  # type: ignore[no-untyped-def]
     """A real customer with a conversation of their own."""
-    customer = customer_for_address(address="kim@example.test", name="Kim Known")
-    c = conversation_open(mailbox=mailbox, customer=customer, subject="Kim's own billing question")
-    message_receive(
-        conversation=c,
-        customer=customer,
-        from_name="Kim",
-        from_address="kim@example.test",
-        subject=c.subject,
+    c = customer_conversation(
+        mailbox,
+        address="kim@example.test",
+        name="Kim Known",
+        subject="Kim's own billing question",
         text="About my invoice",
         attachments=[NewAttachment("invoice.pdf", "application/pdf", b"%PDF-private")],
     )
-    return customer
+    return c.customer
 
 
 def submit(client: Client, mailbox, **overrides):  # type: ignore[no-untyped-def]

@@ -15,12 +15,11 @@ from joserfc import jwt as jose_jwt
 from joserfc.jwk import OctKey
 
 from happydesk.accounts.portal import confirm_link_check
-from happydesk.customers.services import customer_for_address
 from happydesk.inbox.models import Conversation, Message
-from happydesk.inbox.services import conversation_open, message_receive, reply_create
+from happydesk.inbox.services import reply_create
 from happydesk.mail import outbound
 from tests.e2e import test_widget as widget_e2e
-from tests.helpers import path_of, sign_in
+from tests.helpers import customer_conversation, path_of, sign_in
 
 host_site, site, widget_ready = widget_e2e.host_site, widget_e2e.site, widget_e2e.widget_ready  # reused
 
@@ -66,20 +65,17 @@ def local(url: str, base: str) -> str:
 @pytest.fixture
 def kim(mailbox, agent):  # type: ignore[no-untyped-def]
     """A real customer with history: one answered conversation."""
-    customer = customer_for_address(address="kim@example.test", name="Kim Known")
-    c = conversation_open(mailbox=mailbox, customer=customer, subject=HISTORY)
-    message_receive(
-        conversation=c,
-        customer=customer,
-        from_name="Kim Known",
-        from_address="kim@example.test",
+    c = customer_conversation(
+        mailbox,
+        address="kim@example.test",
+        name="Kim Known",
         subject=HISTORY,
         text="Where is order 1042?",
         sender_verified=True,
         verification="test fixture",
     )
     reply_create(conversation=c, author=agent, text="It ships tomorrow, Kim.")
-    return customer
+    return c.customer
 
 
 def test_outsider_cannot_reach_the_answer_and_the_owner_confirms(
