@@ -80,7 +80,8 @@ def parse_results(value: str) -> ParsedResults:
             if hfrom is not None:  # present but empty or odd: kept, so it can never match a From
                 out.header_from.append(domain_of(hfrom) or hfrom.lower() or "(empty)")
             policy = (_prop(result, "policy", "dmarc") or "").lower()
-            if not policy:  # many servers say it in a comment, "dmarc=fail (p=reject ...)": authres drops those
+            # Many servers say it in a comment, "dmarc=fail (p=reject ...)", which authres drops.
+            if not policy:
                 comment = _DMARC_COMMENT_RE.search(value)
                 match = _POLICY_RE.search(comment.group(1)) if comment else None
                 policy = match.group(1).lower() if match else ""
