@@ -39,12 +39,16 @@ screenshots: $(BIN)/.installed ## regenerate docs/screenshots from the browser t
 	@HAPPYDESK_SHOTS_DIR=$(CURDIR)/docs/screenshots HAPPYDESK_DATA_DIR=$$(mktemp -d) CHROMIUM_PATH=$$(command -v chromium) \
 	  $(BIN)/python -m pytest -q -m e2e
 
-lint: $(BIN)/.installed ## ruff lint and format check
+lint: $(BIN)/.installed ## ruff lint and format check, and the OpenAPI snapshot against the served schema
 	@$(BIN)/ruff check src tests bench
 	@$(BIN)/ruff format --check src tests bench
+	@$(BIN)/happydesk openapi --check
+
+openapi: $(BIN)/.installed ## refresh docs/api/openapi.json from the schema the API serves
+	@$(BIN)/happydesk openapi --write
 
 lock: ## refresh constraints.txt from a clean resolve of pyproject.toml
 	rm -rf /tmp/hd-lock && $(PYTHON) -m venv /tmp/hd-lock && /tmp/hd-lock/bin/pip install -q -U pip && /tmp/hd-lock/bin/pip install -q ".[dev]"
 	/tmp/hd-lock/bin/pip freeze --exclude happydesk | grep -v '^-e' > constraints.txt
 
-.PHONY: help install run test bench screenshots lint lock
+.PHONY: help install run test bench screenshots lint openapi lock
