@@ -26,10 +26,10 @@ from django.utils import timezone  # noqa: E402
 
 from happydesk.accounts.models import User  # noqa: E402
 from happydesk.accounts.services import agent_create  # noqa: E402
-from happydesk.automations.triage import standing  # noqa: E402
 from happydesk.customers.models import Customer, CustomerEmail  # noqa: E402
+from happydesk.inbox.indexing import reindex_all  # noqa: E402
 from happydesk.inbox.models import Conversation, Mailbox, Message  # noqa: E402
-from happydesk.search.services import reindex_all  # noqa: E402
+from happydesk.inbox.triage import standing  # noqa: E402
 
 WORDS = [
     "refund",

@@ -44,4 +44,67 @@ def _fresh_asgiref_executor_in_child() -> None:
 
 os.register_at_fork(after_in_child=_fresh_asgiref_executor_in_child)
 
+
+def _commit_hooks_as_in_production() -> None:
+    """Inside a test's rolled-back transaction nothing commits, so Django would never run on_commit
+    callbacks (the core's events are dispatched that way). Run them when the code under test leaves its
+    own outermost atomic block, or at once outside one, exactly where a real commit would run them."""
+    from django.db import transaction
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    def only_test_atomics(connection) -> bool:  # type: ignore[no-untyped-def]
+        return connection.in_atomic_block and all(
+            getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
+        )
+
+    def run_pending(connection) -> None:  # type: ignore[no-untyped-def]
+        while connection.run_on_commit:
+            _, func, _ = connection.run_on_commit.pop(0)
+            func()
+
+    atomic_exit = transaction.Atomic.__exit__
+
+    def exit_and_commit(self, exc_type, exc_value, traceback):  # type: ignore[no-untyped-def]
+        atomic_exit(self, exc_type, exc_value, traceback)
+        connection = transaction.get_connection(self.using)
+        own = not getattr(self, "_from_testcase", False)
+        if exc_type is None and own and only_test_atomics(connection) and not connection.needs_rollback:
+            run_pending(connection)
+
+    on_commit = BaseDatabaseWrapper.on_commit
+
+    def on_commit_now_outside_code_atomics(self, func, robust=False):  # type: ignore[no-untyped-def]
+        if only_test_atomics(self):
+            func()  # as in autocommit mode: nothing of the code's is open
+            return
+        on_commit(self, func, robust)
+
+    transaction.Atomic.__exit__ = exit_and_commit  # type: ignore[method-assign]
+    BaseDatabaseWrapper.on_commit = on_commit_now_outside_code_atomics  # type: ignore[method-assign]
+
+
+_commit_hooks_as_in_production()
+
+
+@pytest.fixture(autouse=True)
+def receiver_errors():  # type: ignore[no-untyped-def]
+    """A receiver that fails is only logged in production (the others still run); in a test it fails
+    the test. A test of that robustness clears the list it gets."""
+    import logging
+
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Collect(level=logging.ERROR)
+    logger = logging.getLogger("happydesk.inbox.events")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+    if records:
+        pytest.fail("event receiver failed: " + "; ".join(r.getMessage() for r in records), pytrace=False)
+
+
 from tests.shared_fixtures import *  # noqa: E402,F403 - shared fixtures

@@ -14,7 +14,7 @@ def empty_cache():  # type: ignore[no-untyped-def]
     counters and run times never leak between tests (every test client posts from loopback)."""
     from django.core.cache import cache
 
-    from happydesk.worker import periodic_forget
+    from happydesk.runtime.jobs import periodic_forget
 
     cache.clear()
     periodic_forget()  # the worker's memory of scheduled runs belongs to the test's own database

@@ -14,6 +14,7 @@ from happydesk.accounts.portal import portal_token_redeem
 from happydesk.customers.services import customer_for_address
 from happydesk.inbox.models import Conversation
 from happydesk.inbox.services import NewAttachment, conversation_open, message_receive, note_add
+from happydesk.mail import outbound
 from happydesk.replies.services import saved_reply_save
 from tests.helpers import customer_conversation
 
@@ -214,9 +215,9 @@ def security_report(mailbox, agent):  # type: ignore[no-untyped-def]
 
     from happydesk.community.models import Topic
     from happydesk.community.services import conversation_link, topic_create
+    from happydesk.inbox.security import security_flag_set
     from happydesk.inbox.services import conversation_tag
     from happydesk.reports.rollup import rollup_range
-    from happydesk.status.security import security_flag_set
 
     ordinary = customer_conversation(
         mailbox,
@@ -430,9 +431,10 @@ def test_a_light_agent_never_sees_the_security_report_anywhere(
     assert any(ORDINARY in text for text in sent)  # the conversation of the day is the ordinary one
 
     # The same kind of note naming the full agent does email them the report (the mention path works).
+    outbound.send_due(limit=500)
     outbox_before = len(mail.outbox)
-    with django_capture_on_commit_callbacks(execute=True):
-        note_add(conversation=r.c, author=r.admin, text=f"@sam @lee: {REPORT}")
+    note_add(conversation=r.c, author=r.admin, text=f"@sam @lee: {REPORT}")
+    outbound.send_due()
     assert [m.to for m in mail.outbox[outbox_before:]] == [[full_agent.email]]
     assert REPORT in mail.outbox[-1].body
 
@@ -466,7 +468,7 @@ async def test_presence_over_the_websocket_says_nothing_of_the_security_report(
 
     from asgiref.sync import sync_to_async
 
-    from happydesk.status.security import security_flag_set
+    from happydesk.inbox.security import security_flag_set
 
     r = security_report
     n = r.number

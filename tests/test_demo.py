@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from happydesk.accounts.models import User
 from happydesk.customers.models import Customer, CustomerEmail
-from happydesk.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, SCENARIOS, load_demo
 from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.inbox.services import preview_text
 from happydesk.mail.models import OutboundMail
+from happydesk.runtime.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, SCENARIOS, load_demo
 
 
 def run_demo(*args: str) -> str:

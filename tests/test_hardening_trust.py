@@ -18,13 +18,13 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from happydesk.accounts.models import User
-from happydesk.accounts.portal import portal_link_send
 from happydesk.accounts.services import agent_create
 from happydesk.community import services as community
 from happydesk.customers.services import customer_for_address
 from happydesk.inbox.services import mailbox_create
 from happydesk.mail.models import OutboundMail
 from happydesk.mail.outbound import compose_notice, notice_enqueue, send_due
+from happydesk.portal.services import portal_link_send
 from happydesk.status.services import subscriber_add
 from happydesk.web.routing import SiteOriginValidator, site_origins
 from tests.helpers import customer_conversation, free_port, start_serve, stop

@@ -150,24 +150,24 @@ def _conversation(mailbox, subject: str, text: str):  # type: ignore[no-untyped-
     )
 
 
-def test_a_mention_on_a_security_report_does_not_email_a_light_agent(
-    agent, mailbox, django_capture_on_commit_callbacks
-):
-    from happydesk.status.security import security_check
+def test_a_mention_on_a_security_report_does_not_email_a_light_agent(agent, mailbox):
+    from happydesk.inbox.security import security_check
+    from happydesk.mail import outbound
 
     lee = agent_create(email="lee@acme.test", name="Lee Light", role="light")
     sam = agent_create(email="sam@acme.test", name="Sam Full")
     report = _conversation(mailbox, "Account takeover via reset link", "Your reset link is an exploit")
     assert security_check(conversation=report, subject=report.subject, text="an exploit")
     ordinary = _conversation(mailbox, "Where is my parcel", "It did not come.")
+    outbound.send_due()
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        note_add(conversation=report, author=agent, text="@lee @sam please check this takeover")
+    note_add(conversation=report, author=agent, text="@lee @sam please check this takeover")
+    outbound.send_due()
     assert [m.to for m in mail.outbox] == [[sam.email]]
     assert "takeover" in mail.outbox[0].body
     mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        note_add(conversation=ordinary, author=agent, text="@lee can you look at the parcel?")
+    note_add(conversation=ordinary, author=agent, text="@lee can you look at the parcel?")
+    outbound.send_due()
     assert [m.to for m in mail.outbox] == [[lee.email]]
     # A light agent who was mentioned still cannot open it from the link in any mail.
     lee.set_password("long-password-1")

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from happydesk.mail.models import PeriodicRun
-from happydesk.worker import periodic_due, periodic_forget
+from happydesk.runtime.jobs import periodic_due, periodic_forget
+from happydesk.runtime.models import PeriodicRun
 
 pytestmark = pytest.mark.django_db
 

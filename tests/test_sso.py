@@ -15,12 +15,13 @@ from joserfc import jwt as jose_jwt
 from joserfc.jwk import OctKey, RSAKey
 
 from happydesk.accounts.models import SingleUseClaim
+from happydesk.accounts.portal import SESSION_KEY
 from happydesk.accounts.sso import WIDGET_IDENTITY_SALT
 from happydesk.customers.models import Customer, CustomerEmail
 from happydesk.customers.services import customer_for_address
 from happydesk.inbox.models import Conversation, Message
 from happydesk.inbox.services import note_add, reply_create
-from happydesk.web.portal_views import SESSION_KEY, VIA_KEY
+from happydesk.web.portal_views import VIA_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -87,7 +87,7 @@ def test_the_list_and_the_api_say_unverified(spoofed, web, agent):
 
 def test_a_light_agent_is_not_told_which_security_report_an_unverified_mail_pointed_at(spoofed, agent):
     from happydesk.accounts.services import agent_create
-    from happydesk.status.security import security_flag_set
+    from happydesk.inbox.security import security_flag_set
 
     real, fake = spoofed["real"], spoofed["fake"]
     security_flag_set(conversation=real, reason="mentions XSS")
@@ -109,7 +109,8 @@ def test_typing_a_vips_address_does_not_jump_the_queue_until_confirmed(mailbox):
     """Triage gives VIPs points; an unverified sender claiming a VIP's address gets none, the owner
     gets them once they confirm."""
     from happydesk.customers.services import customer_for_address
-    from happydesk.inbox.services import conversation_from_form, conversation_sender_confirm
+    from happydesk.inbox.services import conversation_sender_confirm
+    from happydesk.portal.services import conversation_from_form
 
     vip = customer_for_address(address="vera@bigco.test", name="Vera VIP")
     vip.attributes = {"vip": True}

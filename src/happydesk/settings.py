@@ -66,8 +66,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
-    "django_tasks",
-    "django_tasks_db",
     "happydesk.accounts",
     "happydesk.customers",
     "happydesk.inbox",
@@ -82,6 +80,8 @@ INSTALLED_APPS = [
     "happydesk.scheduling",
     "happydesk.api",
     "happydesk.web",
+    "happydesk.portal",
+    "happydesk.runtime",
 ]
 
 # The triage index INCLUDEs the id on PostgreSQL; SQLite keys every row by it already (inbox.models).
@@ -165,8 +165,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-
 if os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": {
@@ -234,8 +232,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HAPPYDESK_LOG_LEVEL", "INFO")},
     "loggers": {
-        "django_tasks_db": {"level": "WARNING"},
-        "django_tasks": {"level": "WARNING"},
         "mail.log": {"level": "WARNING"},
     },
 }

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import pytest
 from django.test import Client
 
+from happydesk.accounts.portal import SESSION_KEY
 from happydesk.customers.models import Customer
 from happydesk.customers.services import customer_for_address
-from happydesk.web.portal_views import SESSION_KEY
 
 
 def portal_client(customer: Customer) -> Client:

@@ -184,8 +184,8 @@ def test_topic_page_and_moderation_queue_query_counts(
 
 def test_demo_community(db):
     from happydesk.community.models import Announcement, ConversationLink, Post
-    from happydesk.demo import load_demo
     from happydesk.mail.models import OutboundMail
+    from happydesk.runtime.demo import load_demo
 
     load_demo(conversations=120)
     assert Topic.objects.filter(kind="question").count() >= 10

@@ -10,7 +10,7 @@ from email import policy
 import pytest
 
 from happydesk.inbox.models import Conversation
-from happydesk.worker import run_once
+from happydesk.runtime.worker import run_once
 from tests.helpers import SHOTS, make_email
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -9,9 +9,9 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from happydesk.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, load_demo
 from happydesk.inbox.models import Conversation
 from happydesk.mail import outbound
+from happydesk.runtime.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, load_demo
 from happydesk.status import rounds
 from happydesk.status.models import IncidentLink, IncidentSettings, NoticeDelivery
 from tests.e2e.test_status_page import axe_js, serious_violations  # noqa: F401 - the axe fixture

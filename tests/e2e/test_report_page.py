@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from happydesk.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, load_demo
+from happydesk.runtime.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, load_demo
 from tests.helpers import SHOTS, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from happydesk.accounts.models import User
-from happydesk.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, MAILBOX_ZONE, load_demo
+from happydesk.runtime.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, MAILBOX_ZONE, load_demo
 from happydesk.scheduling.demo import load_demo_shifts
 from happydesk.scheduling.models import Shift
 from tests.helpers import SHOTS, sign_in

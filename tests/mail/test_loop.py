@@ -9,7 +9,7 @@ from email import policy
 import pytest
 
 from happydesk.inbox.models import Message
-from happydesk.worker import run_once
+from happydesk.runtime.worker import run_once
 from tests.helpers import SmtpSink, make_email
 
 pytestmark = pytest.mark.django_db(transaction=True)

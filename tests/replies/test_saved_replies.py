@@ -7,11 +7,11 @@ from django.test import Client
 
 from happydesk.accounts.services import token_create
 from happydesk.inbox.models import Conversation, Message
+from happydesk.inbox.placeholders import UnfilledPlaceholders
 from happydesk.inbox.services import reply_create
 from happydesk.mail.inbound import process_pending
 from happydesk.mail.store import store_raw
 from happydesk.replies.models import SavedReply
-from happydesk.replies.placeholders import UnfilledPlaceholders
 from happydesk.replies.services import most_used, saved_reply_save, saved_reply_use
 from tests.helpers import make_email
 

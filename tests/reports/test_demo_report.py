@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from happydesk.demo import load_demo
 from happydesk.reports.filters import Filters
 from happydesk.reports.models import BusinessVolume, DailyFact, RollupState, SupportCost
 from happydesk.reports.report import build_report
+from happydesk.runtime.demo import load_demo
 
 pytestmark = pytest.mark.django_db
 

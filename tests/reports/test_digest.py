@@ -15,8 +15,9 @@ from django.core.management.base import CommandError
 from happydesk.mail import outbound
 from happydesk.mail.models import OutboundMail
 from happydesk.reports import digest
+from happydesk.reports.jobs import JOBS as REPORT_JOBS
 from happydesk.reports.models import ReportSend, ReportSettings
-from happydesk.reports.tasks import run_periodic
+from happydesk.runtime.worker import run_once
 from tests.reports.conftest import NY
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +80,8 @@ def test_the_digest_is_due_on_monday_morning_and_the_worker_sends_it(audience):
     # The worker's periodic job: this week's digest (for last week), once, however often it runs.
     row.digest_enabled, row.send_hour = True, 0
     row.save()
-    run_periodic()
-    run_periodic()
+    run_once(REPORT_JOBS)
+    run_once(REPORT_JOBS)
     assert ReportSend.objects.filter(kind="digest").count() == 2
 
 

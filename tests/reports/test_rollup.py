@@ -84,7 +84,7 @@ def test_sweep_and_refresh_record_their_marks(world):
 
 
 def test_the_worker_keeps_the_rollup_fresh(world):
-    from happydesk.worker import run_once
+    from happydesk.runtime.worker import run_once
 
     assert not RollupState.objects.exists()
     run_once()

@@ -14,6 +14,7 @@ from happydesk.kb.services import (
     collection_create,
     feedback_record,
 )
+from happydesk.runtime.indexes import CONTENT_PROVIDERS
 from happydesk.search.content import content_search
 from happydesk.search.services import content_reindex
 
@@ -95,7 +96,7 @@ def test_snippets_escape_content_and_reindex_rebuilds_the_same(content):
     result = next(r for r in content_search("export contacts").results if r.title == "Script test")
     assert "<script>" not in result.snippet and "<mark>" in result.snippet
     before = kinds_and_titles("refund", internal=True)
-    content_reindex()
+    content_reindex(CONTENT_PROVIDERS)
     assert kinds_and_titles("refund", internal=True) == before
 
 

@@ -6,13 +6,12 @@ import pytest
 from django.test import Client
 
 from happydesk.inbox import selectors
-from happydesk.inbox.models import Conversation
+from happydesk.inbox.indexing import reindex_all
+from happydesk.inbox.models import Conversation, ConversationDocument
 from happydesk.inbox.services import note_add, reply_create
 from happydesk.mail.inbound import process_pending
 from happydesk.mail.store import store_raw
 from happydesk.search.engines import engine
-from happydesk.search.models import ConversationDocument
-from happydesk.search.services import reindex_all
 from tests.helpers import make_email
 
 pytestmark = pytest.mark.django_db

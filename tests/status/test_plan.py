@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from happydesk.inbox.models import Conversation, Message
 from happydesk.mail import outbound
-from happydesk.mail.models import OutboundMail, PeriodicRun
+from happydesk.mail.models import OutboundMail
 from happydesk.replies.models import SavedReply
+from happydesk.runtime.jobs import periodic_forget
+from happydesk.runtime.models import PeriodicRun
 from happydesk.status import plan, rounds, services
 from happydesk.status.models import (
     Incident,
@@ -25,7 +27,6 @@ from happydesk.status.models import (
     PlanStep,
     Subscriber,
 )
-from happydesk.worker import periodic_forget
 from tests.helpers import deliver
 
 pytestmark = pytest.mark.django_db
@@ -211,12 +212,14 @@ def test_a_keyword_late_in_a_long_message_links_it(outage, agent):
 
 
 def test_an_arrival_costs_one_query_when_no_incident_is_open(quiet_mailbox, django_assert_num_queries):
-    from happydesk.status.arrivals import message_arrived
+    from happydesk.inbox.events import MessageReceived
+    from happydesk.status.arrivals import incident_link_arrival
 
     conversation = write("Hal <hal@example.test>", "Login", "Login fails.")
     message = conversation.messages.get()
-    with django_assert_num_queries(1):
-        message_arrived(conversation=conversation, message=message)
+    arrived = MessageReceived(conversation_id=conversation.pk, message_id=message.pk, opened=True)
+    with django_assert_num_queries(2):  # the message, then the open incidents: none
+        incident_link_arrival(arrived)
 
 
 def test_a_removed_conversation_is_never_linked_again_automatically(outage, agent):
@@ -316,7 +319,7 @@ def test_minimum_contact_reminder_once_per_silence(outage, agent):
 
 
 def test_the_worker_sends_the_bulk_reply_at_its_pace(outage, agent, lists):
-    from happydesk.worker import run_once
+    from happydesk.runtime.worker import run_once
 
     lists.replies_per_minute = 12  # one per 5-second tick
     lists.save()
@@ -326,7 +329,9 @@ def test_the_worker_sends_the_bulk_reply_at_its_pace(outage, agent, lists):
     assert NoticeDelivery.objects.count() == 1
     run_once()  # the same tick: nothing more
     assert NoticeDelivery.objects.count() == 1
-    PeriodicRun.objects.filter(name="status-tick").update(last_run_at=timezone.now() - timedelta(seconds=6))
+    PeriodicRun.objects.filter(name="status-replies").update(
+        last_run_at=timezone.now() - timedelta(seconds=6)
+    )
     periodic_forget()  # as a fresh worker process would see it
     run_once()
     assert NoticeDelivery.objects.count() == 2

@@ -12,13 +12,13 @@ from django.test import Client
 from django.utils import timezone
 
 from happydesk.accounts.services import agent_create, token_create
-from happydesk.inbox.models import Conversation
-from happydesk.inbox.services import conversation_from_form
+from happydesk.inbox.models import Conversation, SecurityFlag
+from happydesk.inbox.security import security_reason, security_words
 from happydesk.mail import outbound
 from happydesk.mail.models import OutboundMail
+from happydesk.portal.services import conversation_from_form
 from happydesk.status import plan
-from happydesk.status.models import IncidentLink, IncidentSettings, SecurityFlag
-from happydesk.status.security import security_reason, security_words
+from happydesk.status.models import IncidentLink, IncidentSettings
 from tests.helpers import deliver
 
 pytestmark = pytest.mark.django_db

@@ -149,7 +149,7 @@ def test_silent_updates_and_exactly_one_row_per_subscriber_per_update():
 
 
 def test_the_worker_sends_and_a_failure_is_retried_later(monkeypatch):
-    from happydesk.worker import run_once
+    from happydesk.runtime.worker import run_once
 
     Subscriber.objects.create(email="r@example.test", confirmed_at=timezone.now())
     services.incident_declare(title="X", body="x")

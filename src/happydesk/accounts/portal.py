@@ -9,7 +9,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from happydesk.accounts.models import PortalLoginToken
@@ -17,6 +16,7 @@ from happydesk.customers.models import Customer, CustomerEmail
 
 LINK_LIFETIME = timedelta(minutes=30)
 LINKS_PER_WINDOW, LINK_WINDOW = 3, timedelta(minutes=10)
+SESSION_KEY = "portal_customer_id"  # the signed-in customer, in the session (portal and community)
 CONVERSATION_LINK_SALT = "happydesk.portal-conversation-link"
 CONFIRM_LINK_SALT = "happydesk.contact-confirm"
 
@@ -82,32 +82,23 @@ def _digest(token: str) -> str:
 
 
 @transaction.atomic
-def portal_link_send(*, address: str) -> bool:
-    """Queue a sign-in link if the address belongs to a customer, at most LINKS_PER_WINDOW per customer
-    per LINK_WINDOW so nobody can make us flood an inbox. The caller shows the same answer either way, so
-    the form does not reveal who is a customer. Sent through the outbox, with its retries."""
-    from happydesk.mail.outbound import notice_enqueue
-
+def portal_token_issue(*, address: str) -> tuple[str, str] | None:
+    """A new one-time sign-in token for the customer who owns this address, as (address, token), at
+    most LINKS_PER_WINDOW per customer per LINK_WINDOW so nobody can make us flood an inbox; None when
+    the address is no customer's or the limit is reached (the portal app mails the link)."""
     row = CustomerEmail.objects.select_related("customer").filter(address=address.strip().lower()).first()
     if row is None:
-        return False
+        return None
     recent = PortalLoginToken.objects.filter(
         customer=row.customer, created_at__gte=timezone.now() - LINK_WINDOW
     )
     if recent.count() >= LINKS_PER_WINDOW:
-        return False
+        return None
     token = secrets.token_urlsafe(32)
     PortalLoginToken.objects.create(
         customer=row.customer, digest=_digest(token), expires_at=timezone.now() + LINK_LIFETIME
     )
-    link = settings.BASE_URL + reverse("portal_login", args=[token])
-    body = (
-        # A generic greeting: whoever asked for the link may have chosen the name we hold for it.
-        "Hi there,\n\nHere is your link to sign in to the support portal:\n\n"
-        f"{link}\n\nIt works once, for the next 30 minutes. If you didn't ask for it, ignore this email.\n"
-    )
-    notice_enqueue(to=[row.address], subject="Your sign-in link", text=body, kind="portal-link")
-    return True
+    return row.address, token
 
 
 def portal_token_usable(*, token: str) -> bool:

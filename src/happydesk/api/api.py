@@ -25,9 +25,9 @@ from happydesk.api.schemas import (
 from happydesk.inbox import selectors, services
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
 from happydesk.inbox.models import Conversation, Mailbox, Message
+from happydesk.inbox.placeholders import UnfilledPlaceholders
 from happydesk.mail.models import RawMessage
 from happydesk.mail.store import MessageTooLarge, store_raw
-from happydesk.replies.placeholders import UnfilledPlaceholders
 
 
 class TokenAuth(HttpBearer):

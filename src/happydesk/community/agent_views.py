@@ -8,38 +8,24 @@ Conversations are fetched only through inbox.access.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from happydesk.accounts.decorators import team_required
 from happydesk.accounts.models import User
 from happydesk.community import selectors, services
 from happydesk.community.forms import AnnouncementForm, MoveForm, StatusForm
 from happydesk.community.models import Announcement, Post, Topic
 from happydesk.community.services import CommunityError
 from happydesk.inbox.access import access_conversation_for_agent
-from happydesk.replies.placeholders import UnfilledPlaceholders
+from happydesk.inbox.placeholders import UnfilledPlaceholders
 
 View = Callable[..., HttpResponse]
-
-
-def moderator_required(view: View) -> View:
-    """Signed in as an agent or admin (light agents can't moderate)."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
-        if request.user.role == User.Role.LIGHT:  # type: ignore[union-attr]
-            raise PermissionDenied("Light agents can't moderate the community.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _topic(topic_id: int) -> Topic:
@@ -74,7 +60,7 @@ def _run(request: HttpRequest, call: Callable[[], object], done: str) -> bool:
     return True
 
 
-@moderator_required
+@team_required
 def manage(request: HttpRequest) -> HttpResponse:
     """The moderation queue: held posts with why they were held, recent hidden ones, bans, the log."""
     held_topics, held_posts = selectors.held_topics(), selectors.held_posts()
@@ -93,7 +79,7 @@ def manage(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@moderator_required
+@team_required
 def topic_moderate(request: HttpRequest, topic_id: int) -> HttpResponse:
     """Hide, show (approve), lock or unlock a topic, or ban its author; with post=<id>, act on that post."""
     topic = _topic(topic_id)
@@ -140,7 +126,7 @@ def topic_moderate(request: HttpRequest, topic_id: int) -> HttpResponse:
 
 
 @require_POST
-@moderator_required
+@team_required
 def ban_lift(request: HttpRequest, customer_id: int) -> HttpResponse:
     ban = selectors.ban_by_customer_id(customer_id)
     if ban is None:
@@ -151,7 +137,7 @@ def ban_lift(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @require_POST
-@moderator_required
+@team_required
 def merge(request: HttpRequest, topic_id: int) -> HttpResponse:
     source = _topic(topic_id)
     into = request.POST.get("into", "").strip().lstrip("#")
@@ -168,7 +154,7 @@ def merge(request: HttpRequest, topic_id: int) -> HttpResponse:
     return redirect(target.get_absolute_url())
 
 
-@moderator_required
+@team_required
 def move(request: HttpRequest, topic_id: int) -> HttpResponse:
     """Turn a customer's topic (or answer, with post=<id>) into a private conversation."""
     topic = _topic(topic_id)
@@ -203,7 +189,7 @@ def move(request: HttpRequest, topic_id: int) -> HttpResponse:
 
 
 @require_POST
-@moderator_required
+@team_required
 def status(request: HttpRequest, topic_id: int) -> HttpResponse:
     topic = _topic(topic_id)
     form = StatusForm(request.POST, topic=topic)
@@ -276,7 +262,7 @@ def unlink(request: HttpRequest, number: int, topic_id: int) -> HttpResponse:
     return redirect("conversation", conversation.pk)
 
 
-@moderator_required
+@team_required
 def history(request: HttpRequest, topic_id: int) -> HttpResponse:
     """Every revision of the topic and its posts, so an agent sees what was changed and by whom."""
     topic = _topic(topic_id)
@@ -289,12 +275,12 @@ def history(request: HttpRequest, topic_id: int) -> HttpResponse:
 # --- announcements ---------------------------------------------------------------------------------
 
 
-@moderator_required
+@team_required
 def announcement_list(request: HttpRequest) -> HttpResponse:
     return render(request, "community/manage/announcements.html", {"rows": selectors.all_announcements()})
 
 
-@moderator_required
+@team_required
 def announcement_edit(request: HttpRequest, announcement_id: int | None = None) -> HttpResponse:
     row = None
     if announcement_id is not None:
@@ -321,7 +307,7 @@ def announcement_edit(request: HttpRequest, announcement_id: int | None = None) 
 
 
 @require_POST
-@moderator_required
+@team_required
 def announcement_delete(request: HttpRequest, announcement_id: int) -> HttpResponse:
     row = Announcement.objects.filter(pk=announcement_id).first()
     if row is None:

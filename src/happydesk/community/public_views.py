@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from happydesk.accounts.models import User
+from happydesk.accounts.portal import SESSION_KEY
 from happydesk.community import selectors, services
 from happydesk.community.forms import PostForm, SignInForm, StatusForm, TopicForm
 from happydesk.community.models import IDEA_STATUSES, Post, State, Topic
@@ -24,7 +25,6 @@ from happydesk.customers.models import Customer
 from happydesk.kb.rendering import description
 from happydesk.ratelimit import client_ip
 from happydesk.redirects import local_path
-from happydesk.web.portal_views import SESSION_KEY
 
 NEXT_KEY = "community_next"  # where a customer who signed in from the community wants to go back to
 NAME_KEY = "community_name"  # the name typed at sign-in, used only once that browser has signed in

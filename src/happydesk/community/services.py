@@ -757,8 +757,8 @@ def sign_in_link_send(*, address: str, client_ip: str) -> bool:
     limit per address. Nothing the requester typed but the address is stored or mailed: the link is for
     whoever owns the address, and until they follow it we don't know that this is them. Returns whether
     a link went out (the page says the same either way)."""
-    from happydesk.accounts.portal import portal_link_send
     from happydesk.customers.services import customer_for_address
+    from happydesk.portal.services import portal_link_send
 
     if over_limit(f"community-sign-in:ip:{client_ip}", limit=SIGN_INS_PER_IP, window=SIGN_IN_WINDOW):
         raise TooManySignIns("Too many sign-in requests from here: please try again in a few minutes.")

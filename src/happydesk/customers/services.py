@@ -24,15 +24,3 @@ def customer_for_address(*, address: str, name: str = "") -> Customer:
             return customer
     except IntegrityError:
         return CustomerEmail.objects.select_related("customer").get(address=address).customer
-
-
-@transaction.atomic
-def customer_attributes_set(*, customer: Customer, attributes: dict) -> Customer:
-    """Replace the customer's attributes (plan, VIP, seats...); their open conversations' triage standing
-    follows, since VIP and plan count in it."""
-    from happydesk.inbox.services import conversations_standing_refresh
-
-    customer.attributes = dict(attributes)
-    customer.save(update_fields=["attributes"])
-    conversations_standing_refresh(customer.conversations.exclude(status="closed"))
-    return customer

@@ -140,11 +140,19 @@ def _alert_not_good(rating: Rating) -> None:
     )
 
 
-def rating_block(message: Message) -> tuple[str, str] | None:
-    """The text and HTML of the rating question for an outgoing reply, when it carries one."""
-    request = RatingRequest.objects.filter(message=message).first()
-    if request is None:
-        return None
+def rating_footer_for_reply(*, message_id: int, closing: bool) -> tuple[str, str] | None:
+    """The rating question (text, HTML) this reply carries, asked now if the mailbox's rules allow;
+    None when it carries none. The mail app puts it after the reply (runtime/receivers.py)."""
+    message = Message.objects.select_related("conversation__mailbox").get(pk=message_id)
+    with transaction.atomic():
+        request = RatingRequest.objects.filter(message=message).first() or rating_request_for_reply(
+            message=message, closing=closing
+        )
+    return rating_block(request) if request is not None else None
+
+
+def rating_block(request: RatingRequest) -> tuple[str, str]:
+    """The text and HTML of the rating question for this request's reply."""
     links = rating_links(request)
     text = "How was this reply? One click is enough:\n" + "\n".join(
         f"  {label}: {url}" for _, label, url in links

@@ -10,7 +10,7 @@ from happydesk.inbox.models import Conversation
 
 def conversations_for_agent(agent: User):  # type: ignore[no-untyped-def]
     """Every conversation this agent may see: all agents share the inbox, except that security reports
-    (flagged by status/security.py) are for full agents only, never light agents."""
+    (flagged by security.py) are for full agents only, never light agents."""
     if not agent.is_active:
         return Conversation.objects.none()
     if agent.role == User.Role.LIGHT:

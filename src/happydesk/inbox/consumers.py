@@ -12,7 +12,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
 from happydesk.accounts.models import User
-from happydesk.inbox import events
+from happydesk.inbox import realtime as events
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
 
 

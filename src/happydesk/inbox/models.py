@@ -274,7 +274,13 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["conversation", "created_at"])]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"]),
+            # The outbox sweep's question (replies still queued), answered from a small index.
+            models.Index(
+                fields=["created_at"], name="message_delivery_queued", condition=models.Q(delivery="queued")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} in #{self.conversation_id}"
@@ -340,3 +346,36 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ConversationDocument(models.Model):
+    """The searchable text of a conversation (kept current in the same transaction as the messages:
+    inbox/indexing.py). The full-text index over it is engine-specific (an FTS5 table on SQLite, a generated
+    tsvector column with a GIN index on PostgreSQL), made in the search app's migrations."""
+
+    conversation = models.OneToOneField(
+        Conversation, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
+    )
+    subject = models.TextField(blank=True)
+    body = models.TextField(blank=True, help_text="Customer names and addresses, then every message's text.")
+
+    class Meta:
+        db_table = "search_conversationdocument"  # made by the search app, which owned it first
+
+
+class SecurityFlag(models.Model):
+    """A conversation that reports a security problem: hidden from light agents (access.py) and
+    escalated to the on-call list once. Clearing it (a false alarm) keeps the record."""
+
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="security_flag")
+    active = models.BooleanField(default=True)
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "status_securityflag"  # made by the status app, which owned it first
+        indexes = [models.Index(fields=["active", "conversation"], name="status_secu_active_4188d5_idx")]

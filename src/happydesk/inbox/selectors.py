@@ -227,7 +227,7 @@ class SecondsBetween(Func):
 def triage_score(now: datetime):  # type: ignore[no-untyped-def]
     """The triage score of automations/triage.py as a database expression: the stored clock-free points
     plus 40 per response-goal length waited (at most 3 goals), for active conversations."""
-    from happydesk.automations.triage import WAITING_CAP, WAITING_WEIGHT
+    from happydesk.inbox.triage import WAITING_CAP, WAITING_WEIGHT
 
     goal_seconds = Greatest(F("mailbox__response_goal_minutes"), Value(1)) * Value(60.0)
     waited = SecondsBetween(Value(now, output_field=DateTimeField()), F("waiting_since"))
@@ -276,7 +276,7 @@ def with_priority(rows: Iterable[Conversation], *, now: datetime | None = None) 
     """Attach the score and its reasons to the rows a page shows (`c.priority`)."""
     from django.utils import timezone
 
-    from happydesk.automations.triage import Priority, combine
+    from happydesk.inbox.triage import Priority, combine
 
     now = now or timezone.now()
     out = []

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from happydesk.accounts.models import User
-from happydesk.customers.models import Customer, CustomerEmail
+from happydesk.customers.models import Customer
+from happydesk.inbox import events
+from happydesk.inbox.indexing import document_append, reindex_conversations
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, SavedView, Tag
-from happydesk.search.services import document_append
-from happydesk.status.arrivals import message_arrived
+from happydesk.inbox.placeholders import check_filled
+from happydesk.inbox.security import security_check
+from happydesk.inbox.triage import standing
 
 
 class NewActivity(Exception):
@@ -46,8 +51,6 @@ def standing_fields(
     """The clock-free triage fields (automations/triage.py) for this conversation's current state.
     `customer`, when it is the conversation's own and already loaded, saves fetching it again. While the
     sender is unverified the customer's VIP or plan earns nothing: anyone can type a VIP's address."""
-    from happydesk.automations.triage import standing
-
     if conversation.unverified:
         attributes: dict = {}
     else:
@@ -79,6 +82,16 @@ def conversations_standing_refresh(conversations: Iterable[Conversation]) -> int
         rows.append(c)
     Conversation.objects.bulk_update(rows, ["priority_points", "priority_reasons"], batch_size=500)
     return len(rows)
+
+
+@transaction.atomic
+def customer_attributes_set(*, customer: Customer, attributes: dict) -> Customer:
+    """Replace the customer's attributes (plan, VIP, seats...); their open conversations' triage standing
+    follows, since VIP and plan count in it."""
+    customer.attributes = dict(attributes)
+    customer.save(update_fields=["attributes"])
+    conversations_standing_refresh(customer.conversations.exclude(status="closed"))
+    return customer
 
 
 @transaction.atomic
@@ -229,7 +242,13 @@ def message_receive(
     conversation.last_activity_at = conversation.last_customer_message_at = at
     conversation.preview, conversation.cc = preview, extra_cc
     conversation.message_count += 1  # the row was updated atomically; this mirrors it for the caller
-    message_arrived(conversation=conversation, message=message)  # status: security flag, incident links
+    # Flagged before this transaction commits, so no light agent can list a security report first.
+    security_check(conversation=conversation, subject=message.subject or conversation.subject, text=text)
+    events.announce(
+        events.MessageReceived(
+            conversation_id=conversation.pk, message_id=message.pk, opened=conversation.message_count == 1
+        )
+    )
     return message
 
 
@@ -245,6 +264,68 @@ def _event(
     )
 
 
+MAX_REFERENCES = 20
+
+
+def new_message_id(conversation: Conversation) -> str:
+    return f"hd.{conversation.pk}.{secrets.token_hex(8)}@{settings.HAPPYDESK_MESSAGE_ID_DOMAIN}"
+
+
+def _thread_parent(conversation: Conversation) -> Message | None:
+    """The customer's latest message: our reply answers it."""
+    return (
+        conversation.messages.filter(kind=Message.Kind.CUSTOMER)
+        .exclude(message_id="")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def reply_subject(subject: str, number: int) -> str:
+    subject = subject or "Your message"
+    if not subject.lower().startswith(("re:", "aw:", "sv:")):
+        subject = f"Re: {subject}"
+    tag = f"[#{number}]"
+    return subject if tag in subject else f"{subject} {tag}"
+
+
+def reply_message_build(
+    *,
+    conversation: Conversation,
+    author: User | None,
+    text: str,
+    at: datetime,
+    kind: str = Message.Kind.REPLY,
+    parent: Message | None = None,
+) -> Message:
+    """Create the reply row with everything needed to thread it: our Message-ID, In-Reply-To, References.
+    `parent` is the customer message being answered (default: their latest)."""
+    parent = parent or _thread_parent(conversation)
+    references: list[str] = []
+    in_reply_to = ""
+    if parent is not None:
+        references = [r for r in parent.references.split() if r] + [parent.message_id]
+        in_reply_to = parent.message_id
+    references = references[-MAX_REFERENCES:]
+    to = parent.from_address if parent is not None else conversation.customer.primary_email
+    return Message.objects.create(
+        conversation=conversation,
+        kind=kind,
+        author=author,
+        from_name=author.name if author else conversation.mailbox.name,
+        from_address=conversation.mailbox.address,
+        to=[to],
+        cc=list(conversation.cc),
+        subject=reply_subject(conversation.subject, conversation.number),
+        text=text,
+        message_id=new_message_id(conversation),
+        in_reply_to=in_reply_to,
+        references=" ".join(references),
+        delivery=Message.Delivery.QUEUED,
+        created_at=at,
+    )
+
+
 @transaction.atomic
 def reply_create(
     *,
@@ -257,14 +338,12 @@ def reply_create(
     seen_message_id: int | None = None,
     at: datetime | None = None,
 ) -> Message:
-    """Store an agent's reply and its outbox row together; the worker sends it.
+    """Store an agent's reply, queued for delivery; ReplyCreated hands it to the channel (the mail app
+    queues it in the outbox, with the rating question when one is asked).
 
     `status` optionally changes the conversation in the same action (send and close, send and pending).
     Refused with UnfilledPlaceholders while the text has any placeholder left.
     """
-    from happydesk.mail import outbound
-    from happydesk.replies.placeholders import check_filled
-
     check_filled(text)  # raises UnfilledPlaceholders: "Hi [NAME]" never reaches a customer
     if seen_message_id is not None:
         # The send guard: a customer message, or another agent's reply or note, that arrived after the
@@ -279,9 +358,8 @@ def reply_create(
             raise NewActivity(newer)
     Draft.objects.filter(conversation=conversation, agent=author).delete()  # discarded on send
     at = at or timezone.now()
-    message = outbound.reply_message_build(conversation=conversation, author=author, text=text, at=at)
+    message = reply_message_build(conversation=conversation, author=author, text=text, at=at)
     attachments_add(message=message, attachments=attachments)
-    outbound.outbox_enqueue(message=message)
     document_append(conversation_id=conversation.pk, subject=conversation.subject, text=text)
     updates: dict = {"last_activity_at": at, "message_count": F("message_count") + 1, "waiting_since": None}
     if conversation.first_response_at is None:
@@ -291,6 +369,7 @@ def reply_create(
         if conversation.status == Conversation.Status.ACTIVE
         else conversation.status
     )
+    before = conversation.status
     if new_status != conversation.status:
         _event(conversation, author, "status", {"from": conversation.status, "to": new_status}, at)
         updates["status"] = new_status
@@ -301,9 +380,18 @@ def reply_create(
         updates["snoozed_until"] = snooze_until
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     conversation.refresh_from_db()
-    from happydesk.feedback.services import rating_request_for_reply
-
-    rating_request_for_reply(message=message, closing=conversation.status == Conversation.Status.CLOSED)
+    closing = conversation.status == Conversation.Status.CLOSED
+    events.announce(
+        events.ReplyCreated(
+            conversation_id=conversation.pk, message_id=message.pk, author_id=author.pk, closing=closing
+        )
+    )
+    if conversation.status != before:
+        events.announce(
+            events.StatusChanged(
+                conversation_id=conversation.pk, actor_id=author.pk, before=before, after=conversation.status
+            )
+        )
     return message
 
 
@@ -319,10 +407,16 @@ def note_add(*, conversation: Conversation, author: User, text: str) -> Message:
         from_name=author.name,
         event={"mentions": [a.pk for a in mentioned]} if mentioned else {},
     )
-    if mentioned:
-        transaction.on_commit(lambda: _notify_mentions(note.pk, [a.pk for a in mentioned]))
     document_append(conversation_id=conversation.pk, subject=conversation.subject, text=text)
     Conversation.objects.filter(pk=conversation.pk).update(last_activity_at=note.created_at)
+    events.announce(
+        events.NoteAdded(
+            conversation_id=conversation.pk,
+            message_id=note.pk,
+            author_id=author.pk,
+            mentioned_ids=tuple(a.pk for a in mentioned),
+        )
+    )
     return note
 
 
@@ -334,6 +428,7 @@ def conversation_set_status(*, conversation: Conversation, actor: User | None, s
     if status == conversation.status:
         return conversation
     now = timezone.now()
+    before = conversation.status
     _event(conversation, actor, "status", {"from": conversation.status, "to": status}, now)
     conversation.status = status
     conversation.resolved_at = now if status == Conversation.Status.CLOSED else None
@@ -341,17 +436,28 @@ def conversation_set_status(*, conversation: Conversation, actor: User | None, s
     conversation.save(update_fields=["status", "resolved_at", "last_activity_at"])
     if status != Conversation.Status.CLOSED:
         conversation_standing_refresh(conversation)
+    events.announce(
+        events.StatusChanged(
+            conversation_id=conversation.pk, actor_id=actor.pk if actor else None, before=before, after=status
+        )
+    )
     return conversation
 
 
 @transaction.atomic
 def conversation_tag(*, conversation: Conversation, names: Iterable[str]) -> None:
     """Add tags by name (created on first use)."""
+    have = set(conversation.tags.values_list("name", flat=True))
+    added = []
     for name in names:
         name = name.strip().lower()
-        if name:
+        if name and name not in have:
             tag, _ = Tag.objects.get_or_create(name=name)
             conversation.tags.add(tag)
+            have.add(name)
+            added.append(name)
+    if added:
+        events.announce(events.TagsChanged(conversation_id=conversation.pk, added=tuple(added)))
 
 
 @transaction.atomic
@@ -365,7 +471,10 @@ def mailbox_create(*, address: str, name: str, **fields) -> Mailbox:
 
 @transaction.atomic
 def conversation_untag(*, conversation: Conversation, name: str) -> None:
-    conversation.tags.remove(*Tag.objects.filter(name=name.strip().lower()))
+    tags = list(conversation.tags.filter(name=name.strip().lower()))
+    if tags:
+        conversation.tags.remove(*tags)
+        events.announce(events.TagsChanged(conversation_id=conversation.pk, removed=(tags[0].name,)))
 
 
 @transaction.atomic
@@ -418,77 +527,8 @@ FORM_UNCONFIRMED = "contact form, address not confirmed"
 CONFIRMED_BY_LINK = "address confirmed by email link"
 
 
-@transaction.atomic
-def conversation_from_form(
-    *,
-    mailbox: Mailbox,
-    name: str,
-    email: str,
-    subject: str,
-    text: str,
-    topic: str = "",
-    feeling: str = "",
-    attachments: Iterable[NewAttachment] = (),
-    customer_offset: timedelta | None = None,
-    timezone_name: str = "",
-    channel: str = Conversation.Channel.FORM,
-    signed_in: Customer | None = None,
-    signed_in_via: str = "",
-) -> Conversation:
-    """A conversation from the web contact form (or the widget): what it's about and how the customer
-    feels are kept on it for triage. Anyone can type any address, so it is verified only when the
-    visitor is signed in (`signed_in`, by portal session or SSO: `signed_in_via`) as the customer who
-    owns that address; then the usual auto-reply goes. Otherwise it stays unverified and a
-    confirmation with a "yes, it was me" link goes to the address instead (conversation_sender_confirm).
-    An unverified visitor's name never fills in an existing customer's (the confirmation does): a
-    stranger's typing must not rename the real customer."""
-    from happydesk.customers.services import customer_for_address
-    from happydesk.mail import autoreply
-    from happydesk.mail.store import split_plus
-
-    known = CustomerEmail.objects.filter(address=email.strip().lower()).exists()
-    customer = customer_for_address(address=email)
-    verified = signed_in is not None and signed_in.pk == customer.pk
-    # A stranger may name a customer they create, never rename one who exists (the confirmation fills
-    # that in); a missing time zone is only a hint for "local time".
-    _customer_fill_in(customer, name=name if verified or not known else "", timezone_name=timezone_name)
-    conversation = conversation_open(
-        mailbox=mailbox,
-        customer=customer,
-        subject=subject or "(no subject)",
-        channel=channel,
-        unverified_reason="" if verified else FORM_UNVERIFIED_REASON,
-    )
-    conversation.topic, conversation.feeling = topic[:200], feeling
-    conversation.save(update_fields=["topic", "feeling"])
-    message = message_receive(
-        conversation=conversation,
-        customer=customer,
-        from_name=name,
-        from_address=email.strip().lower(),
-        subject=subject,
-        text=text,
-        threading_rule="form",
-        threading_reason="submitted through the contact form",
-        attachments=attachments,
-        sender_verified=verified,
-        verification=(signed_in_via or "signed in") if verified else FORM_UNCONFIRMED,
-    )
-    own = set(Mailbox.objects.values_list("address", flat=True))
-    if not verified:
-        if split_plus(message.from_address)[0] not in own:  # never mail ourselves (loops)
-            _form_confirmation_enqueue(
-                conversation=conversation, message=message, customer_offset=customer_offset
-            )
-        return conversation
-    # The same loop and rate rules as for mail: one auto-reply per sender per window, never to ourselves.
-    if autoreply.skip_reason(mailbox=mailbox, sender=message.from_address, own_addresses=own) is None:
-        autoreply.send(conversation=conversation, message=message, customer_offset=customer_offset)
-    return conversation
-
-
-def _customer_fill_in(customer: Customer, *, name: str, timezone_name: str = "") -> None:
-    """Fill in a missing name or time zone from the contact form."""
+def customer_fill_in(customer: Customer, *, name: str, timezone_name: str = "") -> None:
+    """Fill in a missing name or time zone (from the contact form, once the sender is trusted)."""
     changed = []
     if name.strip() and not customer.name:
         customer.name, changed = " ".join(name.split())[:200], [*changed, "name"]
@@ -496,53 +536,6 @@ def _customer_fill_in(customer: Customer, *, name: str, timezone_name: str = "")
         customer.timezone, changed = timezone_name[:64], [*changed, "timezone"]
     if changed:
         customer.save(update_fields=changed)
-
-
-def _form_confirmation_enqueue(
-    *, conversation: Conversation, message: Message, customer_offset: timedelta | None
-) -> None:
-    """The email to the typed address of an unverified form message: a "yes, it was me" link (a button
-    page, so a scanner's GET confirms nothing), the usual expectations, and the conversation link.
-    Nothing the visitor typed goes in it, not even their name: it reaches an address they may not own,
-    and our mail must not carry a stranger's words (or links) to it. The portal link shows the message."""
-    from django.conf import settings
-    from django.urls import reverse
-
-    from happydesk.accounts.portal import confirm_link_value
-    from happydesk.mail import autoreply, outbound
-
-    mailbox = conversation.mailbox
-    confirm = settings.BASE_URL + reverse(
-        "contact_confirm",
-        args=[confirm_link_value(token=conversation.token, customer_id=conversation.customer_id)],
-    )
-    lines = [
-        "Hello,",
-        "",
-        f"Someone just wrote to {mailbox.name} through our contact form and gave this email address.",
-        "",
-        "If it was you, please confirm it (one click on the page this opens):",
-        "",
-        confirm,
-        "",
-        "Until you confirm, we treat the message as coming from an unverified sender and won't share "
-        "anything about your account in our answer.",
-        "If it wasn't you, ignore this email: nothing is shared with whoever sent it.",
-    ]
-    if mailbox.auto_reply_enabled:
-        text = autoreply.compose_text(
-            mailbox=mailbox, conversation=conversation, customer_offset=customer_offset, greeting=False
-        )
-        lines += ["", text]
-    lines += ["", f"Follow the conversation: {outbound.conversation_link(conversation)}", ""]
-    outbound.notice_enqueue(
-        to=[message.from_address],
-        subject=f"Please confirm your message to {mailbox.name}"[:200],
-        text="\n".join(lines),
-        kind="contact-confirm",
-        mailbox=mailbox,
-        headers={"Reply-To": mailbox.reply_address(conversation.reply_token)},
-    )
 
 
 @transaction.atomic
@@ -563,7 +556,7 @@ def conversation_sender_confirm(
         conversation_standing_refresh(conversation)  # now the customer's VIP or plan counts
         first = conversation.messages.filter(kind=Message.Kind.CUSTOMER, threading_rule="form").first()
         if first is not None:  # the name they typed is theirs now that they showed the address is
-            _customer_fill_in(customer, name=first.from_name)
+            customer_fill_in(customer, name=first.from_name)
         changed += 1
     if changed:
         _event(conversation, None, "sender_confirmed", {"how": how})
@@ -615,8 +608,6 @@ def _recount(conversation: Conversation) -> None:
 def conversation_merge(*, source: Conversation, target: Conversation, actor: User) -> Conversation:
     """Move every line of `source` into `target` (the thread stays in time order), keep tags and people,
     close `source` and point it at `target`: its page and reply address lead there from now on."""
-    from happydesk.search.services import reindex_conversations
-
     if source.pk == target.pk or target.merged_into_id:
         raise ValueError("merge into a different conversation that was not itself merged")
     source.messages.update(conversation=target)
@@ -636,14 +627,13 @@ def conversation_merge(*, source: Conversation, target: Conversation, actor: Use
     _recount(target)
     reindex_conversations([source.pk, target.pk])
     target.refresh_from_db()
+    events.announce(events.ConversationsMerged(source_id=source.pk, target_id=target.pk, actor_id=actor.pk))
     return target
 
 
 @transaction.atomic
 def message_split(*, message: Message, actor: User) -> Conversation:
     """Move one customer message into a new conversation of its own (it was a different question)."""
-    from happydesk.search.services import reindex_conversations
-
     if message.kind != Message.Kind.CUSTOMER:
         raise ValueError("only a customer's message can be split off")
     source = message.conversation
@@ -662,6 +652,7 @@ def message_split(*, message: Message, actor: User) -> Conversation:
     _recount(new)
     reindex_conversations([source.pk, new.pk])
     new.refresh_from_db()
+    events.announce(events.MessageSplit(source_id=source.pk, new_id=new.pk, actor_id=actor.pk))
     return new
 
 
@@ -692,29 +683,6 @@ def mentioned_agents(text: str) -> list[User]:
     return found
 
 
-def _notify_mentions(note_id: int, agent_ids: list[int]) -> None:
-    """Email each mentioned agent who may see the conversation the note and a link to it."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.urls import reverse
-
-    from happydesk.inbox.access import conversations_for_agent
-    from happydesk.mail.outbound import notice_sender
-
-    note = Message.objects.select_related("conversation__mailbox", "author").get(pk=note_id)
-    link = settings.BASE_URL + reverse("conversation", args=[note.conversation_id])
-    for agent in User.objects.filter(pk__in=agent_ids):
-        if not conversations_for_agent(agent).filter(pk=note.conversation_id).exists():
-            continue  # e.g. a light agent named on a security report: not a word of it by email
-        send_mail(
-            subject=f"{note.author.name} mentioned you in #{note.conversation_id}: {note.conversation.subject}",
-            message=f"{note.author.name} wrote a note:\n\n{note.text}\n\n{link}\n",
-            from_email=notice_sender(note.conversation.mailbox),
-            recipient_list=[agent.email],
-            fail_silently=True,  # a mention must never break adding the note
-        )
-
-
 def saved_view_save(*, name: str, owner: User | None, filters: dict) -> SavedView:
     """Save an inbox filter under a name (owner None: shared with the team)."""
     from happydesk.inbox.selectors import VIEW_FILTERS
@@ -733,4 +701,11 @@ def conversation_assign(
     _event(conversation, actor, "assigned", {"to": assignee.name if assignee else None})
     conversation.assignee = assignee
     conversation.save(update_fields=["assignee"])
+    events.announce(
+        events.AssigneeChanged(
+            conversation_id=conversation.pk,
+            actor_id=actor.pk if actor else None,
+            assignee_id=assignee.pk if assignee else None,
+        )
+    )
     return conversation

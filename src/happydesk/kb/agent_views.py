@@ -4,18 +4,15 @@ collections and categories, and "Make an article" from a reply. Light agents rea
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.models import User
+from happydesk.accounts.decorators import team_required
 from happydesk.inbox.access import access_conversation_for_agent
 from happydesk.inbox.models import Message
 from happydesk.kb import selectors, services
@@ -26,19 +23,6 @@ from happydesk.kb.rendering import render_markdown
 View = Callable[..., HttpResponse]
 
 
-def editor_required(view: View) -> View:
-    """Signed in, and allowed to change the knowledge base (everyone but light agents)."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
-        if request.user.role == User.Role.LIGHT:  # type: ignore[union-attr]
-            raise PermissionDenied("Light agents can read the knowledge base but not edit it.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def _article_or_404(article_id: int) -> Article:
     found = selectors.article_for_agent(article_id)
     if found is None:
@@ -46,7 +30,7 @@ def _article_or_404(article_id: int) -> Article:
     return found
 
 
-@editor_required
+@team_required
 def article_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in Article.Status.values:
@@ -62,7 +46,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@editor_required
+@team_required
 def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpResponse:
     article = _article_or_404(article_id) if article_id else None
     initial = (
@@ -115,7 +99,7 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
     return render(request, "kb/agent_edit.html", context)
 
 
-@editor_required
+@team_required
 @require_POST
 def article_unpublish(request: HttpRequest, article_id: int) -> HttpResponse:
     article = _article_or_404(article_id)
@@ -128,7 +112,7 @@ def _version_number(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-@editor_required
+@team_required
 def article_history(request: HttpRequest, article_id: int) -> HttpResponse:
     article = _article_or_404(article_id)
     versions = selectors.article_versions(article)
@@ -145,7 +129,7 @@ def article_history(request: HttpRequest, article_id: int) -> HttpResponse:
     )
 
 
-@editor_required
+@team_required
 @require_POST
 def version_restore(request: HttpRequest, article_id: int, version_id: int) -> HttpResponse:
     article = _article_or_404(article_id)
@@ -157,7 +141,7 @@ def version_restore(request: HttpRequest, article_id: int, version_id: int) -> H
     return redirect("kb_article_history", article_id=article.pk)
 
 
-@editor_required
+@team_required
 @require_POST
 def article_from_reply(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
     conversation = access_conversation_for_agent(request.user, number)  # type: ignore[arg-type]
@@ -173,7 +157,7 @@ def article_from_reply(request: HttpRequest, number: int, message_id: int) -> Ht
     return redirect("kb_article_edit", article_id=article.pk)
 
 
-@editor_required
+@team_required
 def structure(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("kind")
     collection_form = CollectionForm(request.POST if kind == "collection" else None, prefix="collection")

@@ -184,11 +184,12 @@ def compose_text(
 
 def send(*, conversation: Conversation, message: Message, customer_offset: timedelta | None) -> Message:
     """Queue the auto-reply to `message`, the first of a new conversation (skip_reason said it may go)."""
+    from happydesk.inbox.services import reply_message_build
     from happydesk.mail import outbound
 
     mailbox = conversation.mailbox
     now = timezone.now()
-    reply = outbound.reply_message_build(
+    reply = reply_message_build(
         conversation=conversation,
         author=None,
         text=compose_text(mailbox=mailbox, conversation=conversation, customer_offset=customer_offset),

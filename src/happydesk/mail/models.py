@@ -73,7 +73,8 @@ class ImapFolderState(models.Model):
 
 
 class OutboundMail(models.Model):
-    """The transactional outbox: written with the reply in one transaction, sent by the worker."""
+    """The outbox: one row per email to send (a reply, an auto-reply or a notice), sent by the worker
+    with retries. A reply's row is written right after its commit (mail/outbound.py)."""
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -92,6 +93,9 @@ class OutboundMail(models.Model):
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    # A reply's footer, added by a feature when it was queued (the rating question), text and HTML:
+    footer_text = models.TextField(blank=True)
+    footer_html = models.TextField(blank=True)
     from_email = models.CharField(max_length=400, blank=True, help_text="Empty: DEFAULT_FROM_EMAIL.")
     dedupe_key = models.CharField(
         max_length=200,
@@ -120,10 +124,3 @@ class AutoReplyLog(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["mailbox", "address", "sent_at"])]
-
-
-class PeriodicRun(models.Model):
-    """Last run of a scheduled job; a conditional update makes exactly one worker run it per interval."""
-
-    name = models.CharField(max_length=100, primary_key=True)
-    last_run_at = models.DateTimeField(null=True)

@@ -1,7 +1,9 @@
-"""Step 3 of the flow: compose and send replies through the transactional outbox.
+"""Step 3 of the flow: compose and send replies and notices through the outbox.
 
-A reply row and its OutboundMail row are written in one transaction (inbox.services.reply_create);
-the worker claims due rows with a short lease, sends, and records the delivery state on the message.
+The inbox stores a reply as queued (inbox.services.reply_create) and announces ReplyCreated; after the
+commit the mail app's receiver writes its OutboundMail row (reply_enqueue), and the outbox sweep writes
+any that a crash between commit and receiver left out. The worker claims due rows with a short lease,
+sends, and records the delivery state on the message.
 """
 
 from __future__ import annotations
@@ -9,10 +11,9 @@ from __future__ import annotations
 import contextlib
 import html as html_lib
 import logging
-import secrets
 import smtplib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -20,7 +21,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from happydesk.accounts.models import User
 from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.mail.models import OutboundMail
 
@@ -29,70 +29,45 @@ log = logging.getLogger(__name__)
 # Seconds to wait after each failed attempt; after the last one the message is marked failed.
 BACKOFF = [30, 120, 600, 1800, 3600, 7200, 14400, 28800]
 LEASE = timedelta(minutes=5)
-MAX_REFERENCES = 20
 
 
-def new_message_id(conversation: Conversation) -> str:
-    return f"hd.{conversation.pk}.{secrets.token_hex(8)}@{settings.HAPPYDESK_MESSAGE_ID_DOMAIN}"
-
-
-def _thread_parent(conversation: Conversation) -> Message | None:
-    """The customer's latest message: our reply answers it."""
-    return (
-        conversation.messages.filter(kind=Message.Kind.CUSTOMER)
-        .exclude(message_id="")
-        .order_by("-created_at", "-id")
-        .first()
+def outbox_enqueue(*, message: Message, footer: tuple[str, str] | None = None) -> OutboundMail:
+    """Queue a reply or auto-reply for sending, once: a second call returns the row already there.
+    `footer` (text, HTML) goes after the reply and before the conversation link (the rating question)."""
+    text, html = footer or ("", "")
+    row, _ = OutboundMail.objects.get_or_create(
+        message=message, defaults={"footer_text": text, "footer_html": html}
     )
+    return row
 
 
-def reply_subject(subject: str, number: int) -> str:
-    subject = subject or "Your message"
-    if not subject.lower().startswith(("re:", "aw:", "sv:")):
-        subject = f"Re: {subject}"
-    tag = f"[#{number}]"
-    return subject if tag in subject else f"{subject} {tag}"
+def reply_enqueue(*, message_id: int, footer: tuple[str, str] | None = None) -> OutboundMail | None:
+    """The ReplyCreated receiver's part: queue this reply in the outbox if it still waits for one."""
+    message = Message.objects.filter(pk=message_id, delivery=Message.Delivery.QUEUED).first()
+    if message is None:
+        return None
+    return outbox_enqueue(message=message, footer=footer)
 
 
-def reply_message_build(
-    *,
-    conversation: Conversation,
-    author: User | None,
-    text: str,
-    at: datetime,
-    kind: str = Message.Kind.REPLY,
-    parent: Message | None = None,
-) -> Message:
-    """Create the reply row with everything needed to thread it: our Message-ID, In-Reply-To, References.
-    `parent` is the customer message being answered (default: their latest)."""
-    parent = parent or _thread_parent(conversation)
-    references: list[str] = []
-    in_reply_to = ""
-    if parent is not None:
-        references = [r for r in parent.references.split() if r] + [parent.message_id]
-        in_reply_to = parent.message_id
-    references = references[-MAX_REFERENCES:]
-    to = parent.from_address if parent is not None else conversation.customer.primary_email
-    return Message.objects.create(
-        conversation=conversation,
-        kind=kind,
-        author=author,
-        from_name=author.name if author else conversation.mailbox.name,
-        from_address=conversation.mailbox.address,
-        to=[to],
-        cc=list(conversation.cc),
-        subject=reply_subject(conversation.subject, conversation.number),
-        text=text,
-        message_id=new_message_id(conversation),
-        in_reply_to=in_reply_to,
-        references=" ".join(references),
+SWEEP_AFTER = timedelta(seconds=30)
+
+
+def replies_unqueued_enqueue(*, older_than: timedelta = SWEEP_AFTER) -> int:
+    """Queue every reply stored as queued that has no outbox row after `older_than` (its process ended
+    between the commit and the receiver): no reply is ever left unsent. Returns how many it queued."""
+    stale = Message.objects.filter(
         delivery=Message.Delivery.QUEUED,
-        created_at=at,
+        kind__in=[Message.Kind.REPLY, Message.Kind.AUTO_REPLY],
+        created_at__lt=timezone.now() - older_than,
+        outbound__isnull=True,
     )
-
-
-def outbox_enqueue(*, message: Message) -> OutboundMail:
-    return OutboundMail.objects.create(message=message)
+    count = 0
+    for message in stale[:500]:
+        log.warning("reply %s had no outbox row; queued by the sweep", message.pk)
+        with transaction.atomic():
+            outbox_enqueue(message=message)
+        count += 1
+    return count
 
 
 def _mailbox_from(mailbox: Mailbox) -> str:
@@ -201,8 +176,9 @@ def _html_body(text: str) -> str:
     )
 
 
-def compose(message: Message) -> EmailMultiAlternatives:
-    """The email for a reply or auto-reply, with the headers that make the answer thread back."""
+def compose(message: Message, footer: tuple[str, str] = ("", "")) -> EmailMultiAlternatives:
+    """The email for a reply or auto-reply, with the headers that make the answer thread back, and the
+    footer a feature added when it was queued (text, HTML), after the reply and before the link."""
     conversation = message.conversation
     mailbox = conversation.mailbox
     name = f"{message.author.name} via {mailbox.name}" if message.author else mailbox.name
@@ -229,13 +205,9 @@ def compose(message: Message) -> EmailMultiAlternatives:
         headers=headers,
     )
     html = _html_body(text)
-    if message.kind == Message.Kind.REPLY:
-        from happydesk.feedback.services import rating_block
-
-        rating = rating_block(message)
-        if rating is not None:  # the one-click question, after the reply and before the footer link
-            email.body = text + "\n" + rating[0] + "\n"
-            html = html.replace("</body>", rating[1] + "</body>")
+    if footer[0]:
+        email.body = text + "\n" + footer[0] + "\n"
+        html = html.replace("</body>", footer[1] + "</body>")
     email.attach_alternative(html, "text/html")
     for attachment in message.attachments.all():
         with attachment.file.open("rb") as fh:
@@ -277,7 +249,11 @@ def send_due(*, limit: int = 50) -> int:
         try:
             if connection is None:
                 connection = get_connection()
-            email = compose(row.message) if row.message_id else compose_notice(row)
+            email = (
+                compose(row.message, (row.footer_text, row.footer_html))
+                if row.message_id
+                else compose_notice(row)
+            )
             email.connection = connection
             email.send()
         except Exception as exc:  # every failure is recorded on the message, none is lost

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from happydesk.accounts.models import User
 from happydesk.inbox.models import Conversation
+from happydesk.inbox.placeholders import fill
 from happydesk.replies.models import SavedReply, SavedReplyUse
-from happydesk.replies.placeholders import fill
 
 
 def placeholder_values(*, conversation: Conversation, agent: User) -> dict[str, str]:

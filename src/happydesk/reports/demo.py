@@ -1,4 +1,4 @@
-"""Demo data for the report (called from happydesk.demo.load_demo): orders per day for contacts per
+"""Demo data for the report (called from happydesk.runtime.demo.load_demo): orders per day for contacts per
 transaction, the monthly support cost, saved-reply uses that match the conversations, the baseline tags;
 then the rollup is built so the report shows the demo at once."""
 

@@ -8,10 +8,11 @@ from zoneinfo import available_timezones
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from happydesk.accounts.decorators import admin_required
 from happydesk.accounts.models import User
 from happydesk.inbox.models import Mailbox
 from happydesk.reports import staffing
@@ -113,11 +114,9 @@ def _context(form: StaffingForm, plan: staffing.StaffingPlan | None) -> dict:
 
 
 @require_POST
-@login_required
+@admin_required
 def shift_add(request: HttpRequest) -> HttpResponse:
     """Admins add a weekly shift to the schedule."""
-    if not request.user.is_admin:
-        return HttpResponseForbidden("Admins only")
     form = ShiftForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Shift not added: " + "; ".join(e for es in form.errors.values() for e in es))
@@ -130,10 +129,8 @@ def shift_add(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@admin_required
 def shift_remove(request: HttpRequest, shift_id: int) -> HttpResponse:
     """Admins remove a shift."""
-    if not request.user.is_admin:
-        return HttpResponseForbidden("Admins only")
     scheduling.shift_remove(shift=get_object_or_404(Shift, pk=shift_id))
     return redirect("staffing")

@@ -13,13 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from happydesk.accounts.decorators import admin_required
 from happydesk.inbox.models import Conversation, Mailbox, Tag
 from happydesk.reports import selectors, services
 from happydesk.reports.filters import PERIODS, Filters, filters_from
 from happydesk.reports.forms import CostForm, SettingsForm, VolumeForm
 from happydesk.reports.models import BusinessVolume, ReportShare, SupportCost
 from happydesk.reports.report import SHARED_TABLES, TABLE_KEYS, Report, build_report
-from happydesk.web.admin_views import admin_required
 
 
 def _filters(params) -> Filters:  # type: ignore[no-untyped-def]

@@ -1,64 +1,11 @@
-"""Keeping the search documents current. Called by the inbox services that add text, not by signals."""
+"""Keeping the self-service search documents current: the owning apps (kb, community) call these when
+content is published or changes. (Conversations' documents are the inbox's: inbox/indexing.py.)"""
 
 from __future__ import annotations
 
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Substr
-
-from happydesk.search.models import ConversationDocument
+from collections.abc import Callable, Iterable
 
 MAX_BODY = 200_000
-
-
-def document_append(*, conversation_id: int, subject: str, text: str, who: str = "") -> None:
-    """Add a message's text (and who wrote it) to the conversation's search document."""
-    addition = f"{who}\n{text}" if who else text
-    updated = ConversationDocument.objects.filter(conversation_id=conversation_id).update(
-        subject=subject, body=Substr(Concat(F("body"), Value("\n"), Value(addition)), 1, MAX_BODY)
-    )
-    if not updated:
-        ConversationDocument.objects.create(
-            conversation_id=conversation_id, subject=subject, body=addition[:MAX_BODY]
-        )
-
-
-def reindex_all(*, batch: int = 500) -> int:
-    """Rebuild every conversation's document from its messages (after an import or a demo load)."""
-    from happydesk.inbox.models import Conversation
-
-    return reindex_conversations(
-        list(Conversation.objects.order_by("id").values_list("id", flat=True)), batch=batch
-    )
-
-
-def reindex_conversations(ids: list[int], *, batch: int = 500) -> int:
-    """Rebuild the documents of these conversations from their messages (after a merge or a split)."""
-    from happydesk.inbox.models import Conversation, Message
-
-    ConversationDocument.objects.filter(conversation_id__in=ids).delete()
-    count = 0
-    for start in range(0, len(ids), batch):
-        chunk = ids[start : start + batch]
-        texts: dict[int, list[str]] = {i: [] for i in chunk}
-        for cid, kind, name, address, text in (
-            Message.objects.filter(conversation_id__in=chunk)
-            .exclude(kind=Message.Kind.EVENT)
-            .order_by("conversation_id", "created_at", "id")
-            .values_list("conversation_id", "kind", "from_name", "from_address", "text")
-        ):
-            who = f"{name} {address}".strip() if kind == Message.Kind.CUSTOMER else ""
-            texts[cid].append(f"{who}\n{text}" if who else text)
-        # A merged conversation lives on in the one it was merged into: it has no document of its own.
-        subjects = dict(
-            Conversation.objects.filter(id__in=chunk, merged_into__isnull=True).values_list("id", "subject")
-        )
-        ConversationDocument.objects.bulk_create(
-            ConversationDocument(conversation_id=cid, subject=subjects[cid], body="\n".join(parts)[:MAX_BODY])
-            for cid, parts in texts.items()
-            if cid in subjects
-        )
-        count += len(chunk)
-    return count
 
 
 def content_index(
@@ -97,14 +44,9 @@ def content_remove(*, kind: str, object_id: int) -> None:
     ContentDocument.objects.filter(kind=kind, object_id=object_id).delete()
 
 
-CONTENT_PROVIDERS = ["happydesk.kb.search_documents", "happydesk.community.search_documents"]
-
-
-def content_reindex() -> int:
-    """Rebuild the content search from every provider (each app's `documents()` yields what
-    `content_index` takes); `happydesk search reindex` and the demo loader call this."""
-    from importlib import import_module
-
+def content_reindex(providers: Iterable[Callable[[], Iterable[dict]]]) -> int:
+    """Rebuild the content search from these providers (each owning app's `documents()` yields what
+    `content_index` takes; the runtime's `reindex_everything` names them all)."""
     from django.db import transaction
 
     from happydesk.search.models import ContentDocument
@@ -112,8 +54,8 @@ def content_reindex() -> int:
     count = 0
     with transaction.atomic():
         ContentDocument.objects.all().delete()
-        for path in CONTENT_PROVIDERS:
-            for doc in import_module(path).documents():
+        for documents in providers:
+            for doc in documents():
                 ContentDocument.objects.create(**{**doc, "body": doc.get("body", "")[:MAX_BODY]})
                 count += 1
     return count

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from happydesk.accounts.models import User
+from happydesk.inbox.models import SecurityFlag
 from happydesk.mail.models import OutboundMail
 from happydesk.status import plan, plan_selectors, rounds, selectors, services
 from happydesk.status.early_warning import warning_keywords
@@ -33,7 +34,7 @@ from happydesk.status.forms import (
     UpdateForm,
     split_list,
 )
-from happydesk.status.models import Component, EarlyWarning, Incident, SecurityFlag, Subscriber
+from happydesk.status.models import Component, EarlyWarning, Incident, Subscriber
 
 
 def status_editor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

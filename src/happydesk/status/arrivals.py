@@ -1,18 +1,16 @@
-"""What the status app does when a customer message arrives (one call from inbox.services.message_receive,
-inside its transaction, for mail, the contact form, the widget and the portal alike): flag security
-reports before anyone can list them, and link the conversation to open incidents it matches."""
+"""What the status app does when a customer message arrives (it subscribes to MessageReceived, for mail,
+the contact form, the widget and the portal alike): link the conversation to the open incidents it
+matches. Security reports were flagged by the inbox in the message's own transaction and are never
+linked; a link missed here (a crash between commit and dispatch) is made by the plan's sweep."""
 
 from __future__ import annotations
 
-from happydesk.inbox.models import Conversation, Message
+from happydesk.inbox import events
+from happydesk.inbox.models import Message
 
 
-def message_arrived(*, conversation: Conversation, message: Message) -> None:
-    """Security check first (a flagged conversation is never linked to an incident), then linking."""
+def incident_link_arrival(event: events.MessageReceived) -> None:
     from happydesk.status.plan import link_arrival
-    from happydesk.status.security import security_check
 
-    security_check(
-        conversation=conversation, subject=message.subject or conversation.subject, text=message.text
-    )
-    link_arrival(conversation=conversation, text=message.text)
+    message = Message.objects.select_related("conversation").get(pk=event.message_id)
+    link_arrival(conversation=message.conversation, text=message.text)  # each link a get_or_create

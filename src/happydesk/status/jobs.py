@@ -1,16 +1,15 @@
-"""The status app's background work, run by every worker pass (`happydesk.worker.run_once`) and done by
-exactly one worker per interval (`periodic_due`): the bulk replies of the incident plan at their pace,
-linking late matches, minimum-contact reminders, and the early warning check."""
+"""The status app's periodic jobs (the runtime's registry runs them; one worker per interval): the bulk
+replies of the incident plan at their pace, linking late matches, minimum-contact reminders, and the
+early warning check."""
 
 from __future__ import annotations
 
-import logging
 import math
 from datetime import timedelta
 
 from django.conf import settings
 
-log = logging.getLogger(__name__)
+from happydesk.jobs import Job
 
 TICK = timedelta(seconds=getattr(settings, "HAPPYDESK_STATUS_TICK_SECONDS", 5))
 SWEEP_EVERY = timedelta(minutes=2)
@@ -26,24 +25,40 @@ def replies_per_tick() -> int:
     return max(1, math.ceil(per_minute * TICK.total_seconds() / 60))
 
 
-def run_due() -> int:
-    """One tick of status work if it is due; returns how much was done (0 = nothing to do)."""
-    from happydesk.status import early_warning, plan, rounds
-    from happydesk.worker import periodic_due
+def _replies() -> int:
+    from happydesk.status import rounds
 
-    if not periodic_due("status-tick", TICK):  # one cheap read per worker pass in between
-        return 0
-    jobs = (
-        ("status-replies", None, lambda: rounds.notices_send_due(limit=replies_per_tick())),  # every tick
-        ("status-link-sweep", SWEEP_EVERY, plan.plans_sweep),
-        ("status-contact-reminders", REMIND_EVERY, rounds.contact_reminders_due),
-        ("status-early-warning", EARLY_WARNING_EVERY, lambda: len(early_warning.early_warning_check())),
-    )
-    done = 0
-    for name, every, job in jobs:
-        if every is None or periodic_due(name, every):
-            try:
-                done += job()
-            except Exception:  # one failing job must not stop the others or the worker
-                log.exception("status job %s failed", name)
-    return done
+    return rounds.notices_send_due(limit=replies_per_tick())
+
+
+def _link_sweep() -> int:
+    from happydesk.status import plan
+
+    return plan.plans_sweep()
+
+
+def _contact_reminders() -> int:
+    from happydesk.status import rounds
+
+    return rounds.contact_reminders_due()
+
+
+def _early_warning() -> int:
+    from happydesk.status import early_warning
+
+    return len(early_warning.early_warning_check())
+
+
+def _security_sweep() -> int:
+    from happydesk.status.security import escalations_missing_send
+
+    return escalations_missing_send()
+
+
+JOBS = (
+    Job("status-security-sweep", _security_sweep, every=SWEEP_EVERY),
+    Job("status-replies", _replies, every=TICK),
+    Job("status-link-sweep", _link_sweep, every=SWEEP_EVERY),
+    Job("status-contact-reminders", _contact_reminders, every=REMIND_EVERY),
+    Job("status-early-warning", _early_warning, every=EARLY_WARNING_EVERY),
+)

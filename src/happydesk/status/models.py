@@ -229,7 +229,6 @@ from happydesk.status.plan_models import (  # noqa: E402
     IncidentSettings,
     NoticeDelivery,
     PlanStep,
-    SecurityFlag,
 )
 
 __all__ = [
@@ -248,6 +247,5 @@ __all__ = [
     "NoticeDelivery",
     "PlanStep",
     "SEVERITY",
-    "SecurityFlag",
     "Subscriber",
 ]

@@ -22,9 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from happydesk.accounts.models import User
-from happydesk.inbox.models import Conversation
+from happydesk.inbox.models import Conversation, SecurityFlag
+from happydesk.inbox.placeholders import find_unfilled
 from happydesk.mail.outbound import notice_enqueue
-from happydesk.replies.placeholders import find_unfilled
 from happydesk.search.engines import WORD, terms
 from happydesk.status import mail, services
 from happydesk.status.models import (
@@ -35,7 +35,6 @@ from happydesk.status.models import (
     IncidentPlan,
     IncidentSettings,
     PlanStep,
-    SecurityFlag,
 )
 from happydesk.status.services import StatusError
 
@@ -286,7 +285,7 @@ KNOWN_PLACEHOLDERS = frozenset(
 def _unknown_placeholders(text: str) -> list[str]:
     """Placeholder-like tokens no conversation can fill ("[EU]", "{{ eta }}"): refused before sending,
     not discovered once per customer."""
-    from happydesk.replies.placeholders import MUSTACHE
+    from happydesk.inbox.placeholders import MUSTACHE
 
     known = MUSTACHE.sub(lambda m: "x" if m.group(1).strip() in KNOWN_PLACEHOLDERS else m.group(0), text)
     return [u.text for u in find_unfilled(known)]
@@ -455,7 +454,7 @@ def text_matches(keyword: str, words: set[str]) -> bool:
 @transaction.atomic(savepoint=False)
 def link_arrival(*, conversation: Conversation, text: str) -> list[IncidentLink]:
     """A customer message arrived: link its conversation to every open incident it matches (called
-    in the message's transaction; one query when no incident is open)."""
+    after the message's transaction, by status.arrivals; one query when no incident is open)."""
     plans = list(_open_plans().filter(auto_link=True).select_related("incident"))
     if not plans or conversation.status not in OPEN or conversation.merged_into_id:
         return []

@@ -259,22 +259,3 @@ class NoticeDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["notice", "customer"], name="status_notice_once_per_customer")
         ]
-
-
-class SecurityFlag(models.Model):
-    """A conversation that reports a security problem: hidden from light agents (inbox/access.py) and
-    escalated to the on-call list once. Clearing it (a false alarm) keeps the record."""
-
-    conversation = models.OneToOneField(
-        "inbox.Conversation", on_delete=models.CASCADE, related_name="security_flag"
-    )
-    active = models.BooleanField(default=True)
-    reason = models.CharField(max_length=300)
-    created_at = models.DateTimeField(default=timezone.now)
-    cleared_at = models.DateTimeField(null=True, blank=True)
-    cleared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        indexes = [models.Index(fields=["active", "conversation"])]

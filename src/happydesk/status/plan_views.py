@@ -10,11 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from happydesk.accounts.models import User
+from happydesk.inbox import security as inbox_security
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
+from happydesk.inbox.models import SecurityFlag
 from happydesk.status import early_warning, plan, rounds, security
 from happydesk.status.admin_views import status_editor
 from happydesk.status.forms import IncidentSettingsForm, LinkAddForm, SendForm
-from happydesk.status.models import EarlyWarning, Incident, IncidentSettings, SecurityFlag
+from happydesk.status.models import EarlyWarning, Incident, IncidentSettings
 from happydesk.status.services import StatusError
 
 
@@ -160,7 +162,7 @@ def security_flag(request: HttpRequest) -> HttpResponse:
         flash.error(request, "Give a conversation number, like 1234.")
         return redirect("status_admin_security")
     conversation = access_conversation_for_agent(request.user, int(number))
-    security.security_flag_set(
+    inbox_security.security_flag_set(
         conversation=conversation, reason=f"flagged by {request.user.name}", actor=request.user
     )
     flash.success(request, f"#{conversation.number} is flagged: hidden from light agents, on-call told.")
@@ -176,6 +178,6 @@ def security_clear(request: HttpRequest, number: int) -> HttpResponse:
         return HttpResponseForbidden("Only admins clear a security flag.")
     conversation = access_conversation_for_agent(request.user, number)
     flag = get_object_or_404(SecurityFlag, conversation=conversation)
-    security.security_flag_clear(flag=flag, actor=request.user)
+    inbox_security.security_flag_clear(flag=flag, actor=request.user)
     flash.success(request, f"Cleared the flag on #{conversation.number}.")
     return redirect("status_admin_security")

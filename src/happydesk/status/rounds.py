@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from happydesk.accounts.models import User
 from happydesk.inbox.models import Conversation
+from happydesk.inbox.placeholders import UnfilledPlaceholders, fill
 from happydesk.mail.outbound import notice_enqueue, notices_cancel
-from happydesk.replies.placeholders import UnfilledPlaceholders, fill
 from happydesk.status import mail, services
 from happydesk.status.models import (
     Component,

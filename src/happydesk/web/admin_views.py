@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from happydesk.accounts.decorators import admin_required
 from happydesk.accounts.models import User
 from happydesk.accounts.selectors import agents_list, tokens_for
 from happydesk.accounts.services import (
@@ -25,19 +23,6 @@ from happydesk.accounts.services import token_revoke as revoke_token
 from happydesk.inbox.models import Mailbox
 from happydesk.inbox.services import mailbox_create
 from happydesk.web.forms import AgentForm, MailboxForm
-
-
-def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in and an admin, else 403: the one role check for admin pages."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
-        if not request.user.is_admin:
-            return HttpResponseForbidden("Admins only")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @admin_required

@@ -21,10 +21,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from happydesk.accounts.portal import (
+    SESSION_KEY,
     LinkExpired,
     confirm_link_check,
     conversation_link_check,
-    portal_link_send,
     portal_token_redeem,
     portal_token_usable,
 )
@@ -34,8 +34,9 @@ from happydesk.inbox import services
 from happydesk.inbox.access import access_conversation_for_customer, conversations_for_customer
 from happydesk.inbox.models import Attachment, Conversation, Mailbox, Message
 from happydesk.inbox.selectors import customer_thread
+from happydesk.portal import services as portal_services
+from happydesk.portal.services import portal_link_send
 
-SESSION_KEY = "portal_customer_id"  # the signed-in customer (the community reads it too)
 VIA_KEY = "portal_verified_via"  # how they were shown to be that customer: "link" or "sso"
 GRANTS_KEY = "portal_conversation_grants"  # {conversation token: customer id} opened by a signed link
 VIA_LABELS = {"link": "portal session", "sso": "SSO (JWT)"}  # the verification a message records
@@ -92,7 +93,7 @@ class ContactForm(forms.Form):
             services.NewAttachment(f.name, f.content_type or "application/octet-stream", f.read())
             for f in request.FILES.getlist("attachments")
         ]
-        conversation = services.conversation_from_form(
+        conversation = portal_services.conversation_from_form(
             mailbox=self.mailbox,
             name=data["name"],
             email=data["email"],

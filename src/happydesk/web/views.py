@@ -6,20 +6,21 @@ from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from happydesk.accounts.decorators import admin_required
 from happydesk.feedback.selectors import customer_ratings
 from happydesk.inbox import selectors, services
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, Tag
+from happydesk.inbox.placeholders import UnfilledPlaceholders
 from happydesk.mail import inbound
 from happydesk.mail.models import RawMessage
-from happydesk.replies.placeholders import UnfilledPlaceholders
 from happydesk.replies.services import saved_replies_for, saved_reply_use
 from happydesk.web.forms import LoginForm, NoteForm, ReplyForm, SnoozeForm, StatusForm, TagForm
 
@@ -402,19 +403,15 @@ def attachment(request: HttpRequest, number: int, attachment_id: int) -> FileRes
     return response
 
 
-@login_required
+@admin_required
 def quarantine(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_admin:
-        return HttpResponseForbidden("Admins only")
     rows = RawMessage.objects.filter(state=RawMessage.State.QUARANTINED).order_by("-id")[:200]
     return render(request, "web/quarantine.html", {"rows": rows})
 
 
-@login_required
+@admin_required
 @require_POST
 def quarantine_reprocess(request: HttpRequest, raw_id: int) -> HttpResponse:
-    if not request.user.is_admin:
-        return HttpResponseForbidden("Admins only")
     raw = RawMessage.objects.filter(pk=raw_id, state=RawMessage.State.QUARANTINED).first()
     if raw is not None:
         inbound.raw_reprocess(raw=raw)

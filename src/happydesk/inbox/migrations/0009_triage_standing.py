@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 def backfill(apps, schema_editor):
     """Store the clock-free part of the triage score on existing conversations, in batches."""
-    from happydesk.automations.triage import standing
+    from happydesk.inbox.triage import standing
 
     Conversation = apps.get_model("inbox", "Conversation")
     open_rows = Conversation.objects.exclude(status="closed").select_related("customer").order_by("id")

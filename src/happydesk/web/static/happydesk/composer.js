@@ -10,7 +10,7 @@
   var box = document.getElementById("unfilled");
   var list = document.getElementById("unfilled-list");
   var preview = document.getElementById("unfilled-preview");
-  // Same rule as happydesk.replies.placeholders.UNFILLED.
+  // Same rule as happydesk.inbox.placeholders.UNFILLED.
   var UNFILLED = /\{\{[^{}]*\}\}|<[A-Z][A-Z0-9_ ]*[A-Z0-9_]>|\[[A-Z][A-Z0-9_ ]*[A-Z0-9_]\]|\[[A-Z]\]|<[A-Z]>/g;
 
   function csrf() {

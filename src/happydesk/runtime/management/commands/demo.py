@@ -8,7 +8,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
-from happydesk.demo import DEFAULT_CONVERSATIONS, DEMO_ADMIN_EMAIL, DEMO_PASSWORD, demo_exists, load_demo
+from happydesk.runtime.demo import (
+    DEFAULT_CONVERSATIONS,
+    DEMO_ADMIN_EMAIL,
+    DEMO_PASSWORD,
+    demo_exists,
+    load_demo,
+)
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Placeholders in saved replies: fill the ones we know, find any that are left.
+"""Placeholders in replies (saved replies bring them): fill the ones we know, find any that are left.
 
 Pure functions, no Django. A reply is refused while anything placeholder-like remains: `{{ anything }}`,
 `<COMPANY_NAME>`-style angle tokens, and `[NAME]`-style bracket tokens (upper-case words, digits, _ and

@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 
-from happydesk.automations.triage import priority
 from happydesk.customers.models import Customer
-from happydesk.customers.services import customer_attributes_set
 from happydesk.inbox.models import Conversation
-from happydesk.inbox.services import conversation_feeling_set
+from happydesk.inbox.services import conversation_feeling_set, customer_attributes_set
+from happydesk.inbox.triage import priority
 from happydesk.mail.inbound import process_pending
 from happydesk.mail.store import store_raw
 from tests.helpers import make_email

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from happydesk.replies.placeholders import UnfilledPlaceholders, check_filled, fill, find_unfilled
+from happydesk.inbox.placeholders import UnfilledPlaceholders, check_filled, fill, find_unfilled
 
 
 @pytest.mark.parametrize(

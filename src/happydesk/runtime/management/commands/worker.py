@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from happydesk.worker import run_forever, run_once
+from happydesk.runtime.worker import run_forever, run_once
 
 
 class Command(BaseCommand):

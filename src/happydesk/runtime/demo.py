@@ -27,8 +27,14 @@ from happydesk.accounts.models import User
 from happydesk.community.demo import load_demo_community
 from happydesk.customers.models import Customer, CustomerEmail
 from happydesk.inbox.models import Conversation, Mailbox, Message, Tag
-from happydesk.inbox.services import mailbox_create, preview_text, standing_fields
-from happydesk.mail.outbound import MAX_REFERENCES, new_message_id, reply_subject
+from happydesk.inbox.services import (
+    MAX_REFERENCES,
+    mailbox_create,
+    new_message_id,
+    preview_text,
+    reply_subject,
+    standing_fields,
+)
 from happydesk.status.demo import load_demo_status
 
 DEMO_ADMIN_EMAIL = "demo@happydesk.test"
@@ -1084,10 +1090,9 @@ def load_demo(
 
         load_demo_kb(author=builder.agents[0])
         load_demo_community(now=builder.now)
-        from happydesk.search.services import content_reindex, reindex_all
+        from happydesk.runtime.indexes import reindex_everything
 
-        reindex_all()  # rows were bulk-created, so the search documents are built here
-        content_reindex()
+        reindex_everything()  # rows were bulk-created, so the search documents are built here
         _mark_waiting()
         Mailbox.objects.filter(address__startswith="support@").update(
             call_link="https://cal.acme-demo.test/support"

@@ -1,0 +1,39 @@
+"""The one role check for agent pages: `role_required(...)`, and the two uses every app shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+
+from happydesk.accounts.models import User
+
+View = Callable[..., HttpResponse]
+
+
+def role_required(*roles: str, refusal: str = "Not for your role") -> Callable[[View], View]:
+    """Signed in (else to the sign-in page) with one of `roles` (else 403 with `refusal`). An admin is
+    whoever `User.is_admin` says is one."""
+    allowed = frozenset(roles)
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            assert isinstance(user, User)  # login_required let only a signed-in agent through
+            if user.role not in allowed and not (User.Role.ADMIN in allowed and user.is_admin):
+                return HttpResponseForbidden(refusal)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+admin_required = role_required(User.Role.ADMIN, refusal="Admins only")
+# Everyone on the team but light agents (who may read, and answer only what they are shown).
+team_required = role_required(User.Role.ADMIN, User.Role.AGENT, refusal="Light agents can't change this")

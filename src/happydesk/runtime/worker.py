@@ -1,0 +1,67 @@
+"""The worker: passes over the job registry (runtime/jobs.py): the inbound queue, the outbox, scheduled jobs.
+
+Several workers may run at once, on one host or many (PostgreSQL): every queue is claimed per row
+(row locks with SKIP LOCKED, or leases), so no job runs twice at the same time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from django.db import close_old_connections
+
+if TYPE_CHECKING:
+    from happydesk.jobs import Job
+
+log = logging.getLogger(__name__)
+
+
+def run_once(jobs: Sequence[Job] | None = None) -> int:
+    """One pass over the registry's jobs; returns how much work was done (0 = idle). A job that fails
+    is logged and the others still run."""
+    from happydesk.runtime.jobs import JOBS, periodic_due
+
+    done = 0
+    for job in JOBS if jobs is None else jobs:
+        every = job.interval()
+        if every is not None and not periodic_due(job.name, every):
+            continue
+        try:
+            done += job.run()
+        except Exception:
+            log.exception("job %s failed", job.name)
+    return done
+
+
+def run_forever(
+    *, interval: float = 0.2, stop: threading.Event | None = None, on_idle: Callable[[], None] | None = None
+) -> None:
+    """Loop until SIGTERM/SIGINT (or `stop` is set), sleeping `interval` seconds when there is nothing to do."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    log.info("worker %s-%s started", socket.gethostname(), os.getpid())
+    from happydesk.mail.inbound import release_dead_leases
+
+    release_dead_leases()
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            done = run_once()
+        except Exception:
+            log.exception("worker pass failed; retrying")
+            done = 0
+            time.sleep(1)
+        if not done:
+            if on_idle:
+                on_idle()
+            stop.wait(interval)
+    log.info("worker stopped")
