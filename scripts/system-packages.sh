@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs (PostgreSQL, Chromium, Dovecot, npm for axe-core, dnsmasq), when missing.
+# Install the Debian packages the test suite needs (PostgreSQL, Chromium, Dovecot, npm for axe-core, dnsmasq, Redis), when missing.
 set -euo pipefail
 need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -7,8 +7,9 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v dovecot >/dev/null || need+=(dovecot-imapd)
 command -v npm >/dev/null || need+=(npm)  # scripts/axe.sh fetches axe-core from the npm registry
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)  # a real DNS server on loopback for SPF/DKIM/DMARC tests
+command -v redis-server >/dev/null || need+=(redis-server)  # the shared layer and cache of the several-process test
 if [ ${#need[@]} -eq 0 ]; then
-  echo "==> system packages present: postgresql, chromium, dovecot, npm, dnsmasq"
+  echo "==> system packages present: postgresql, chromium, dovecot, npm, dnsmasq, redis-server"
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then

@@ -10,9 +10,14 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "happydesk.settings")
     from django.core.management import execute_from_command_line
 
+    from happydesk.config import MissingExtra
+
     args = list(sys.argv if argv is None else ["happydesk", *argv])
     args[0] = "happydesk"
-    execute_from_command_line(args)
+    try:
+        execute_from_command_line(args)
+    except MissingExtra as exc:  # a setting needs an extra that is not installed: say what to install
+        sys.exit(f"happydesk: {exc}")
 
 
 if __name__ == "__main__":

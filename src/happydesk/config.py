@@ -79,3 +79,39 @@ def current_database_url() -> str:
         return f"sqlite:///{s['NAME']}"
     auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class MissingExtra(Exception):
+    """A setting asks for an optional extra that is not installed: the process stops at startup with
+    what to install (cli.main prints it without a traceback)."""
+
+
+def redis_backends(url: str) -> tuple[dict, dict]:
+    """CHANNEL_LAYERS and CACHES for REDIS_URL: websocket events and the cache (rate-limit counters)
+    shared by every process that has the same URL. Raises MissingExtra when the `redis` extra is not
+    installed, so a misconfigured process stops at once instead of answering every websocket with 500.
+
+    RedisChannelLayer, not RedisPubSubChannelLayer: channels-redis still calls the pub/sub layer beta;
+    presence needs only group sends and replies to one channel, which the original layer does."""
+    import importlib
+
+    for module in ("channels_redis", "redis"):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise MissingExtra(
+                f"REDIS_URL is set, but the Redis extra is not installed ({exc}). "
+                "Install it with: pip install 'happydesk[redis]' (or unset REDIS_URL to run one process "
+                "with in-memory websockets and cache)."
+            ) from exc
+    layers = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [url]}}}
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "happydesk",  # beside channels-redis's "asgi:" keys in the same database
+            # A Redis that stops answering fails a request after seconds, not after the OS's TCP timeout.
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+        }
+    }
+    return layers, caches

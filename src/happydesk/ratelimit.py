@@ -1,8 +1,9 @@
 """Fixed-window counters in Django's cache, for limits on public forms (contact form, community sign-in).
 
 The lowest layer (only Django's cache), so any app can use it without importing another app. With the
-default local-memory cache each process counts on its own; several processes share counts only with a
-shared cache (CACHES, e.g. Redis or the database cache).
+default local-memory cache each process counts on its own; with REDIS_URL set (settings.py) the cache is
+Redis, so every process counts into the same key (incr is atomic there) and a limit holds however the
+requests are spread.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
-from happydesk.config import data_dir, env_bool, env_int, env_list, parse_email_url
+from happydesk.config import data_dir, env_bool, env_int, env_list, parse_email_url, redis_backends
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -165,15 +165,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# One process: websocket events and the cache (rate-limit counters) live in its memory. Several processes
+# (docs/scaling.md): REDIS_URL shares both through Redis; needs `pip install happydesk[redis]`.
 if os.environ.get("REDIS_URL"):
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [os.environ["REDIS_URL"]]},
-        }
-    }
+    CHANNEL_LAYERS, CACHES = redis_backends(os.environ["REDIS_URL"])
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Outbound mail: EMAIL_URL, or .eml files in the data dir's outbox so a demo never sends real mail.
 EMAIL_TRANSPORT = parse_email_url(os.environ.get("EMAIL_URL"))

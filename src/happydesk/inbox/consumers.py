@@ -1,8 +1,9 @@
 """Websocket consumers for presence: who is viewing or replying, on a conversation and in the list.
 
 Every consumer announces its own state; a newcomer asks the group who is there ("roll call") and each
-consumer answers (a list asks every conversation consumer), so no shared store is needed: with the in-memory layer this works inside one serving
-process, with REDIS_URL across processes and hosts.
+consumer answers (a list asks every conversation consumer), so no shared store is needed: with the
+in-memory layer this works inside one serving process, with REDIS_URL (channels-redis) across processes
+and hosts (tests/e2e/test_scale_out.py: two web processes).
 """
 
 from __future__ import annotations

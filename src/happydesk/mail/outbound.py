@@ -261,6 +261,7 @@ def send_due(*, limit: int = 50) -> int:
             _record_failure(row, exc)
         else:
             _record_sent(row)
+            log.info("outbound %s sent", row.pk)  # which worker sent which row, in that worker's log
     if connection is not None:
         with contextlib.suppress(Exception):  # closing a finished connection must not mask the sends
             connection.close()
