@@ -165,6 +165,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Set by `happydesk serve` for the workers it starts when there is no Redis: where they hand their
+# realtime pushes to the serving process (runtime/relay.py). Empty: push through the channel layer.
+HAPPYDESK_REALTIME_RELAY = os.environ.get("HAPPYDESK_REALTIME_RELAY", "")
+
 # One process: websocket events and the cache (rate-limit counters) live in its memory. Several processes
 # (docs/scaling.md): REDIS_URL shares both through Redis; needs `pip install happydesk[redis]`.
 if os.environ.get("REDIS_URL"):

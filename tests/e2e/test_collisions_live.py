@@ -44,7 +44,7 @@ def test_presence_drafts_and_send_guard(browser, served, mailbox, agent):
     sign_in(sam_page, served["url"], sam.email, "another-password")
 
     # Sam watches the list; Alex opens the conversation: Sam's list shows it.
-    sam_page.wait_for_timeout(300)  # the list's websocket is open
+    sam_page.locator("body[data-live=connected]").wait_for(timeout=5000)  # the list's websocket is open
     alex_page.goto(url)
     sam_page.locator(f'tr[data-number="{c.number}"] .presence-badge').filter(
         has_text="Alex Agent is viewing"

@@ -19,6 +19,9 @@ from tests.helpers import customer_conversation
 pytestmark = pytest.mark.django_db
 
 
+PUSH = "happydesk.inbox.live.push"  # the live inbox: open lists and pages hear every change
+
+
 def _names(receivers) -> list[str]:  # type: ignore[no-untyped-def]
     return [f"{r.__module__}.{r.__qualname__}" for r in receivers]
 
@@ -26,14 +29,14 @@ def _names(receivers) -> list[str]:  # type: ignore[no-untyped-def]
 def test_every_receiver_is_in_the_one_table_and_the_table_is_this():
     """A new receiver is a deliberate change: it is added here and in runtime/receivers.py together."""
     assert {event.__name__: _names(receivers) for event, receivers in RECEIVERS.items()} == {
-        "MessageReceived": ["happydesk.status.arrivals.incident_link_arrival"],
-        "ReplyCreated": ["happydesk.runtime.receivers.reply_to_outbox"],
-        "NoteAdded": ["happydesk.mail.notices.mentions_notify"],
-        "StatusChanged": [],
-        "AssigneeChanged": [],
-        "TagsChanged": [],
-        "ConversationsMerged": [],
-        "MessageSplit": [],
+        "MessageReceived": ["happydesk.status.arrivals.incident_link_arrival", PUSH],
+        "ReplyCreated": ["happydesk.runtime.receivers.reply_to_outbox", PUSH],
+        "NoteAdded": ["happydesk.mail.notices.mentions_notify", PUSH],
+        "StatusChanged": [PUSH],
+        "AssigneeChanged": [PUSH],
+        "TagsChanged": [PUSH],
+        "ConversationsMerged": [PUSH],
+        "MessageSplit": [PUSH],
         "SecurityFlagged": ["happydesk.status.security.security_escalate"],
     }
     assert set(RECEIVERS) == set(events.EVENT_TYPES)

@@ -84,6 +84,12 @@ class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
         ):
             await self.send_json(event)
 
+    async def conversation_changed(self, message: dict) -> None:
+        """A conversation changed (the live inbox): passed on only if this agent may see it."""
+        event = message["event"]
+        if await database_sync_to_async(may_see)(self.user, event["number"]):
+            await self.send_json(event)
+
 
 class InboxPresenceConsumer(AsyncJsonWebsocketConsumer):
     """/ws/inbox/: presence of everyone on any conversation, for the list."""
@@ -112,4 +118,10 @@ class InboxPresenceConsumer(AsyncJsonWebsocketConsumer):
         if event["agent_id"] != self.user.pk and await database_sync_to_async(may_see)(
             self.user, event["number"]
         ):
+            await self.send_json(event)
+
+    async def conversation_changed(self, message: dict) -> None:
+        """A conversation changed (the live inbox): passed on only if this agent may see it."""
+        event = message["event"]
+        if await database_sync_to_async(may_see)(self.user, event["number"]):
             await self.send_json(event)

@@ -11,6 +11,7 @@ import logging
 
 from happydesk.feedback.services import rating_footer_for_reply
 from happydesk.inbox import events
+from happydesk.inbox.live import push
 from happydesk.mail.notices import mentions_notify
 from happydesk.mail.outbound import reply_enqueue
 from happydesk.status.arrivals import incident_link_arrival
@@ -31,13 +32,13 @@ def reply_to_outbox(event: events.ReplyCreated) -> None:
 
 
 RECEIVERS: events.Table = {
-    events.MessageReceived: (incident_link_arrival,),
-    events.ReplyCreated: (reply_to_outbox,),
-    events.NoteAdded: (mentions_notify,),
-    events.StatusChanged: (),
-    events.AssigneeChanged: (),
-    events.TagsChanged: (),
-    events.ConversationsMerged: (),
-    events.MessageSplit: (),
+    events.MessageReceived: (incident_link_arrival, push),
+    events.ReplyCreated: (reply_to_outbox, push),
+    events.NoteAdded: (mentions_notify, push),
+    events.StatusChanged: (push,),
+    events.AssigneeChanged: (push,),
+    events.TagsChanged: (push,),
+    events.ConversationsMerged: (push,),
+    events.MessageSplit: (push,),
     events.SecurityFlagged: (security_escalate,),
 }

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -50,16 +51,19 @@ class Command(BaseCommand):
         http_host, http_port = host_port(opts["http"], 8000)
         smtp_addr = None if opts["no_smtp"] else host_port(opts["smtp"], 2525)
         count = 0 if opts["no_worker"] else max(1, opts["workers"])
+        # Without Redis the workers' realtime pushes (the live inbox) come to this process's layer.
+        relay = None if os.environ.get("REDIS_URL") or not count else self._relay_path()
+        env = {**os.environ, **({"HAPPYDESK_REALTIME_RELAY": str(relay)} if relay else {})}
         workers = [
             subprocess.Popen(
                 [sys.executable, "-m", "happydesk.cli", "worker"],
                 preexec_fn=_die_with_parent,  # only sets the parent-death signal
-                env=os.environ.copy(),
+                env=env,
             )
             for _ in range(count)
         ]
         try:
-            asyncio.run(self._serve(http_host, http_port, smtp_addr))
+            asyncio.run(self._serve(http_host, http_port, smtp_addr, relay))
         finally:
             for worker in workers:
                 if worker.poll() is None:
@@ -70,12 +74,22 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     worker.kill()
 
-    async def _serve(self, http_host: str, http_port: int, smtp_addr: tuple[str, int] | None) -> None:
+    @staticmethod
+    def _relay_path() -> Path:
+        from django.conf import settings
+
+        return Path(settings.DATA_DIR) / "run" / f"realtime-{os.getpid()}.sock"
+
+    async def _serve(
+        self, http_host: str, http_port: int, smtp_addr: tuple[str, int] | None, relay: Path | None
+    ) -> None:
         import uvicorn
 
         from happydesk.mail.transports.smtp import start_smtp_server
+        from happydesk.runtime.relay import relay_start
 
         smtp_server = await start_smtp_server(*smtp_addr) if smtp_addr else None
+        relay_transport = await relay_start(relay) if relay else None
         config = uvicorn.Config(
             "happydesk.asgi:application",
             host=http_host,
@@ -95,3 +109,6 @@ class Command(BaseCommand):
         finally:
             if smtp_server is not None:
                 smtp_server.close()
+            if relay_transport is not None:
+                relay_transport.close()
+                relay.unlink(missing_ok=True)  # type: ignore[union-attr]  # set with the transport

@@ -1,0 +1,75 @@
+"""The live inbox: after a change commits, tell every open inbox list and the conversation's open pages
+(`realtime.conversation_changed`). A receiver of the core's events (runtime/receivers.py).
+
+The push goes through the channel layer: in-memory inside one process, Redis across processes
+(REDIS_URL). Worker processes that `happydesk serve` starts without Redis hand it to the serving
+process over a local socket (HAPPYDESK_REALTIME_RELAY, runtime/relay.py), which sends it on.
+A push that cannot be delivered is dropped: pages also show the truth on their next load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from happydesk.inbox import events, realtime
+
+log = logging.getLogger(__name__)
+
+
+def changes(event: events.Event) -> list[tuple[int, realtime.ConversationChange]]:
+    """Which conversations an event changed, and how (what the pages hear)."""
+    match event:
+        case events.MessageReceived(conversation_id=number):
+            return [(number, "message")]
+        case events.ReplyCreated(conversation_id=number):
+            return [(number, "reply")]
+        case events.NoteAdded(conversation_id=number):
+            return [(number, "note")]
+        case events.StatusChanged(conversation_id=number):
+            return [(number, "status")]
+        case events.AssigneeChanged(conversation_id=number):
+            return [(number, "assignee")]
+        case events.TagsChanged(conversation_id=number):
+            return [(number, "tags")]
+        case events.ConversationsMerged(source_id=source, target_id=target):
+            return [(source, "merged"), (target, "merged")]
+        case events.MessageSplit(source_id=source, new_id=new):
+            return [(source, "split"), (new, "split")]
+    return []
+
+
+def push(event: events.Event) -> None:
+    for number, change in changes(event):
+        message = {
+            "type": "conversation.changed",
+            "event": realtime.conversation_changed(number=number, change=change),
+        }
+        for group in (realtime.INBOX_GROUP, realtime.conversation_group(number)):
+            group_send(group, message)
+
+
+def group_send(group: str, message: dict) -> None:
+    relay = getattr(settings, "HAPPYDESK_REALTIME_RELAY", "")
+    if relay:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                sock.sendto(json.dumps({"group": group, "message": message}).encode(), relay)
+        except OSError as exc:  # the serving process is gone or restarting: pages catch up on load
+            log.info("realtime relay %s unavailable: %s", relay, exc)
+        return
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: a view's or a worker's thread
+        async_to_sync(layer.group_send)(group, message)
+    else:  # sync code called on an event loop's own thread (a script driving one): queue it there
+        loop.create_task(layer.group_send(group, message))
