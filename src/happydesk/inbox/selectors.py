@@ -161,9 +161,8 @@ def snooze_options(conversation: Conversation) -> list[tuple[str, str, datetime]
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
     now = timezone.now().astimezone(zone)
-    nine = {"hour": 9, "minute": 0, "second": 0, "microsecond": 0}
-    tomorrow = (now + timedelta(days=1)).replace(**nine)
-    monday = (now + timedelta(days=7 - now.weekday())).replace(**nine)
+    tomorrow = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    monday = (now + timedelta(days=7 - now.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
     return [
         ("hour", "for an hour", now + timedelta(hours=1)),
         ("tomorrow", f"until tomorrow, {tomorrow:%a} 9:00", tomorrow),
@@ -180,7 +179,7 @@ def handoff_line(conversation: Conversation, agent: User) -> str:
         .order_by("-created_at", "-id")
         .first()
     )
-    if last is None or last.author_id == agent.pk:
+    if last is None or last.author is None or last.author_id == agent.pk:
         return ""
     hello = f"Hi {conversation.customer.first_name}, " if conversation.customer.first_name else "Hi, "
     return f"{hello}it's {agent.first_name} here, picking this up from {last.author.first_name}."
