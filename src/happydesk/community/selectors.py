@@ -218,7 +218,8 @@ def hidden_recently(*, limit: int = 20) -> list[Topic | Post]:
         .select_related("topic", "author_customer", "conversation")
         .order_by("-id")[:limit]
     )
-    return sorted([*topics, *posts], key=lambda x: x.created_at, reverse=True)[:limit]
+    hidden: list[Topic | Post] = [*topics, *posts]
+    return sorted(hidden, key=lambda x: x.created_at, reverse=True)[:limit]
 
 
 def bans() -> list[Ban]:

@@ -513,7 +513,9 @@ def ban_lift(*, customer: Customer, agent: User) -> bool:
 # --- merging ---------------------------------------------------------------------------------------
 
 
-def _move_unique(model: type, *, source: Topic, target: Topic, key: str) -> None:
+def _move_unique(
+    model: type[Vote] | type[Follow] | type[ConversationLink], *, source: Topic, target: Topic, key: str
+) -> None:
     """Move rows of `model` from source to target, dropping those whose `key` the target already has."""
     have = list(model.objects.filter(topic=target, **{f"{key}__isnull": False}).values_list(key, flat=True))
     rows = model.objects.filter(topic=source, **{f"{key}__isnull": False})
