@@ -675,8 +675,8 @@ def conversation_link(*, topic: Topic, conversation: Conversation, agent: User |
     True if the link is new."""
     if topic.is_question:
         raise CommunityError("Conversations link to ideas and known issues.")
-    if topic.merged_into_id:
-        topic = topic.merged_into  # type: ignore[assignment]
+    if topic.merged_into is not None:  # None without a query when merged_into_id is unset
+        topic = topic.merged_into
     _, created = ConversationLink.objects.get_or_create(
         topic=topic, conversation=conversation, defaults={"linked_by": agent}
     )

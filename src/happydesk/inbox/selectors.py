@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     BooleanField,
@@ -25,6 +26,13 @@ from django.db.models.functions import Greatest, Least
 from happydesk.accounts.models import User
 from happydesk.inbox.access import conversations_for_agent
 from happydesk.inbox.models import Conversation, Message
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
+
+    from happydesk.customers.models import Customer
+    from happydesk.inbox.models import SavedView
 
 
 def conversation_list(
@@ -204,7 +212,7 @@ class SecondsBetween(Func):
     arity = 2
     output_field = FloatField()
 
-    def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> _AsSqlType:
         return self.as_sql(
             compiler,
             connection,
@@ -213,7 +221,9 @@ class SecondsBetween(Func):
             **extra,
         )
 
-    def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> _AsSqlType:
         return self.as_sql(
             compiler,
             connection,
@@ -223,7 +233,7 @@ class SecondsBetween(Func):
         )
 
 
-def triage_score(now: datetime):  # type: ignore[no-untyped-def]
+def triage_score(now: datetime) -> ExpressionWrapper:
     """The triage score of automations/triage.py as a database expression: the stored clock-free points
     plus 40 per response-goal length waited (at most 3 goals), for active conversations."""
     from happydesk.inbox.triage import WAITING_CAP, WAITING_WEIGHT
@@ -289,7 +299,7 @@ def with_priority(rows: Iterable[Conversation], *, now: datetime | None = None) 
     return out
 
 
-def customer_local_time(customer) -> str:  # type: ignore[no-untyped-def]
+def customer_local_time(customer: Customer) -> str:
     """The customer's local time, when we know their time zone ("14:05, Tuesday (Europe/Berlin)")."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -307,7 +317,7 @@ def customer_local_time(customer) -> str:  # type: ignore[no-untyped-def]
 VIEW_FILTERS = ("status", "mailbox", "tag", "feeling", "waiting_over_minutes", "q", "channel", "assigned")
 
 
-def saved_views_for(agent: User):  # type: ignore[no-untyped-def]
+def saved_views_for(agent: User) -> QuerySet[SavedView]:
     """The team's shared views and the agent's own."""
     from happydesk.inbox.models import SavedView
 
