@@ -39,9 +39,10 @@ screenshots: $(BIN)/.installed ## regenerate docs/screenshots from the browser t
 	@HAPPYDESK_SHOTS_DIR=$(CURDIR)/docs/screenshots HAPPYDESK_DATA_DIR=$$(mktemp -d) CHROMIUM_PATH=$$(command -v chromium) \
 	  $(BIN)/python -m pytest -q -m e2e
 
-lint: $(BIN)/.installed ## ruff, the app import graph (layers, no cycles), the OpenAPI snapshot against the served schema
+lint: $(BIN)/.installed ## ruff, mypy, the app import graph (layers, no cycles), the OpenAPI snapshot against the served schema
 	@$(BIN)/ruff check src tests bench scripts
 	@$(BIN)/ruff format --check src tests bench scripts
+	@$(BIN)/mypy
 	@$(BIN)/python scripts/app_graph.py
 	@$(BIN)/happydesk openapi --check
 

@@ -7,6 +7,7 @@ hidden ones (with a note), agents see everything.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -30,6 +31,9 @@ from happydesk.community.models import (
 from happydesk.customers.models import Customer
 from happydesk.inbox.access import conversations_for_agent
 from happydesk.inbox.models import Conversation, Mailbox
+
+if TYPE_CHECKING:
+    from happydesk.search.content import ContentResult
 
 Person = Customer | User
 
@@ -218,7 +222,8 @@ def hidden_recently(*, limit: int = 20) -> list[Topic | Post]:
         .select_related("topic", "author_customer", "conversation")
         .order_by("-id")[:limit]
     )
-    return sorted([*topics, *posts], key=lambda x: x.created_at, reverse=True)[:limit]
+    hidden: list[Topic | Post] = [*topics, *posts]
+    return sorted(hidden, key=lambda x: x.created_at, reverse=True)[:limit]
 
 
 def bans() -> list[Ban]:
@@ -278,7 +283,7 @@ def announcements_since(
 # --- search ----------------------------------------------------------------------------------------
 
 
-def search(q: str, *, limit: int = 20):  # type: ignore[no-untyped-def]
+def search(q: str, *, limit: int = 20) -> list[ContentResult]:
     """Public questions (with their answers), known issues, ideas and announcements matching `q`, best
     first: the one content search (search/content.py) limited to the community's kinds."""
     from happydesk.search.content import content_search

@@ -513,7 +513,9 @@ def ban_lift(*, customer: Customer, agent: User) -> bool:
 # --- merging ---------------------------------------------------------------------------------------
 
 
-def _move_unique(model: type, *, source: Topic, target: Topic, key: str) -> None:
+def _move_unique(
+    model: type[Vote] | type[Follow] | type[ConversationLink], *, source: Topic, target: Topic, key: str
+) -> None:
     """Move rows of `model` from source to target, dropping those whose `key` the target already has."""
     have = list(model.objects.filter(topic=target, **{f"{key}__isnull": False}).values_list(key, flat=True))
     rows = model.objects.filter(topic=source, **{f"{key}__isnull": False})
@@ -673,8 +675,8 @@ def conversation_link(*, topic: Topic, conversation: Conversation, agent: User |
     True if the link is new."""
     if topic.is_question:
         raise CommunityError("Conversations link to ideas and known issues.")
-    if topic.merged_into_id:
-        topic = topic.merged_into  # type: ignore[assignment]
+    if topic.merged_into is not None:  # None without a query when merged_into_id is unset
+        topic = topic.merged_into
     _, created = ConversationLink.objects.get_or_create(
         topic=topic, conversation=conversation, defaults={"linked_by": agent}
     )

@@ -42,7 +42,11 @@ def trend(qs: QuerySet[QualityReview], *, months: int = 12) -> list[Month]:
         .annotate(count=Count("id"), **{name: Avg(name) for name, _ in CRITERIA})
         .order_by("-month")[:months]
     )
-    return [Month(r["month"], r["count"], [(label, r[name]) for name, label in CRITERIA]) for r in rows]
+    # The per-criterion averages are annotated from CRITERIA by name, so the row's TypedDict lacks them.
+    return [
+        Month(r["month"], r["count"], [(label, r[name]) for name, label in CRITERIA])  # type: ignore[literal-required]
+        for r in rows
+    ]
 
 
 def reviewed_agents() -> list[tuple[User, int]]:

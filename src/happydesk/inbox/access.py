@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
 from django.http import Http404
 
 from happydesk.accounts.models import User
 from happydesk.inbox.models import Conversation
 
+if TYPE_CHECKING:
+    from happydesk.customers.models import Customer
 
-def conversations_for_agent(agent: User):  # type: ignore[no-untyped-def]
+
+def conversations_for_agent(agent: User) -> QuerySet[Conversation]:
     """Every conversation this agent may see: all agents share the inbox, except that security reports
     (flagged by security.py) are for full agents only, never light agents."""
     if not agent.is_active:
@@ -18,7 +24,7 @@ def conversations_for_agent(agent: User):  # type: ignore[no-untyped-def]
     return Conversation.objects.all()
 
 
-def conversations_every_agent_may_see():  # type: ignore[no-untyped-def]
+def conversations_every_agent_may_see() -> QuerySet[Conversation]:
     """What any agent, light ones included, may see: everything but security reports. For readers who
     are not known by name (report share links, the emailed digest)."""
     return Conversation.objects.exclude(security_flag__active=True)
@@ -47,6 +53,6 @@ def access_conversation_for_customer(token: str) -> Conversation:
     return conversation
 
 
-def conversations_for_customer(customer):  # type: ignore[no-untyped-def]
+def conversations_for_customer(customer: Customer) -> QuerySet[Conversation]:
     """A signed-in customer's own conversations (never spam)."""
     return Conversation.objects.filter(customer=customer).exclude(status=Conversation.Status.SPAM)

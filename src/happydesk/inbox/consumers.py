@@ -8,6 +8,8 @@ and hosts (tests/e2e/test_scale_out.py: two web processes).
 
 from __future__ import annotations
 
+from typing import Any
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
@@ -55,7 +57,7 @@ class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_discard(self.group, self.channel_name)
         await self.channel_layer.group_discard(events.ROLL_GROUP, self.channel_name)
 
-    async def receive_json(self, content: dict, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         state = content.get("state")
         if state in ("viewing", "replying") and state != self.state:
             self.state = state

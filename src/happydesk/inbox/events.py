@@ -119,7 +119,7 @@ Event: TypeAlias = (
     | MessageSplit
     | SecurityFlagged
 )
-EVENT_TYPES: tuple[type, ...] = Event.__args__  # type: ignore[attr-defined]  # the union's members
+EVENT_TYPES: tuple[type, ...] = Event.__args__  # the union's members
 Receiver: TypeAlias = Callable[[Event], None]
 Table: TypeAlias = Mapping[type, Sequence[Callable]]
 

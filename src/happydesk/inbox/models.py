@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.timezone import now
+
+if TYPE_CHECKING:
+    from happydesk.inbox.triage import Priority
 
 
 def default_business_hours() -> dict:
@@ -112,6 +116,9 @@ def new_reply_token() -> str:
 
 class Conversation(models.Model):
     """A thread with one customer. Nobody owns it by default: anyone on the team can answer."""
+
+    # Not a column: inbox.selectors.with_priority sets it on the rows a page shows.
+    priority: Priority
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     BooleanField,
@@ -25,6 +26,13 @@ from django.db.models.functions import Greatest, Least
 from happydesk.accounts.models import User
 from happydesk.inbox.access import conversations_for_agent
 from happydesk.inbox.models import Conversation, Message
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
+
+    from happydesk.customers.models import Customer
+    from happydesk.inbox.models import SavedView
 
 
 def conversation_list(
@@ -161,9 +169,8 @@ def snooze_options(conversation: Conversation) -> list[tuple[str, str, datetime]
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
     now = timezone.now().astimezone(zone)
-    nine = {"hour": 9, "minute": 0, "second": 0, "microsecond": 0}
-    tomorrow = (now + timedelta(days=1)).replace(**nine)
-    monday = (now + timedelta(days=7 - now.weekday())).replace(**nine)
+    tomorrow = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    monday = (now + timedelta(days=7 - now.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)
     return [
         ("hour", "for an hour", now + timedelta(hours=1)),
         ("tomorrow", f"until tomorrow, {tomorrow:%a} 9:00", tomorrow),
@@ -180,7 +187,7 @@ def handoff_line(conversation: Conversation, agent: User) -> str:
         .order_by("-created_at", "-id")
         .first()
     )
-    if last is None or last.author_id == agent.pk:
+    if last is None or last.author is None or last.author_id == agent.pk:
         return ""
     hello = f"Hi {conversation.customer.first_name}, " if conversation.customer.first_name else "Hi, "
     return f"{hello}it's {agent.first_name} here, picking this up from {last.author.first_name}."
@@ -205,7 +212,7 @@ class SecondsBetween(Func):
     arity = 2
     output_field = FloatField()
 
-    def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> _AsSqlType:
         return self.as_sql(
             compiler,
             connection,
@@ -214,7 +221,9 @@ class SecondsBetween(Func):
             **extra,
         )
 
-    def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> _AsSqlType:
         return self.as_sql(
             compiler,
             connection,
@@ -224,7 +233,7 @@ class SecondsBetween(Func):
         )
 
 
-def triage_score(now: datetime):  # type: ignore[no-untyped-def]
+def triage_score(now: datetime) -> ExpressionWrapper:
     """The triage score of automations/triage.py as a database expression: the stored clock-free points
     plus 40 per response-goal length waited (at most 3 goals), for active conversations."""
     from happydesk.inbox.triage import WAITING_CAP, WAITING_WEIGHT
@@ -290,7 +299,7 @@ def with_priority(rows: Iterable[Conversation], *, now: datetime | None = None) 
     return out
 
 
-def customer_local_time(customer) -> str:  # type: ignore[no-untyped-def]
+def customer_local_time(customer: Customer) -> str:
     """The customer's local time, when we know their time zone ("14:05, Tuesday (Europe/Berlin)")."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -308,7 +317,7 @@ def customer_local_time(customer) -> str:  # type: ignore[no-untyped-def]
 VIEW_FILTERS = ("status", "mailbox", "tag", "feeling", "waiting_over_minutes", "q", "channel", "assigned")
 
 
-def saved_views_for(agent: User):  # type: ignore[no-untyped-def]
+def saved_views_for(agent: User) -> QuerySet[SavedView]:
     """The team's shared views and the agent's own."""
     from happydesk.inbox.models import SavedView
 

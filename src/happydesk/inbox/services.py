@@ -461,7 +461,7 @@ def conversation_tag(*, conversation: Conversation, names: Iterable[str]) -> Non
 
 
 @transaction.atomic
-def mailbox_create(*, address: str, name: str, **fields) -> Mailbox:
+def mailbox_create(*, address: str, name: str, **fields: object) -> Mailbox:
     """Create a mailbox, or update the name and fields of the one with this address."""
     mailbox, _ = Mailbox.objects.update_or_create(
         address=address.strip().lower(), defaults={"name": name, **fields}
@@ -529,7 +529,7 @@ CONFIRMED_BY_LINK = "address confirmed by email link"
 
 def customer_fill_in(customer: Customer, *, name: str, timezone_name: str = "") -> None:
     """Fill in a missing name or time zone (from the contact form, once the sender is trusted)."""
-    changed = []
+    changed: list[str] = []
     if name.strip() and not customer.name:
         customer.name, changed = " ".join(name.split())[:200], [*changed, "name"]
     if timezone_name and not customer.timezone:

@@ -81,9 +81,9 @@ def collection_sections(
         .order_by("position", "title")
         .only("id", "slug", "title", "category_id", "internal_only")
     )
-    by_category: dict[int, list[Article]] = {}
+    by_category: dict[int | None, list[Article]] = {}
     for a in articles:
-        by_category.setdefault(a.category_id, []).append(a)  # type: ignore[arg-type]
+        by_category.setdefault(a.category_id, []).append(a)
     return [
         (cat, by_category[cat.pk][:per_category], len(by_category[cat.pk]))
         for cat in collection.categories.all()

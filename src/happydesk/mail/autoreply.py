@@ -64,7 +64,11 @@ def typical_first_response(mailbox: Mailbox, *, days: int = 30) -> timedelta | N
     rows = Conversation.objects.filter(
         mailbox=mailbox, created_at__gte=since, first_response_at__isnull=False
     ).values_list("created_at", "first_response_at")
-    waits = [(answered - opened).total_seconds() for opened, answered in rows if answered >= opened]
+    waits = [
+        (answered - opened).total_seconds()
+        for opened, answered in rows
+        if answered is not None and answered >= opened
+    ]
     if len(waits) < 5:
         return None
     return timedelta(seconds=statistics.median(waits))

@@ -49,7 +49,7 @@ def route_mailbox(parsed: ParsedEmail, raw: RawMessage, mailboxes: dict[str, Mai
         mailbox = mailbox_for_address(addr.address, mailboxes)
         if mailbox is not None:
             return mailbox
-    if raw.mailbox_id:
+    if raw.mailbox is not None:  # None without a query when mailbox_id is unset
         return mailboxes.get(raw.mailbox.address)
     for rcpt in raw.envelope_to:
         mailbox = mailbox_for_address(rcpt, mailboxes)

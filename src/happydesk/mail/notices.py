@@ -18,7 +18,9 @@ def mentions_notify(event: events.NoteAdded) -> int:
     if not event.mentioned_ids:
         return 0
     note = Message.objects.select_related("conversation__mailbox", "author").get(pk=event.message_id)
-    conversation = note.conversation
+    conversation, author = note.conversation, note.author
+    if author is None:  # a note is always an agent's; without one there is nobody to name
+        return 0
     link = settings.BASE_URL + reverse("conversation", args=[conversation.pk])
     queued = 0
     for agent in User.objects.filter(pk__in=event.mentioned_ids):
@@ -26,8 +28,8 @@ def mentions_notify(event: events.NoteAdded) -> int:
             continue  # e.g. a light agent named on a security report: not a word of it by email
         notice_enqueue(
             to=[agent.email],
-            subject=f"{note.author.name} mentioned you in #{conversation.pk}: {conversation.subject}"[:300],
-            text=f"{note.author.name} wrote a note:\n\n{note.text}\n\n{link}\n",
+            subject=f"{author.name} mentioned you in #{conversation.pk}: {conversation.subject}"[:300],
+            text=f"{author.name} wrote a note:\n\n{note.text}\n\n{link}\n",
             kind="mention",
             mailbox=conversation.mailbox,
             dedupe_key=f"mention:{note.pk}:{agent.pk}",

@@ -251,7 +251,7 @@ def send_due(*, limit: int = 50) -> int:
                 connection = get_connection()
             email = (
                 compose(row.message, (row.footer_text, row.footer_html))
-                if row.message_id
+                if row.message is not None
                 else compose_notice(row)
             )
             email.connection = connection

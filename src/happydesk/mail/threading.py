@@ -84,7 +84,7 @@ def _by_message_ids(ids: Iterable[str]) -> list[tuple[Conversation, bool]]:
 def _follow_merges(conversation: Conversation) -> Conversation:
     """A merged conversation's mail belongs to the one it was merged into."""
     seen = set()
-    while conversation.merged_into_id and conversation.pk not in seen:
+    while conversation.merged_into is not None and conversation.pk not in seen:
         seen.add(conversation.pk)
         conversation = conversation.merged_into
     return conversation

@@ -201,12 +201,12 @@ def baselines(f: Filters, tag_names: list[str] | None = None, *, weeks: int = 8)
     period (days with none count as 0). Without chosen tags: the three biggest."""
     first = f.end - timedelta(days=7 * weeks - 1)
     base = _narrow(DailyFact.objects.filter(tag__gt=0, day__gte=first, day__lte=f.end), f)
+    tags: dict[int, str]
     if tag_names:
         tags = dict(Tag.objects.filter(name__in=tag_names).values_list("pk", "name"))
     else:
         biggest = base.values("tag").annotate(n=Sum("conversations")).order_by("-n", "tag")[:3]
-        tags = Tag.objects.in_bulk([r["tag"] for r in biggest])
-        tags = {pk: t.name for pk, t in tags.items()}
+        tags = {pk: t.name for pk, t in Tag.objects.in_bulk([r["tag"] for r in biggest]).items()}
     per_day: dict[int, Counter[date]] = defaultdict(Counter)
     for tag, day, n in (
         base.filter(tag__in=list(tags))
@@ -268,15 +268,14 @@ def recent_comments(f: Filters, *, limit: int = 5, viewer: User | None = None) -
         qs = qs.filter(conversation__channel=f.channel)
     if f.tag:
         qs = qs.filter(conversation__tags__name=f.tag)
-    return list(
-        qs.order_by("-created_at").values(
-            "conversation_id",
-            "value",
-            "comment",
-            "created_at",
-            customer_name=F("conversation__customer__name"),
-        )[:limit]
-    )
+    rows = qs.order_by("-created_at").values(
+        "conversation_id",
+        "value",
+        "comment",
+        "created_at",
+        customer_name=F("conversation__customer__name"),
+    )[:limit]
+    return [dict(r) for r in rows]
 
 
 @dataclass

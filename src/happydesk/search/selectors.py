@@ -31,8 +31,9 @@ def deflection(*, since: datetime, mailbox_id: int | None = None) -> list[dict]:
         )
         .order_by("mailbox__name")
     )
-    out = []
+    out: list[dict] = []
     for r in rows:
-        r["rate"] = round(100 * r["left"] / r["saw"]) if r["saw"] else None
-        out.append(r)
+        row = dict(r)  # the values() row plus the rate, a key its TypedDict does not have
+        row["rate"] = round(100 * r["left"] / r["saw"]) if r["saw"] else None
+        out.append(row)
     return out

@@ -4,6 +4,7 @@ content is published or changes. (Conversations' documents are the inbox's: inbo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 MAX_BODY = 200_000
 
@@ -16,7 +17,7 @@ def content_index(
     body: str,
     url: str,
     internal: bool = False,
-    published_at=None,  # type: ignore[no-untyped-def]
+    published_at: datetime | None = None,
     helpful: float = 0.0,
 ) -> None:
     """Put one piece of self-service content in the one search (or refresh it). Called by the owning

@@ -25,7 +25,7 @@ class ComponentState(models.TextChoices):
 
 
 # Worst wins when several incidents touch one component, and for the page's overall line.
-SEVERITY = {
+SEVERITY: dict[str, int] = {  # keyed by ComponentState; the state columns read back as plain str
     ComponentState.OPERATIONAL: 0,
     ComponentState.MAINTENANCE: 1,
     ComponentState.DEGRADED: 2,

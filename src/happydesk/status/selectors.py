@@ -205,7 +205,8 @@ def uptime_for(
         .filter(Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gte=start))
         .values_list("component_id", "incident__started_at", "incident__resolved_at", "incident__kind")
     ):
-        windows[component_id].append((started, resolved, kind == Incident.Kind.MAINTENANCE))
+        if started is not None:  # always (filtered above): narrows the nullable column
+            windows[component_id].append((started, resolved, kind == Incident.Kind.MAINTENANCE))
 
     result: dict[int, ComponentUptime] = {}
     for component_id in ids:

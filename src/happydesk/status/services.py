@@ -34,7 +34,7 @@ from happydesk.status.models import (
 CONFIRM_VALID_FOR = timedelta(days=7)
 CONFIRM_RESEND_AFTER = timedelta(minutes=10)
 
-DEFAULT_BODY = {
+DEFAULT_BODY: dict[str, str] = {
     Incident.State.RESOLVED: "This incident has been resolved.",
     Incident.State.IN_PROGRESS: "The scheduled maintenance has started.",
     Incident.State.COMPLETED: "The scheduled maintenance is complete.",

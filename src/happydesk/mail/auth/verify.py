@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 # dkimpy logs every bad key or DNS timeout at ERROR; for hostile mail that is noise (and each reason ends
 # up in the verdict), so its messages go to happydesk.mail.auth.lib at DEBUG.
 class _AtDebug(logging.LoggerAdapter):
-    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
+        # LoggerAdapter.log types each keyword (exc_info, stacklevel...); ours are passed through unchanged.
         super().log(logging.DEBUG, msg, *args, **kwargs)  # type: ignore[arg-type]
 
 

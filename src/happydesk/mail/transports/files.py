@@ -27,9 +27,9 @@ def iter_messages(paths: list[Path]) -> Iterator[tuple[str, bytes]]:
         elif path.is_dir():
             yield from iter_messages(sorted(p for p in path.iterdir() if not p.name.startswith(".")))
         elif path.is_file() and _looks_like_mbox(path):
-            box = stdlib_mailbox.mbox(path, factory=None, create=False)
-            for index, key in enumerate(box.keys()):
-                with box.get_file(key) as fh:
+            mbox = stdlib_mailbox.mbox(path, factory=None, create=False)
+            for index, key in enumerate(mbox.keys()):
+                with mbox.get_file(key) as fh:
                     yield f"mbox {path}#{index}", fh.read()
         elif path.is_file():
             yield f"file {path}", path.read_bytes()

@@ -31,7 +31,7 @@ KEEP_NOTES = 20  # "skipped" lines kept in last_error
 
 _UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
-_CLASSES: dict[str, type[BaseMailBox]] = {
+_CLASSES: dict[str, type[MailBox] | type[MailBoxStartTls] | type[MailBoxUnencrypted]] = {
     "none": MailBoxUnencrypted,
     "starttls": MailBoxStartTls,
     "ssl": MailBox,
@@ -121,8 +121,8 @@ def _poll_folder(client: BaseMailBox, mailbox: Mailbox, state: ImapFolderState, 
     bar = tqdm(total=len(new), unit="msg", desc=f"{mailbox.address} {folder}", disable=not progress)
     try:  # a failure mid-folder keeps what was stored (and counted) so far
         for batch in _batches(new):
-            for uid, size, data in _fetch(client, batch):
-                stored += _store_one(state, notes, uid, size, data)
+            for uid, size, raw in _fetch(client, batch):
+                stored += _store_one(state, notes, uid, size, raw)
             bar.update(len(batch))
     except Exception as exc:
         _record_error(state, f"folder {folder}: {exc}")
@@ -194,11 +194,11 @@ def _fetch(client: BaseMailBox, batch: list[tuple[int, int]]) -> Iterator[tuple[
         for i, item in enumerate(data):
             if not isinstance(item, tuple):
                 continue
-            uid = _UID.search(item[0])
-            if uid is None and i + 1 < len(data) and isinstance(data[i + 1], bytes):
-                uid = _UID.search(data[i + 1])  # some servers send UID after the literal
-            if uid is not None:
-                bodies[int(uid.group(1))] = item[1]
+            found = _UID.search(item[0])
+            if found is None and i + 1 < len(data) and isinstance(data[i + 1], bytes):
+                found = _UID.search(data[i + 1])  # some servers send UID after the literal
+            if found is not None:
+                bodies[int(found.group(1))] = item[1]
     for uid, size in batch:
         if size > limit:
             yield uid, size, None

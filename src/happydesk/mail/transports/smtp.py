@@ -56,6 +56,7 @@ class InboundHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or envelope.content
+        assert data is not None  # aiosmtpd has read the DATA section before it calls this hook
         if isinstance(data, str):
             data = data.encode("utf-8", "surrogateescape")
         if len(data) > settings.HAPPYDESK_MAX_MESSAGE_BYTES:

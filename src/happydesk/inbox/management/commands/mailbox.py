@@ -1,6 +1,8 @@
 """`happydesk mailbox add ADDRESS --name NAME [IMAP options]`."""
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from happydesk.inbox.models import Mailbox
 from happydesk.inbox.services import mailbox_create
@@ -9,7 +11,7 @@ from happydesk.inbox.services import mailbox_create
 class Command(BaseCommand):
     help = "Add or list mailboxes."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         add = sub.add_parser("add", help="add a mailbox (or update the one with this address)")
         add.add_argument("address")
@@ -23,7 +25,7 @@ class Command(BaseCommand):
         add.add_argument("--no-auto-reply", action="store_true")
         sub.add_parser("list", help="list mailboxes")
 
-    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **opts: Any) -> None:
         if opts["action"] == "list":
             for m in Mailbox.objects.order_by("id"):
                 self.stdout.write(f"{m.address}\t{m.name}\t{'IMAP ' + m.imap_host if m.imap_host else ''}")

@@ -7,8 +7,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from happydesk.config import current_database_url
@@ -22,7 +23,7 @@ from happydesk.mail.transports.files import count_messages, iter_messages
 class Command(BaseCommand):
     help = "Import mail files, fetch IMAP mailboxes, list or reprocess quarantined mail."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         imp = sub.add_parser("import", help="import .eml files, mbox files and maildirs")
         imp.add_argument("paths", nargs="+", type=Path)
@@ -43,10 +44,10 @@ class Command(BaseCommand):
         rep = sub.add_parser("reprocess", help="put quarantined messages back in the queue")
         rep.add_argument("ids", nargs="*", type=int, help="raw message ids (default: all quarantined)")
 
-    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **opts: Any) -> None:
         getattr(self, "_" + opts["action"])(opts)
 
-    def _import(self, opts) -> None:  # type: ignore[no-untyped-def]
+    def _import(self, opts: dict[str, Any]) -> None:
         mailbox = None
         if opts["mailbox"]:
             mailbox = Mailbox.objects.filter(address=opts["mailbox"].lower()).first()
@@ -106,19 +107,19 @@ class Command(BaseCommand):
         for helper in helpers:
             helper.wait()
 
-    def _fetch(self, opts) -> None:  # type: ignore[no-untyped-def]
+    def _fetch(self, opts: dict[str, Any]) -> None:
         from happydesk.mail.transports import imap
 
         stored = imap.poll_all(progress=True)
         self.stdout.write(f"fetched {stored} new messages")
 
-    def _quarantine(self, opts) -> None:  # type: ignore[no-untyped-def]
+    def _quarantine(self, opts: dict[str, Any]) -> None:
         rows = RawMessage.objects.filter(state=RawMessage.State.QUARANTINED).order_by("-id")
         for raw in rows:
             self.stdout.write(f"{raw.pk}\t{raw.received_at:%Y-%m-%d %H:%M}\t{raw.source}\t{raw.reason}")
         self.stdout.write(f"{rows.count()} quarantined")
 
-    def _reprocess(self, opts) -> None:  # type: ignore[no-untyped-def]
+    def _reprocess(self, opts: dict[str, Any]) -> None:
         rows = RawMessage.objects.filter(state=RawMessage.State.QUARANTINED)
         if opts["ids"]:
             rows = rows.filter(pk__in=opts["ids"])
