@@ -2,7 +2,8 @@
 (`happydesk serve --no-worker --no-smtp`) and two `happydesk worker` processes, all with REDIS_URL and
 DATABASE_URL. Shows what REDIS_URL shares and what the database already guarantees:
 
-a. presence across processes: an agent on web process 1 sees an agent on web process 2, and back;
+a. presence and live updates across processes: an agent on web process 1 sees an agent on web process
+   2, and back, and a reply sent through process 2 appears on the open page served by process 1;
 b. a rate limit counts requests to both processes together: the contact form refuses the same request
    whether the requests went to one process or alternated between the two;
 c. inbound mail and the outbox are each processed exactly once by the two workers, and both did some.
@@ -240,6 +241,12 @@ def test_two_web_processes_and_two_workers_share_presence_limits_and_work(cluste
     expect(ben.locator("#presence")).to_contain_text("Ada Agent is viewing", timeout=10_000)
     ben.get_by_label("Reply", exact=True).type("Checking with the courier")
     expect(ada.locator("#presence")).to_contain_text("Ben Agent is replying", timeout=10_000)
+    # A change made through process 2 reaches Ada's open page on process 1 (the live inbox, via Redis).
+    ben.get_by_role("button", name="Send reply").click()
+    expect(ada.locator("ol.thread li.msg", has_text="Checking with the courier")).to_be_visible(
+        timeout=10_000
+    )
+    expect(ada.locator("#live-activity")).to_contain_text("1 new message since you opened")
     ben.context.close()  # Ben leaves: process 2 says so, process 1's page drops him
     expect(ada.locator("#presence")).to_be_hidden(timeout=10_000)
     ada.context.close()
