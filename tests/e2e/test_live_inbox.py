@@ -80,6 +80,7 @@ def test_a_colleagues_reply_appears_on_the_open_conversation(browser, served, ma
     assert "Pending" in bea.locator(".status-pill").inner_text()  # the reply set it pending
     SHOTS.mkdir(parents=True, exist_ok=True)
     bea.screenshot(path=str(SHOTS / "live-reply-390.png"), full_page=True)
+    assert bea.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
     # Sam sends anyway: the send guard still asks, as the banner said it would.
     bea.get_by_role("button", name="Send reply").click()
     bea.locator(".new-activity[role=alert]").wait_for(timeout=5000)
