@@ -87,6 +87,18 @@ PROBE_STYLES = """() => {
   return out;
 }"""
 
+SETTLED = """() => {
+  const host = document.querySelector("happydesk-widget");
+  const running = [...document.getAnimations(), ...(host && host.shadowRoot ? host.shadowRoot.getAnimations() : [])];
+  return running.every((a) => a.playState !== "running");
+}"""
+
+
+def settled(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until no transition or animation runs on the page or in the widget (not a fixed time)."""
+    page.wait_for_function(SETTLED, timeout=5000)
+
+
 WIDGET_STYLES = """() => {
   const root = document.querySelector("happydesk-widget").shadowRoot;
   const cs = (el) => getComputedStyle(el);
@@ -287,7 +299,7 @@ def test_search_suggest_and_read_article_in_panel(page, site, live_server, mailb
     assert search.get_attribute("aria-activedescendant") == "hd-opt-0"
     page.mouse.move(10, 10)
     page.get_by_role("option").nth(2).wait_for()
-    page.wait_for_timeout(250)  # let the panel's fade-in settle for the picture
+    settled(page)  # the panel's fade-in is over: the picture shows it at rest
     page.screenshot(path=str(SHOTS / "widget-search.png"))
 
     # Click it: the article is read inside the panel, with a way back and a link to the full page.
@@ -428,7 +440,7 @@ def test_host_page_styles_untouched_and_widget_unbroken(page, site, live_server,
         and box["y"] + box["height"] > viewport["height"] - 40
     )
     page.mouse.move(5, 5)  # not hovering: the launcher in its resting colour
-    page.wait_for_timeout(300)
+    settled(page)  # the hover transition is over
     styles = page.evaluate(WIDGET_STYLES)
     assert styles["launcher"]["fontSize"] == "15px"
     assert styles["launcher"]["color"] == "rgb(255, 255, 255)"
@@ -464,7 +476,7 @@ def test_open_incident_shows_a_banner(page, site, live_server, mailbox):
     )
     assert dialog.get_by_role("link", name="Help centre").get_attribute("href") == f"{live_server.url}/help/"
     page.mouse.move(10, 10)
-    page.wait_for_timeout(250)
+    settled(page)
     page.screenshot(path=str(SHOTS / "widget-incident.png"))
 
     # On a phone the panel takes the whole width.
