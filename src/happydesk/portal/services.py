@@ -133,6 +133,7 @@ def _form_confirmation_enqueue(
     )
 
 
+@transaction.atomic  # the token and its mail together: a failed queueing costs no link of the window
 def portal_link_send(*, address: str) -> bool:
     """Mail a one-time sign-in link if the address belongs to a customer (at most a few per window:
     accounts.portal.portal_token_issue). The caller shows the same answer either way, so the form does

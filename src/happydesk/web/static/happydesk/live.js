@@ -9,19 +9,21 @@
   var people = {}; // key "number:agent" -> {name, state, number}
 
   function connect(path, onEvent, onOpen) {
-    var socket, retry = 500;
+    var socket, retry = 500, opened = false;
     function open() {
       socket = new WebSocket(scheme + location.host + path);
       socket.onopen = function () {
         document.body.dataset.live = "connected"; // for people (and tests): changes now arrive by themselves
-        if (retry > 500 && onOpen) onOpen(); // after a reconnect: catch up on what was missed
+        if (opened && onOpen) onOpen(); // a reconnect: catch up on what was missed while closed
+        opened = true;
         retry = 500;
       };
       socket.onmessage = function (e) { onEvent(JSON.parse(e.data)); };
       socket.onclose = function (e) {
         delete document.body.dataset.live;
         if (e.code >= 4400) return; // not allowed: do not hammer the server
-        setTimeout(open, retry); retry = Math.min(retry * 2, 10000);
+        // Spread out, so that every tab does not come back (and refetch) at the same instant after a restart.
+        setTimeout(open, retry / 2 + Math.random() * retry); retry = Math.min(retry * 2, 10000);
       };
     }
     open();
