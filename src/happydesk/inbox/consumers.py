@@ -15,7 +15,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
 from happydesk.accounts.models import User
-from happydesk.inbox import realtime as events
+from happydesk.inbox import realtime
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
 
 
@@ -41,10 +41,10 @@ class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4404)
             return
         self.user = user
-        self.state: events.PresenceState = "viewing"
-        self.group = events.conversation_group(self.number)
+        self.state: realtime.PresenceState = "viewing"
+        self.group = realtime.conversation_group(self.number)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.channel_layer.group_add(events.ROLL_GROUP, self.channel_name)
+        await self.channel_layer.group_add(realtime.ROLL_GROUP, self.channel_name)
         await self.accept()
         await self._announce()
         await self.channel_layer.group_send(self.group, {"type": "roll.call", "reply_to": self.channel_name})
@@ -55,7 +55,7 @@ class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
         self.state = "left"
         await self._announce()
         await self.channel_layer.group_discard(self.group, self.channel_name)
-        await self.channel_layer.group_discard(events.ROLL_GROUP, self.channel_name)
+        await self.channel_layer.group_discard(realtime.ROLL_GROUP, self.channel_name)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         state = content.get("state")
@@ -64,14 +64,14 @@ class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
             await self._announce()
 
     def _event(self) -> dict:
-        return events.presence(
+        return realtime.presence(
             number=self.number, agent_id=self.user.pk, name=self.user.name, state=self.state
         )
 
     async def _announce(self) -> None:
         message = {"type": "presence.event", "event": self._event()}
         await self.channel_layer.group_send(self.group, message)
-        await self.channel_layer.group_send(events.INBOX_GROUP, message)
+        await self.channel_layer.group_send(realtime.INBOX_GROUP, message)
 
     async def roll_call(self, message: dict) -> None:
         if message["reply_to"] != self.channel_name:
@@ -102,15 +102,15 @@ class InboxPresenceConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         self.user = user
-        await self.channel_layer.group_add(events.INBOX_GROUP, self.channel_name)
+        await self.channel_layer.group_add(realtime.INBOX_GROUP, self.channel_name)
         await self.accept()
         # Everyone already on a conversation answers, so the list shows them from the start.
         await self.channel_layer.group_send(
-            events.ROLL_GROUP, {"type": "roll.call", "reply_to": self.channel_name}
+            realtime.ROLL_GROUP, {"type": "roll.call", "reply_to": self.channel_name}
         )
 
     async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(events.INBOX_GROUP, self.channel_name)
+        await self.channel_layer.group_discard(realtime.INBOX_GROUP, self.channel_name)
 
     async def roll_call(self, message: dict) -> None:
         """The list asks; only conversation consumers answer."""

@@ -34,6 +34,7 @@ class _Relay(asyncio.DatagramProtocol):
 async def relay_start(path: Path) -> asyncio.DatagramTransport:
     """Listen on `path` (owner-only: any local process that can write there could push to pages)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)  # an existing folder too: nobody else may connect before the chmod below
     path.unlink(missing_ok=True)
     loop = asyncio.get_running_loop()
     transport, _ = await loop.create_datagram_endpoint(_Relay, local_addr=str(path), family=socket.AF_UNIX)
