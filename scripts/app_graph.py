@@ -22,15 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent / "src" / "happydesk"
 
 # Lowest first. Within a layer imports are allowed as long as they form no cycle.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("base", {"config", "jobs", "ratelimit", "redirects", "db"}),
+    ("base", {"config", "jobs", "ratelimit", "redirects", "db", "web"}),
     ("foundations", {"customers", "accounts", "search", "scheduling"}),
     ("core", {"inbox", "mail"}),
     (
         "features",
-        {"replies", "kb", "community", "status", "feedback", "reports", "portal", "api", "web"},
+        {"replies", "kb", "community", "status", "feedback", "reports", "portal", "widget", "api"},
     ),
     ("runtime", {"runtime"}),
-    ("project", {"settings", "urls", "asgi", "wsgi", "cli"}),
+    ("project", {"settings", "urls", "routing", "asgi", "wsgi", "cli"}),
 ]
 LAYER_OF = {app: i for i, (_, apps) in enumerate(LAYERS) for app in apps}
 

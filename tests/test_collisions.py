@@ -11,7 +11,7 @@ from django.test import Client
 from happydesk.accounts.services import agent_create
 from happydesk.inbox.models import Conversation, Draft, Message
 from happydesk.inbox.services import NewActivity, draft_save, note_add, reply_create
-from happydesk.web.routing import websocket_urlpatterns
+from happydesk.routing import websocket_urlpatterns
 from tests.helpers import deliver
 
 

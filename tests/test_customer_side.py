@@ -156,7 +156,7 @@ def test_portal_attachments_only_of_that_conversation(form_mailbox, agent):
 
 def test_contact_form_auto_reply_follows_the_same_loop_rules_as_mail(form_mailbox):
     from happydesk.accounts.portal import SESSION_KEY
-    from happydesk.web.portal_views import VIA_KEY
+    from happydesk.portal.views import VIA_KEY
 
     riley = customer_for_address(address="riley@example.test", name="Riley Rivera")
     signed_in = Client()  # the auto-reply goes to verified senders: a signed-in customer here

@@ -25,8 +25,8 @@ from happydesk.inbox.services import mailbox_create
 from happydesk.mail.models import OutboundMail
 from happydesk.mail.outbound import compose_notice, notice_enqueue, send_due
 from happydesk.portal.services import portal_link_send
+from happydesk.routing import SiteOriginValidator, site_origins
 from happydesk.status.services import subscriber_add
-from happydesk.web.routing import SiteOriginValidator, site_origins
 from tests.helpers import customer_conversation, free_port, start_serve, stop
 
 EVIL_ORIGINS = [

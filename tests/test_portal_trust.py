@@ -21,7 +21,7 @@ from happydesk.inbox.services import (
 )
 from happydesk.mail import outbound
 from happydesk.mail.models import OutboundMail
-from happydesk.web.portal_views import GRANTS_KEY, SESSION_KEY, VIA_KEY
+from happydesk.portal.views import GRANTS_KEY, SESSION_KEY, VIA_KEY
 from tests.helpers import customer_conversation, path_of
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from happydesk.customers.models import Customer, CustomerEmail
 from happydesk.customers.services import customer_for_address
 from happydesk.inbox.models import Conversation, Message
 from happydesk.inbox.services import note_add, reply_create
-from happydesk.web.portal_views import VIA_KEY
+from happydesk.portal.views import VIA_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "happydesk.api",
     "happydesk.web",
     "happydesk.portal",
+    "happydesk.widget",
     "happydesk.runtime",
 ]
 

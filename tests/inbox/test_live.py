@@ -74,7 +74,7 @@ async def _socket(path: str, user):  # type: ignore[no-untyped-def]
     from channels.routing import URLRouter
     from channels.testing.websocket import WebsocketCommunicator
 
-    from happydesk.web.routing import websocket_urlpatterns
+    from happydesk.routing import websocket_urlpatterns
 
     communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), path)
     communicator.scope["user"] = user

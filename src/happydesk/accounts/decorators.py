@@ -14,6 +14,13 @@ from happydesk.accounts.models import User
 View = Callable[..., HttpResponse]
 
 
+class AgentRequest(HttpRequest):
+    """A request that login_required or role_required let through: its user is a signed-in agent (for
+    the type checker; the decorator makes it true)."""
+
+    user: User
+
+
 def role_required(*roles: str, refusal: str = "Not for your role") -> Callable[[View], View]:
     """Signed in (else to the sign-in page) with one of `roles` (else 403 with `refusal`). An admin is
     whoever `User.is_admin` says is one."""

@@ -1,10 +1,21 @@
-"""Agent sign-in by OpenID Connect (404 unless HAPPYDESK_OIDC_ISSUER and HAPPYDESK_OIDC_CLIENT_ID are set)."""
+"""Agent sign-in (password, or OpenID Connect: 404 unless HAPPYDESK_OIDC_ISSUER and
+HAPPYDESK_OIDC_CLIENT_ID are set), the agents admin and API tokens."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from happydesk.accounts import oidc_views
+from happydesk.accounts import oidc_views, views
 
 urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("login/oidc/", oidc_views.oidc_start, name="oidc_start"),
     path("login/oidc/callback/", oidc_views.oidc_callback, name="oidc_callback"),
+    path("admin/agents/", views.agents, name="admin_agents"),
+    path("admin/agents/new/", views.agent_add, name="admin_agent_new"),
+    path("admin/agents/<int:agent_id>/", views.agent_detail, name="admin_agent"),
+    path("admin/agents/<int:agent_id>/role/", views.agent_role, name="admin_agent_role"),
+    path("admin/agents/<int:agent_id>/active/", views.agent_active, name="admin_agent_active"),
+    path("account/tokens/", views.my_tokens, name="my_tokens"),
+    path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

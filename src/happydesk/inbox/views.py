@@ -1,34 +1,25 @@
-"""Agent pages: thin views that parse input, call one service, and render."""
+"""The inbox's agent pages: the list, a conversation and what an agent does on it. Thin views that parse
+input, call one service, and render. Features add their parts to the conversation page through its
+panels (inbox/panels.py), never through an import here."""
 
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import admin_required
-from happydesk.feedback.selectors import customer_ratings
-from happydesk.inbox import selectors, services
+from happydesk.accounts.decorators import AgentRequest
+from happydesk.inbox import panels, selectors, services
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
+from happydesk.inbox.forms import NoteForm, ReplyForm, SnoozeForm, StatusForm, TagForm
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, Tag
-from happydesk.inbox.placeholders import UnfilledPlaceholders
-from happydesk.mail import inbound
-from happydesk.mail.models import RawMessage
-from happydesk.replies.services import saved_replies_for, saved_reply_use
-from happydesk.web.forms import LoginForm, NoteForm, ReplyForm, SnoozeForm, StatusForm, TagForm
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "web/login.html"
-    authentication_form = LoginForm
-    redirect_authenticated_user = True
+from happydesk.inbox.placeholders import Unfilled, UnfilledPlaceholders
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -46,7 +37,7 @@ INBOX_VIEWS = [
 
 
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AgentRequest) -> HttpResponse:
     view = None
     if request.GET.get("view", "").isdigit():
         view = selectors.saved_views_for(request.user).filter(pk=int(request.GET["view"])).first()
@@ -66,7 +57,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         hits=hits,
         tag=params.get("tag") or None,
         feeling=params.get("feeling") or None,
-        waiting_over_minutes=int(waiting) if str(waiting or "").isdigit() else None,
+        waiting_over_minutes=int(str(waiting)) if str(waiting or "").isdigit() else None,
         channel=params.get("channel") or None,
         assigned=params.get("assigned") or None,
     )
@@ -75,10 +66,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # Stuck customers first (automations/triage.py): the database sorts ids by score over a covering
         # index, then the page's 50 full rows are loaded.
         page = Paginator(selectors.triage_ids(qs), 50).get_page(request.GET.get("page"))
+        # The page of ids becomes the page of rows: same length and order, so the paginator's numbers hold.
         page.object_list = selectors.with_priority(selectors.rows_in_order(list(page.object_list)))
     elif hits:
         page = Paginator(selectors.search_ranked(qs, hits), 50).get_page(request.GET.get("page"))
-        page.object_list = selectors.rows_in_order(list(page.object_list))
+        page.object_list = selectors.rows_in_order(list(page.object_list))  # type: ignore[assignment]
     else:
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
     snippets = selectors.search_snippets(q, [c.pk for c in page.object_list]) if hits else {}
@@ -98,13 +90,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "channels": Conversation.Channel.choices,
         "order": order,
     }
-    template = "web/_conversation_rows.html" if request.headers.get("HX-Request") else "web/inbox.html"
+    template = "inbox/_conversation_rows.html" if request.headers.get("HX-Request") else "inbox/inbox.html"
     return render(request, template, context)
 
 
 def _conversation_page(
-    request: HttpRequest, convo: Conversation, *, status: int = 200, **extra
-) -> HttpResponse:  # type: ignore[no-untyped-def]
+    request: AgentRequest, convo: Conversation, *, status: int = 200, **extra: object
+) -> HttpResponse:
     """The conversation page; `extra` carries the composer's state after a refused send."""
     thread = selectors.thread(convo)
     saved_draft = (
@@ -115,7 +107,7 @@ def _conversation_page(
         "thread": thread,
         "seen": max((m.pk for m in thread), default=0),
         "statuses": STATUS_VIEWS,
-        "saved_replies": saved_replies_for(convo),
+        "panels": panels.installed(),
         "snooze_options": selectors.snooze_options(convo),
         "handoff": selectors.handoff_line(convo, request.user),
         "exchanges": selectors.exchanges_without_resolution(convo),
@@ -129,12 +121,13 @@ def _conversation_page(
         **_customer_context(request, convo),
         **extra,
     }
-    return render(request, "web/conversation.html", context, status=status)
+    return render(request, "inbox/conversation.html", context, status=status)
 
 
-def _customer_context(request: HttpRequest, convo: Conversation) -> dict:
+def _customer_context(request: AgentRequest, convo: Conversation) -> dict:
     """The sidebar. While the sender is not verified, anyone may have typed the customer's address, so the
-    real customer's history, attributes and ratings stay hidden: only the claimed address is shown."""
+    real customer's history and attributes stay hidden (and the sidebar's panels are not shown): only the
+    claimed address is."""
     if convo.unverified:
         claimed = convo.messages.filter(kind=Message.Kind.CUSTOMER).values_list("from_address", flat=True)
         return {"claimed_addresses": sorted(set(claimed))[:5]}
@@ -145,14 +138,13 @@ def _customer_context(request: HttpRequest, convo: Conversation) -> dict:
         .exclude(pk=convo.pk)
         .order_by("-last_activity_at")[:10],
         "addresses": convo.customer.emails.all(),
-        "past_ratings": customer_ratings(convo.customer_id, visible=conversations_for_agent(request.user)),
         "local_time": selectors.customer_local_time(convo.customer),
         "attributes": sorted((convo.customer.attributes or {}).items()),
     }
 
 
 @login_required
-def conversation(request: HttpRequest, number: int) -> HttpResponse:
+def conversation(request: AgentRequest, number: int) -> HttpResponse:
     convo = access_conversation_for_agent(request.user, number)
     if convo.merged_into_id:
         return redirect("conversation", number=convo.merged_into_id)
@@ -161,7 +153,7 @@ def conversation(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def merge(request: HttpRequest, number: int) -> HttpResponse:
+def merge(request: AgentRequest, number: int) -> HttpResponse:
     source = access_conversation_for_agent(request.user, number)
     into = request.POST.get("into", "").strip().lstrip("#")
     if not into.isdigit():
@@ -179,7 +171,7 @@ def merge(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def split(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
+def split(request: AgentRequest, number: int, message_id: int) -> HttpResponse:
     convo = access_conversation_for_agent(request.user, number)
     message = convo.messages.filter(pk=message_id).first()
     if message is None:
@@ -195,14 +187,14 @@ def split(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def reply(request: HttpRequest, number: int) -> HttpResponse:
+def reply(request: AgentRequest, number: int) -> HttpResponse:
     convo = access_conversation_for_agent(request.user, number)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         flash.error(request, "Write something before sending.")
         return redirect("conversation", number=convo.number)
     files = [
-        services.NewAttachment(f.name, f.content_type or "application/octet-stream", f.read())
+        services.NewAttachment(f.name or "attachment", f.content_type or "application/octet-stream", f.read())
         for f in request.FILES.getlist("attachments")
     ]
     then = form.cleaned_data["then"]
@@ -253,7 +245,7 @@ BULK_STATUSES = {"close": "closed", "pending": "pending", "open": "active", "spa
 
 @login_required
 @require_POST
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: AgentRequest) -> HttpResponse:
     """One action on many conversations: status, tag or mailbox."""
     action = request.POST.get("action", "")
     numbers = [int(n) for n in request.POST.getlist("numbers") if n.isdigit()][:500]
@@ -286,7 +278,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def view_save(request: HttpRequest) -> HttpResponse:
+def view_save(request: AgentRequest) -> HttpResponse:
     """Save the current filters as a named view (personal, or shared with the team)."""
     name = request.POST.get("name", "").strip()
     if not name:
@@ -300,7 +292,7 @@ def view_save(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def draft(request: HttpRequest, number: int) -> HttpResponse:
+def draft(request: AgentRequest, number: int) -> HttpResponse:
     """Autosave of the composer (called as the agent types)."""
     convo = access_conversation_for_agent(request.user, number)
     services.draft_save(conversation=convo, agent=request.user, text=request.POST.get("text", ""))
@@ -309,7 +301,7 @@ def draft(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def tag_add(request: HttpRequest, number: int) -> HttpResponse:
+def tag_add(request: AgentRequest, number: int) -> HttpResponse:
     convo = access_conversation_for_agent(request.user, number)
     form = TagForm(request.POST)
     if form.is_valid():
@@ -319,7 +311,7 @@ def tag_add(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def tag_remove(request: HttpRequest, number: int, name: str) -> HttpResponse:
+def tag_remove(request: AgentRequest, number: int, name: str) -> HttpResponse:
     convo = access_conversation_for_agent(request.user, number)
     services.conversation_untag(conversation=convo, name=name)
     return redirect("conversation", number=convo.number)
@@ -327,7 +319,7 @@ def tag_remove(request: HttpRequest, number: int, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def snooze(request: HttpRequest, number: int) -> HttpResponse:
+def snooze(request: AgentRequest, number: int) -> HttpResponse:
     convo = access_conversation_for_agent(request.user, number)
     form = SnoozeForm(request.POST)
     if not form.is_valid():
@@ -343,7 +335,7 @@ def snooze(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def note(request: HttpRequest, number: int) -> HttpResponse:
+def note(request: AgentRequest, number: int) -> HttpResponse:
     convo = access_conversation_for_agent(request.user, number)
     form = NoteForm(request.POST)
     if form.is_valid():
@@ -353,7 +345,7 @@ def note(request: HttpRequest, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def status(request: HttpRequest, number: int) -> HttpResponse:
+def status(request: AgentRequest, number: int) -> HttpResponse:
     convo = access_conversation_for_agent(request.user, number)
     form = StatusForm(request.POST)
     if form.is_valid():
@@ -363,19 +355,7 @@ def status(request: HttpRequest, number: int) -> HttpResponse:
     return redirect("conversation", number=convo.number)
 
 
-@login_required
-@require_POST
-def saved_reply_insert(request: HttpRequest, number: int, reply_id: int) -> JsonResponse:
-    """The saved reply's text with this conversation's placeholders filled (records the use)."""
-    convo = access_conversation_for_agent(request.user, number)
-    saved = saved_replies_for(convo).filter(pk=reply_id).first()
-    if saved is None:
-        raise Http404
-    text = saved_reply_use(saved_reply=saved, conversation=convo, agent=request.user)
-    return JsonResponse({"text": text, "note": saved.note, "name": saved.name})
-
-
-def highlight_unfilled(text: str, found: list) -> str:  # type: ignore[type-arg]
+def highlight_unfilled(text: str, found: list[Unfilled]) -> str:
     """The text, escaped, with each unfilled placeholder wrapped in <mark>."""
     out, pos = [], 0
     for item in found:
@@ -386,7 +366,7 @@ def highlight_unfilled(text: str, found: list) -> str:  # type: ignore[type-arg]
 
 
 @login_required
-def attachment(request: HttpRequest, number: int, attachment_id: int) -> FileResponse:
+def attachment(request: AgentRequest, number: int, attachment_id: int) -> FileResponse:
     convo = access_conversation_for_agent(request.user, number)
     row = Attachment.objects.filter(pk=attachment_id, message__conversation=convo).first()
     if row is None:
@@ -401,21 +381,3 @@ def attachment(request: HttpRequest, number: int, attachment_id: int) -> FileRes
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-@admin_required
-def quarantine(request: HttpRequest) -> HttpResponse:
-    rows = RawMessage.objects.filter(state=RawMessage.State.QUARANTINED).order_by("-id")[:200]
-    return render(request, "web/quarantine.html", {"rows": rows})
-
-
-@admin_required
-@require_POST
-def quarantine_reprocess(request: HttpRequest, raw_id: int) -> HttpResponse:
-    raw = RawMessage.objects.filter(pk=raw_id, state=RawMessage.State.QUARANTINED).first()
-    if raw is not None:
-        inbound.raw_reprocess(raw=raw)
-        inbound.process_raw(raw.pk)
-        raw.refresh_from_db()
-        flash.info(request, f"Message {raw.pk}: {raw.get_state_display()}. {raw.reason}")
-    return redirect("quarantine")

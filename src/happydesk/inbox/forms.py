@@ -1,11 +1,8 @@
+"""The agent's forms on inbox pages, and the mailbox admin form."""
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 
-
-class LoginForm(AuthenticationForm):
-    username = forms.EmailField(
-        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
-    )
+from happydesk.inbox.models import Mailbox
 
 
 class ReplyForm(forms.Form):
@@ -48,8 +45,6 @@ class MailboxForm(forms.ModelForm):
     """Admin form for a mailbox: identity, promises to customers, and optional IMAP fetching."""
 
     class Meta:
-        from happydesk.inbox.models import Mailbox
-
         model = Mailbox
         fields = [
             "address",
@@ -111,20 +106,3 @@ class MailboxForm(forms.ModelForm):
 
     def folders(self) -> list[str]:
         return [f.strip() for f in self.cleaned_data.get("imap_folders_text", "").splitlines() if f.strip()]
-
-
-class AgentForm(forms.Form):
-    email = forms.EmailField()
-    name = forms.CharField(max_length=200)
-    password = forms.CharField(
-        widget=forms.PasswordInput,
-        min_length=8,
-        required=False,
-        help_text="At least 8 characters. Leave empty to keep the current one.",
-    )
-    role = forms.ChoiceField(
-        choices=[("admin", "Admin"), ("agent", "Agent"), ("light", "Light agent")],
-        required=False,
-        initial="agent",
-        help_text="Light agents add notes and never see security reports.",
-    )

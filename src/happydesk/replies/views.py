@@ -1,4 +1,5 @@
-"""Saved replies pages: the list with usage, the most used this month, and the editor."""
+"""Saved replies pages: the list with usage, the most used this month, the editor, and the insert a
+conversation's composer asks for."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ from django import forms
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from happydesk.inbox.access import access_conversation_for_agent
 from happydesk.inbox.models import Mailbox
 from happydesk.replies.models import SavedReply
-from happydesk.replies.services import most_used, saved_reply_save
+from happydesk.replies.services import most_used, saved_replies_for, saved_reply_save, saved_reply_use
 
 
 class SavedReplyForm(forms.Form):
@@ -33,7 +36,7 @@ class SavedReplyForm(forms.Form):
 @login_required
 def saved_replies(request: HttpRequest) -> HttpResponse:
     rows = SavedReply.objects.select_related("mailbox").annotate(total=Count("uses")).order_by("name")
-    return render(request, "web/saved_replies.html", {"rows": rows, "top": most_used(days=30)})
+    return render(request, "replies/saved_replies.html", {"rows": rows, "top": most_used(days=30)})
 
 
 @login_required
@@ -67,3 +70,15 @@ def saved_reply_edit(request: HttpRequest, reply_id: int | None = None) -> HttpR
     return render(
         request, "web/admin_form.html", {"form": form, "title": "Saved reply", "back": "saved_replies"}
     )
+
+
+@login_required
+@require_POST
+def saved_reply_insert(request: HttpRequest, number: int, reply_id: int) -> JsonResponse:
+    """The saved reply's text with this conversation's placeholders filled (records the use)."""
+    convo = access_conversation_for_agent(request.user, number)
+    saved = saved_replies_for(convo).filter(pk=reply_id).first()
+    if saved is None:
+        raise Http404
+    text = saved_reply_use(saved_reply=saved, conversation=convo, agent=request.user)
+    return JsonResponse({"text": text, "note": saved.note, "name": saved.name})

@@ -13,9 +13,7 @@ through inbox.access and then checks the conversation is the visitor's. A visito
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
-from django import forms
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -34,101 +32,12 @@ from happydesk.inbox import services
 from happydesk.inbox.access import access_conversation_for_customer, conversations_for_customer
 from happydesk.inbox.models import Attachment, Conversation, Mailbox, Message
 from happydesk.inbox.selectors import customer_thread
-from happydesk.portal import services as portal_services
+from happydesk.portal.forms import ContactForm, TooManyMessages
 from happydesk.portal.services import portal_link_send
 
 VIA_KEY = "portal_verified_via"  # how they were shown to be that customer: "link" or "sso"
 GRANTS_KEY = "portal_conversation_grants"  # {conversation token: customer id} opened by a signed link
 VIA_LABELS = {"link": "portal session", "sso": "SSO (JWT)"}  # the verification a message records
-
-
-class ContactForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    email = forms.EmailField()
-    topic = forms.ChoiceField(label="What's this about?", required=False)
-    subject = forms.CharField(max_length=300)
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 7}), max_length=50_000)
-    feeling = forms.ChoiceField(
-        label="How are you feeling?",
-        choices=[("", "Rather not say"), *Conversation.Feeling.choices],
-        required=False,
-        widget=forms.RadioSelect,
-    )
-    attachments = forms.FileField(required=False)
-    website = forms.CharField(required=False, label="Leave this empty")  # honeypot for bots
-    tz_offset = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    tz_name = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
-
-    def __init__(self, *args, mailbox: Mailbox, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self.mailbox = mailbox
-        super().__init__(*args, **kwargs)
-        topics = [str(t) for t in mailbox.form_topics if str(t).strip()]
-        if topics:
-            self.fields["topic"].choices = [("", "Choose one…"), *[(t, t) for t in topics]]
-        else:
-            del self.fields["topic"]
-
-    def submit(
-        self,
-        request: HttpRequest,
-        *,
-        channel: str,
-        signed_in: Customer | None = None,
-        signed_in_via: str = "",
-    ) -> Conversation | None:
-        """Open the conversation from a valid form (the page and the widget alike): rate-limited per
-        client IP and per address, a bot's honeypot answer stores nothing (None), and a visit that saw
-        suggestions is recorded as not deflected. Verified only when `signed_in` (portal session or
-        SSO identity, `signed_in_via`) owns the typed address. Raises TooManyMessages over the limit."""
-        from happydesk.search.services import suggestion_event
-
-        data = self.cleaned_data
-        ip = request.META.get("REMOTE_ADDR", "")
-        if _over_limit(f"contact:ip:{ip}") or _over_limit(f"contact:email:{data['email'].lower()}"):
-            raise TooManyMessages
-        if data["website"]:  # a bot filled the hidden field: pretend all is well, store nothing
-            return None
-        offset = timedelta(minutes=-data["tz_offset"]) if data.get("tz_offset") is not None else None
-        files = [
-            services.NewAttachment(f.name, f.content_type or "application/octet-stream", f.read())
-            for f in request.FILES.getlist("attachments")
-        ]
-        conversation = portal_services.conversation_from_form(
-            mailbox=self.mailbox,
-            name=data["name"],
-            email=data["email"],
-            subject=data["subject"],
-            text=data["message"],
-            topic=data.get("topic") or "",
-            feeling=data.get("feeling") or "",
-            attachments=files,
-            customer_offset=offset,
-            timezone_name=data.get("tz_name") or "",
-            channel=channel,
-            signed_in=signed_in,
-            signed_in_via=signed_in_via,
-        )
-        if request.POST.get("session"):  # the visit saw suggestions and still wrote: not deflected
-            source = "widget" if channel == Conversation.Channel.WIDGET else "form"
-            suggestion_event(
-                mailbox_id=self.mailbox.pk, key=request.POST["session"], source=source, event="submitted"
-            )
-        return conversation
-
-
-CONTACT_LIMIT = 5  # submissions per client IP and per address in CONTACT_WINDOW
-CONTACT_WINDOW = timedelta(minutes=10)
-
-
-class TooManyMessages(Exception):
-    """More contact-form submissions from one IP or address than CONTACT_LIMIT in CONTACT_WINDOW."""
-
-
-def _over_limit(key: str) -> bool:
-    """Count one submission for this key; True when over the limit for the window."""
-    from happydesk.ratelimit import over_limit
-
-    return over_limit(key, limit=CONTACT_LIMIT, window=CONTACT_WINDOW)
 
 
 def contact(request: HttpRequest, mailbox_id: int) -> HttpResponse:
@@ -149,14 +58,14 @@ def contact(request: HttpRequest, mailbox_id: int) -> HttpResponse:
             form.add_error(
                 None, "You've sent several messages in a short time; please try again in a few minutes."
             )
-            return render(request, "web/contact.html", {"mailbox": mailbox, "form": form}, status=429)
+            return render(request, "portal/contact.html", {"mailbox": mailbox, "form": form}, status=429)
         context = {
             "mailbox": mailbox,
             "verified": conversation is not None and not conversation.unverified,
             "number": conversation.number if conversation is not None else None,
         }
-        return render(request, "web/contact_thanks.html", context)
-    return render(request, "web/contact.html", {"mailbox": mailbox, "form": form})
+        return render(request, "portal/contact_thanks.html", context)
+    return render(request, "portal/contact.html", {"mailbox": mailbox, "form": form})
 
 
 def _open_signed_link(
@@ -190,7 +99,7 @@ def contact_confirm(request: HttpRequest, value: str) -> HttpResponse:
         return opened
     conversation, current = opened
     if request.method != "POST":
-        return render(request, "web/contact_confirm.html", {"c": conversation})
+        return render(request, "portal/contact_confirm.html", {"c": conversation})
     services.conversation_sender_confirm(conversation=conversation, customer=conversation.customer)
     if current is None:
         portal_sign_in(request, conversation.customer, via="link")
@@ -223,9 +132,9 @@ def portal(request: HttpRequest) -> HttpResponse:
         if request.method == "POST":
             portal_link_send(address=request.POST.get("email", ""))
             sent = True  # the same answer whether or not the address is known
-        return render(request, "web/portal_signin.html", {"sent": sent})
+        return render(request, "portal/portal_signin.html", {"sent": sent})
     rows = conversations_for_customer(customer).select_related("mailbox").order_by("-last_activity_at")
-    return render(request, "web/portal.html", {"customer": customer, "rows": rows, "via": via})
+    return render(request, "portal/portal.html", {"customer": customer, "rows": rows, "via": via})
 
 
 def portal_login(request: HttpRequest, token: str) -> HttpResponse:
@@ -233,11 +142,11 @@ def portal_login(request: HttpRequest, token: str) -> HttpResponse:
     follow links); only the POST (with its CSRF token) redeems the link."""
     if request.method != "POST":
         if not portal_token_usable(token=token):
-            return render(request, "web/portal_signin.html", {"expired": True}, status=410)
-        return render(request, "web/portal_login.html")
+            return render(request, "portal/portal_signin.html", {"expired": True}, status=410)
+        return render(request, "portal/portal_login.html")
     customer = portal_token_redeem(token=token)
     if customer is None:
-        return render(request, "web/portal_signin.html", {"expired": True}, status=410)
+        return render(request, "portal/portal_signin.html", {"expired": True}, status=410)
     portal_sign_in(request, customer, via="link")
     return redirect("portal")
 
@@ -260,7 +169,7 @@ def sso_jwt(request: HttpRequest) -> HttpResponse:
         return_to = safe_return_to(params.get("return_to", ""))
         customer, _ = sso_token_redeem(params.get("jwt", ""))
     except SsoRefused as exc:
-        return render(request, "web/sso_refused.html", {"reason": exc.message}, status=exc.status)
+        return render(request, "portal/sso_refused.html", {"reason": exc.message}, status=exc.status)
     portal_sign_in(request, customer, via="sso")
     return redirect(return_to)
 
@@ -281,7 +190,7 @@ def portal_link(request: HttpRequest, value: str) -> HttpResponse:
 
 
 def _other_account(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/portal_other_account.html", status=403)
+    return render(request, "portal/portal_other_account.html", status=403)
 
 
 def _offer_fresh_link(
@@ -298,7 +207,7 @@ def _offer_fresh_link(
         if conversation is not None and customer_id in (None, conversation.customer_id):
             portal_link_send(address=conversation.customer.primary_email)
         sent = True  # the same answer either way
-    return render(request, "web/portal_link_expired.html", {"sent": sent, "expired": expired}, status=403)
+    return render(request, "portal/portal_link_expired.html", {"sent": sent, "expired": expired}, status=403)
 
 
 def _conversation_for_visitor(request: HttpRequest, token: str) -> tuple[Conversation, str | None]:
@@ -347,7 +256,7 @@ def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
         "rating_links": rating_links(rating_request) if rating_request else [],
         "rating": Rating.objects.filter(conversation=conversation).first(),
     }
-    return render(request, "web/portal_conversation.html", context)
+    return render(request, "portal/portal_conversation.html", context)
 
 
 def portal_attachment(request: HttpRequest, token: str, attachment_id: int) -> FileResponse:

@@ -1,4 +1,4 @@
-"""Websocket routes, and the origin check in front of them.
+"""Every app's websocket routes (as urls.py is for pages), and the origin check in front of them.
 
 A browser sends the agent's session cookie with a websocket opened from any page, so the only thing that
 tells our own pages from another site's is the Origin header. We accept exactly the site's own origin
@@ -15,14 +15,10 @@ from channels.routing import URLRouter
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.http.request import is_same_domain
-from django.urls import path
 
-from happydesk.inbox.consumers import ConversationPresenceConsumer, InboxPresenceConsumer
+from happydesk.inbox import routing as inbox_routing
 
-websocket_urlpatterns: list = [
-    path("ws/conversations/<int:number>/", ConversationPresenceConsumer.as_asgi()),
-    path("ws/inbox/", InboxPresenceConsumer.as_asgi()),
-]
+websocket_urlpatterns: list = [*inbox_routing.websocket_urlpatterns]
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 

@@ -1,15 +1,17 @@
-"""Admin pages: mailboxes and agents (the same actions as `happydesk mailbox add`, `agent ...` and
-`token ...`), and each agent's own API tokens."""
+"""Agent sign-in, the agents admin (the same actions as `happydesk agent ...` and `token ...`), and each
+agent's own API tokens."""
 
 from __future__ import annotations
 
 from django.contrib import messages as flash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from happydesk.accounts.decorators import admin_required
+from happydesk.accounts.forms import AgentForm, LoginForm
 from happydesk.accounts.models import User
 from happydesk.accounts.selectors import agents_list, tokens_for
 from happydesk.accounts.services import (
@@ -20,56 +22,17 @@ from happydesk.accounts.services import (
     agent_set_role,
 )
 from happydesk.accounts.services import token_revoke as revoke_token
-from happydesk.inbox.models import Mailbox
-from happydesk.inbox.services import mailbox_create
-from happydesk.web.forms import AgentForm, MailboxForm
 
 
-@admin_required
-def mailboxes(request: HttpRequest) -> HttpResponse:
-    """Mailboxes, with how many visitors of their contact form and widget found an answer themselves."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from happydesk.search.selectors import deflection
-
-    rows = {r["mailbox_id"]: r for r in deflection(since=timezone.now() - timedelta(days=30))}
-    boxes = list(Mailbox.objects.order_by("name"))
-    for m in boxes:
-        m.deflection = rows.get(m.pk)
-    return render(request, "web/admin_mailboxes.html", {"mailboxes": boxes})
-
-
-@admin_required
-def mailbox_edit(request: HttpRequest, mailbox_id: int | None = None) -> HttpResponse:
-    instance = get_object_or_404(Mailbox, pk=mailbox_id) if mailbox_id else None
-    form = MailboxForm(request.POST or None, instance=instance)
-    if request.method == "POST" and form.is_valid():
-        fields = {
-            k: v
-            for k, v in form.cleaned_data.items()
-            if k not in {"address", "name", "imap_folders_text", "form_topics_text"}
-        }
-        if instance is not None and instance.address != form.cleaned_data["address"]:
-            Mailbox.objects.filter(pk=instance.pk).update(address=form.cleaned_data["address"])
-        mailbox = mailbox_create(
-            address=form.cleaned_data["address"],
-            name=form.cleaned_data["name"],
-            imap_folders=form.folders(),
-            form_topics=form.topics(),
-            **fields,
-        )
-        flash.success(request, f"Mailbox {mailbox.address} saved.")
-        return redirect("admin_mailboxes")
-    return render(
-        request, "web/admin_form.html", {"form": form, "title": "Mailbox", "back": "admin_mailboxes"}
-    )
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
 
 
 @admin_required
 def agents(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/admin_agents.html", {"agents": agents_list()})
+    return render(request, "accounts/agents.html", {"agents": agents_list()})
 
 
 @admin_required
@@ -98,7 +61,7 @@ def agent_detail(request: HttpRequest, agent_id: int) -> HttpResponse:
     agent = get_object_or_404(User, pk=agent_id)
     return render(
         request,
-        "web/admin_agent.html",
+        "accounts/agent.html",
         {"agent": agent, "roles": User.Role.choices, "tokens": tokens_for(agent), "back": "admin_agents"},
     )
 
@@ -139,7 +102,7 @@ def my_tokens(request: HttpRequest) -> HttpResponse:
     """The signed-in agent's own API tokens."""
     return render(
         request,
-        "web/my_tokens.html",
+        "accounts/my_tokens.html",
         {"tokens": tokens_for(request.user)},  # type: ignore[arg-type]
     )
 

@@ -35,9 +35,9 @@ from happydesk.customers.models import Customer
 from happydesk.inbox.access import conversations_for_customer
 from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.inbox.selectors import customer_thread
+from happydesk.portal.forms import ContactForm, TooManyMessages
 from happydesk.search.content import content_search
 from happydesk.search.services import suggestion_event
-from happydesk.web.portal_views import ContactForm, TooManyMessages
 
 SUGGEST_KINDS = ["article", "faq", "topic"]
 

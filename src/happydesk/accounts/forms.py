@@ -1,0 +1,27 @@
+"""Sign-in and agent admin forms."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+
+class AgentForm(forms.Form):
+    email = forms.EmailField()
+    name = forms.CharField(max_length=200)
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        min_length=8,
+        required=False,
+        help_text="At least 8 characters. Leave empty to keep the current one.",
+    )
+    role = forms.ChoiceField(
+        choices=[("admin", "Admin"), ("agent", "Agent"), ("light", "Light agent")],
+        required=False,
+        initial="agent",
+        help_text="Light agents add notes and never see security reports.",
+    )

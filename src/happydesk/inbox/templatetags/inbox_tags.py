@@ -1,0 +1,86 @@
+"""Template helpers for the inbox's pages: a message's HTML with its inline images, event lines, search
+snippets."""
+
+from __future__ import annotations
+
+import re
+
+from django import template
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from happydesk.inbox.models import Message
+
+register = template.Library()
+
+CID = re.compile(r"""(["'])cid:([^"']+)\1""")
+
+
+@register.filter
+def html_with_inline_images(message: Message) -> str:
+    """The sanitized HTML with `cid:` references pointed at the stored inline attachments."""
+    by_cid = {a.content_id.strip("<>"): a for a in message.attachments.all() if a.content_id}
+
+    def swap(match: re.Match[str]) -> str:
+        att = by_cid.get(match.group(2).strip("<>"))
+        if att is None:
+            return match.group(0)
+        url = reverse("attachment", args=[message.conversation_id, att.pk])
+        return f"{match.group(1)}{url}{match.group(1)}"
+
+    return CID.sub(swap, message.html or "")
+
+
+@register.simple_tag
+def event_text(message: Message) -> str:
+    ev = message.event or {}
+    who = message.author.name if message.author else "Happydesk"
+    kind = ev.get("type")
+    if kind == "status":
+        return f"{who} changed the status from {ev.get('from')} to {ev.get('to')}"
+    if kind == "reopened":
+        return "The customer wrote again: conversation reopened"
+    if kind == "sender_confirmed":
+        return "The customer confirmed their address from our email: sender verified"
+    if kind == "assigned":
+        return (
+            f"{who} assigned the conversation to {ev.get('to')}"
+            if ev.get("to")
+            else f"{who} unassigned the conversation"
+        )
+    if kind == "moved":
+        return f"{who} moved the conversation from {ev.get('from')} to {ev.get('to')}"
+    if kind == "merged":
+        return f"{who} merged #{ev.get('from')} ({ev.get('subject')}) into this conversation"
+    if kind == "merged_into":
+        return f"{who} merged this conversation into #{ev.get('into')}"
+    if kind == "split":
+        return f"{who} split this message off #{ev.get('from')}"
+    if kind == "split_off":
+        return f"{who} split a message into #{ev.get('into')}"
+    if kind == "snoozed":
+        return f"{who} snoozed the conversation"
+    if kind == "snooze_ended":
+        return "Snooze ended: " + (
+            "the customer wrote again" if ev.get("by") == "customer" else "back in the open view"
+        )
+    if kind == "rated":
+        value = str(ev.get("value"))
+        label = {"great": "Great", "okay": "Okay", "not_good": "Not good"}.get(value, value)
+        if ev.get("comment"):
+            return f"The customer added a comment to their rating “{label}”"
+        return (
+            f"The customer {'changed their rating to' if ev.get('changed') else 'rated the reply'} “{label}”"
+        )
+    if kind == "bounce":
+        return f"A reply to {ev.get('recipient') or 'the customer'} bounced: {ev.get('diagnostic')}"
+    return f"{who}: {kind}"
+
+
+@register.filter
+def snippet_for(snippets: dict, pk: int) -> str:
+    """The search snippet of a conversation (highlights come from the engine; the text is escaped first)."""
+    raw = (snippets or {}).get(pk, "")
+    safe = escape(raw).replace("&lt;mark&gt;", "<mark>").replace("&lt;/mark&gt;", "</mark>")
+    return mark_safe(safe)  # noqa: S308 - escaped above; only our own <mark> tags are restored
