@@ -15,4 +15,5 @@ for r in rows:
     value = f"{r['value']} {r['unit']}" if "value" in r else f"p50 {r['median']} p95 {r['p95']} {r['unit']}"
     print(f"{r['name']:32} {r['engine']:10} {r['n']:>6} {value:>26} {r['floor']:>10} {r['ratio']:>7}")
 print("ratio: ingest throughput / stdlib parse floor (higher is better); latency: median x floor rate;")
-print("      pages: median server time / a one-query Django view (lower is better)")
+print("      pages: median server time / a one-query Django view (lower is better);")
+print("      serve_*: median over HTTP / a static file from `happydesk serve`, before and after ADR 0007")

@@ -200,6 +200,10 @@ FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now
 HAPPYDESK_FROM_EMAIL = os.environ.get("HAPPYDESK_FROM_EMAIL", "").strip()
 DEFAULT_FROM_EMAIL = HAPPYDESK_FROM_EMAIL or f"Happydesk <noreply@{BASE_HOST or 'localhost'}>"
 
+# Threads that run page requests in each `happydesk serve` process (asgi.py); each keeps one database
+# connection open for CONN_MAX_AGE seconds.
+HAPPYDESK_PAGE_THREADS = env_int("HAPPYDESK_PAGE_THREADS", 8)
+
 # Inbound limits.
 HAPPYDESK_MAX_MESSAGE_BYTES = env_int("HAPPYDESK_MAX_MESSAGE_BYTES", 30 * 1024 * 1024)
 # Raw mail arrives as a request body on /api/v1/mail/raw: allow a full message.

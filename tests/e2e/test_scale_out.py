@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SRC = Path(happydesk.__file__).resolve().parents[1]  # this checkout's code, also in every child process
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 MAIL_COUNT = 200
-CONTACT_LIMIT = 5  # web.portal_views.CONTACT_LIMIT: submissions per client IP in ten minutes
+CONTACT_LIMIT = 5  # portal.forms.CONTACT_LIMIT: submissions per client IP in ten minutes
 WORKER_STARTED = re.compile(r"worker \S+-(\d+) started")
 SENT = re.compile(r"outbound (\d+) sent")
 

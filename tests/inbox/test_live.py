@@ -153,3 +153,50 @@ def test_a_worker_without_redis_hands_its_pushes_to_the_serving_process(tmp_path
         "type": "conversation.changed",
         "event": {"type": "conversation", "number": 7, "change": "tags"},
     }
+
+
+def test_a_push_from_a_page_thread_is_sent_on_the_serving_loop(settings):
+    """asgi.py runs pages on a2wsgi's threads: a push made there is sent on the serving loop, so a socket
+    waiting on the in-memory layer hears it at once, even when nothing else wakes the loop."""
+    import asyncio
+    import time
+
+    from a2wsgi import WSGIMiddleware
+    from channels.layers import get_channel_layer
+
+    settings.HAPPYDESK_REALTIME_RELAY = ""
+
+    def page(environ, start_response):  # type: ignore[no-untyped-def]
+        live.push(events.TagsChanged(7, ("vip",)))
+        time.sleep(2)  # the page is still working: only the push itself may wake the serving loop
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    app = live.on_serving_loop(WSGIMiddleware(page, workers=1))  # type: ignore[arg-type]
+
+    async def scenario() -> tuple[dict, float]:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(realtime.INBOX_GROUP, channel)
+        heard = asyncio.ensure_future(layer.receive(channel))
+        sent: list[dict] = []
+        scope = {"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": []}
+        scope |= {"server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5), "http_version": "1.1"}
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        request = asyncio.ensure_future(app(scope, receive, send))
+        started = time.monotonic()
+        message = await asyncio.wait_for(heard, timeout=5)
+        took = time.monotonic() - started
+        await request
+        assert sent[0]["status"] == 200
+        return message, took
+
+    message, took = asyncio.run(scenario())
+    assert message["event"] == {"type": "conversation", "number": 7, "change": "tags"}
+    assert took < 1, f"the push took {took:.2f}s to reach the socket"

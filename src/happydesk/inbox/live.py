@@ -4,15 +4,20 @@
 The push goes through the channel layer: in-memory inside one process, Redis across processes
 (REDIS_URL). Worker processes that `happydesk serve` starts without Redis hand it to the serving
 process over a local socket (HAPPYDESK_REALTIME_RELAY, runtime/relay.py), which sends it on.
+Pages run on threads of the serving process (asgi.py), where the in-memory layer's queues belong to the
+event loop: a push from a page thread is handed to that loop (`on_serving_loop` marks it).
 A push that cannot be delivered is dropped: pages also show the truth on their next load.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -21,6 +26,23 @@ from django.conf import settings
 from happydesk.inbox import events, realtime
 
 log = logging.getLogger(__name__)
+
+# The event loop serving the request this code runs for; a2wsgi copies it into the page thread's context.
+_serving_loop: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = contextvars.ContextVar(
+    "serving_loop", default=None
+)
+
+ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
+
+
+def on_serving_loop(app: ASGIApp) -> ASGIApp:
+    """Wrap the served ASGI application so sync code it runs knows which loop to push on."""
+
+    async def serving(scope: dict, receive: Any, send: Any) -> None:
+        _serving_loop.set(asyncio.get_running_loop())
+        await app(scope, receive, send)
+
+    return serving
 
 
 def changes(event: events.Event) -> list[tuple[int, realtime.ConversationChange]]:
@@ -69,7 +91,18 @@ def group_send(group: str, message: dict) -> None:
         return
     try:
         loop = asyncio.get_running_loop()
-    except RuntimeError:  # the usual case: a view's or a worker's thread
-        async_to_sync(layer.group_send)(group, message)
-    else:  # sync code called on an event loop's own thread (a script driving one): queue it there
+    except RuntimeError:
+        loop = None
+    if loop is not None:  # sync code called on an event loop's own thread (a script driving one)
         loop.create_task(layer.group_send(group, message))
+        return
+    serving = _serving_loop.get()
+    if serving is None or serving.is_closed():  # a worker's thread, or a view under Django's ASGI handler
+        async_to_sync(layer.group_send)(group, message)
+        return
+    # A page thread of `happydesk serve`: send on the serving loop, in order, without waiting long.
+    future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), serving)
+    try:
+        future.result(timeout=2)
+    except Exception as exc:  # noqa: BLE001 - a timeout or a layer error: a push never fails a page
+        log.info("realtime push to %s not sent: %r", group, exc)

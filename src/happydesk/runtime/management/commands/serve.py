@@ -1,4 +1,5 @@
-"""`happydesk serve`: HTTP + websockets (ASGI), the SMTP listener, and a worker, as one process tree."""
+"""`happydesk serve`: pages (Django's WSGI handler on a thread pool) and websockets (Channels) on one uvicorn
+loop, the SMTP listener on the same loop, and worker processes, as one process tree (ADR 0007)."""
 
 from __future__ import annotations
 
