@@ -193,3 +193,41 @@ def test_default_size() -> None:
     assert Customer.objects.exclude(company="").count() > 60
     assert Customer.objects.filter(attributes__vip=True).exists()
     assert not OutboundMail.objects.exists()
+
+
+@pytest.mark.django_db
+def test_demo_status_history_is_believable() -> None:
+    from django.test import Client
+
+    from happydesk.status.demo import load_demo_status
+    from happydesk.status.models import Component, Incident
+
+    demo = load_demo_status()
+    assert Component.objects.count() == 6
+    assert {c.group.name for c in demo.values()} == {"Product", "Notifications and billing"}
+    assert set(Component.objects.values_list("state", flat=True)) == {"operational"}
+    kinds = list(Incident.objects.values_list("kind", "state"))
+    assert kinds.count(("incident", "resolved")) == 3
+    assert ("maintenance", "completed") in kinds and ("maintenance", "scheduled") in kinds
+    assert not Incident.objects.exclude(state__in=["resolved", "completed", "scheduled"]).exists()
+    assert not OutboundMail.objects.filter(kind__startswith="status-").exists()
+    page = Client().get("/status/").content.decode()
+    assert "All systems operational" in page
+    assert "99.97% uptime" in page  # the dashboard's 38 minutes down, computed from its history
+    assert len(re.findall(r'class="bar lvl-\w+" title="\w{3} \d+: [^"]+"', page)) == 6 * 90
+
+
+@pytest.mark.django_db
+def test_demo_community() -> None:
+    from happydesk.community.models import Announcement, ConversationLink, Post, Topic
+
+    load_demo(conversations=120)
+    assert Topic.objects.filter(kind="question").count() >= 10
+    assert Topic.objects.filter(kind="question", accepted_post__isnull=False).count() >= 5
+    ideas = Topic.objects.filter(kind="idea", merged_into__isnull=True)
+    assert ideas.count() == 8 and len(set(ideas.values_list("status", flat=True))) == 5
+    assert Topic.objects.filter(kind="known_issue").count() == 1
+    assert Topic.objects.filter(state="held").count() == 1
+    assert Announcement.objects.count() == 4 and Post.objects.count() > 10
+    assert ConversationLink.objects.exists()
+    assert not OutboundMail.objects.exists()

@@ -1,4 +1,4 @@
-"""The public pages, signing in, posting through the pages, search, and the demo data."""
+"""The public pages, signing in, posting through the pages, and search."""
 
 from __future__ import annotations
 
@@ -180,20 +180,3 @@ def test_topic_page_and_moderation_queue_query_counts(
             assert client.get("/community/").status_code == 200
     with django_assert_max_num_queries(10):
         assert agent_client.get("/community/manage/").status_code == 200
-
-
-def test_demo_community(db):
-    from happydesk.community.models import Announcement, ConversationLink, Post
-    from happydesk.mail.models import OutboundMail
-    from happydesk.runtime.demo import load_demo
-
-    load_demo(conversations=120)
-    assert Topic.objects.filter(kind="question").count() >= 10
-    assert Topic.objects.filter(kind="question", accepted_post__isnull=False).count() >= 5
-    ideas = Topic.objects.filter(kind="idea", merged_into__isnull=True)
-    assert ideas.count() == 8 and len(set(ideas.values_list("status", flat=True))) == 5
-    assert Topic.objects.filter(kind="known_issue").count() == 1
-    assert Topic.objects.filter(state="held").count() == 1
-    assert Announcement.objects.count() == 4 and Post.objects.count() > 10
-    assert ConversationLink.objects.exists()
-    assert not OutboundMail.objects.exists()

@@ -4,80 +4,160 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from happydesk.accounts.services import agent_create
-from happydesk.mail.models import OutboundMail
 from happydesk.status import services
-from happydesk.status.demo import load_demo_status
 from happydesk.status.models import Component, ComponentState, Incident
-from happydesk.status.selectors import uptime_for
+from tests import builders
 
 pytestmark = pytest.mark.django_db
 S = ComponentState
 ATOM = "{http://www.w3.org/2005/Atom}"
+DASHBOARD_DOWN = timedelta(minutes=38)  # the dashboard's one full outage in the 90 days (history fixture)
+OUTAGE_AGO = timedelta(minutes=40)  # the open incident (outage fixture) began this long ago
 
 
 @pytest.fixture
-def demo():
-    return load_demo_status()
+def parts() -> dict[str, Component]:
+    """Five components in two groups, operational since well before the 90 days of bars."""
+    return builders.status_components(
+        {
+            "Product": ["Dashboard", "API", "Sensor connectivity"],
+            "Notifications and billing": ["Webhooks", "Billing"],
+        },
+        since=timezone.now() - timedelta(days=120),
+    )
 
 
 @pytest.fixture
-def outage(demo):
+def history(parts) -> dict[str, Incident]:  # type: ignore[no-untyped-def]
+    """Three closed events, oldest first: a maintenance, an EU incident in every state, a dashboard outage."""
+    upgrade = builders.past_maintenance(
+        title="Database upgrade",
+        components=[parts["Dashboard"], parts["API"]],
+        start=builders.day_at(40, 2),
+        length=timedelta(minutes=40),
+    )
+    eu = builders.past_incident(
+        title="Sensors unable to connect in the EU region",
+        components={parts["Sensor connectivity"]: S.PARTIAL_OUTAGE, parts["API"]: S.DEGRADED},
+        start=builders.day_at(23, 8, 47),
+        length=timedelta(hours=1, minutes=40),
+        steps=[
+            (Incident.State.IDENTIFIED, timedelta(minutes=25), "An expired certificate."),
+            (Incident.State.MONITORING, timedelta(minutes=55), "Devices are reconnecting."),
+        ],
+    )
+    dashboard = builders.past_incident(
+        title="Dashboard unavailable",
+        components={parts["Dashboard"]: S.MAJOR_OUTAGE},
+        start=builders.day_at(9, 16, 3),
+        length=DASHBOARD_DOWN,
+        impact=Incident.Impact.CRITICAL,
+    )
+    return {"upgrade": upgrade, "eu": eu, "dashboard": dashboard}
+
+
+@pytest.fixture
+def upcoming(parts) -> Incident:  # type: ignore[no-untyped-def]
+    """Webhook work announced yesterday for four days from now."""
+    return builders.planned_maintenance(
+        title="Webhook delivery upgrade",
+        components=[parts["Webhooks"]],
+        start=timezone.now() + timedelta(days=4),
+        length=timedelta(hours=2),
+        body="Deliveries may be delayed by a few minutes.",
+        announced=timezone.now() - timedelta(days=1),
+    )
+
+
+@pytest.fixture
+def outage(parts) -> Incident:  # type: ignore[no-untyped-def]
+    """The dashboard in a partial outage since OUTAGE_AGO, still open."""
     return services.incident_declare(
         title="Dashboard slow to load",
         body="Some pages take 20 seconds.",
         impact=Incident.Impact.MAJOR,
-        components={demo["Dashboard"]: S.PARTIAL_OUTAGE},
+        components={parts["Dashboard"]: S.PARTIAL_OUTAGE},
+        at=timezone.now() - OUTAGE_AGO,
     )
 
 
-def test_demo_history_is_believable(demo):
-    assert Component.objects.count() == 6
-    assert {c.group.name for c in demo.values()} == {"Product", "Notifications and billing"}
-    assert set(Component.objects.values_list("state", flat=True)) == {"operational"}
-    kinds = list(Incident.objects.values_list("kind", "state"))
-    assert kinds.count(("incident", "resolved")) == 3
-    assert ("maintenance", "completed") in kinds and ("maintenance", "scheduled") in kinds
-    assert not Incident.objects.exclude(state__in=["resolved", "completed", "scheduled"]).exists()
-    assert not OutboundMail.objects.filter(kind__startswith="status-").exists()
-    r = Client().get("/status/")
-    page = r.content.decode()
-    assert "All systems operational" in page
-    assert "99.97% uptime" in page  # the dashboard's 38 minutes down, computed from its history
-    assert len(re.findall(r'class="bar lvl-\w+" title="\w{3} \d+: [^"]+"', page)) == 6 * 90
+def open_outage_figures(outage: Incident, *moments: datetime) -> set[str]:
+    """The dashboard's uptime at these moments, its only downtime the open partial outage (counts half)."""
+    return {builders.uptime_figure(down=(at - outage.started_at) / 2, now=at) for at in moments}
 
 
-def test_status_page_shows_incidents_on_top_and_maintenance_differently(demo, outage):
+def test_the_page_shows_each_components_uptime_from_its_history(parts, history):
+    before = timezone.now()
+    page = Client().get("/status/").content.decode()
+    after = timezone.now()
+    assert "All systems operational" in page  # everything in the history is over
+
+    def figure_shown(name: str, down: timedelta) -> str:
+        """The figure the page shows for `name`, which must be what `down` over the 90 days gives."""
+        figures = {builders.uptime_figure(down=down, now=at) for at in (before, after)}
+        shown = re.search(rf'aria-label="{name}: ([\d.]+%) uptime over the last 90 days\.', page)
+        assert shown and shown.group(1) in figures, (name, shown and shown.group(1), figures)
+        return shown.group(1)
+
+    # 38 minutes fully down: the share of the 90 days up, rounded down, worked out here to the second.
+    dashboard = figure_shown("Dashboard", DASHBOARD_DOWN)
+    assert f'<span class="uptime-figure">{dashboard} uptime</span>' in page
+    outage_day = builders.day_label(
+        builders.day_at(9, 0).date(), down=DASHBOARD_DOWN, incidents=1
+    )  # e.g. "Nov 3: 97.3% up, 1 incident"
+    assert f"Dashboard: {dashboard} uptime over the last 90 days. {outage_day}." in page
+    assert f'title="{outage_day}"' in page
+    # A partial outage counts half down: the sensors' 100 minutes are 50 down.
+    figure_shown("Sensor connectivity", timedelta(minutes=50))
+    # Degraded (the API in the EU incident) and maintenance count as up.
+    assert page.count('<span class="uptime-figure">100% uptime</span>') == 3  # API, Webhooks, Billing
+    bars = re.findall(r'class="bar lvl-(\w+)" title="\w{3} \d+: [^"]+"', page)
+    assert len(bars) == len(parts) * 90
+    worst = Counter(bars)
+    assert worst == {
+        "operational": len(parts) * 90 - 5,
+        "major_outage": 1,  # the dashboard's day
+        "partial_outage": 1,  # the sensors' day
+        "degraded": 1,  # the API's side of the same incident
+        "maintenance": 2,  # the database upgrade, for the dashboard and the API
+    }
+
+
+def test_status_page_shows_incidents_on_top_and_maintenance_differently(parts, outage, upcoming):
+    before = timezone.now()
     r = Client().get("/status/")
+    after = timezone.now()
     assert r.status_code == 200 and r["Cache-Control"] == "public, max-age=30"
     page = r.content.decode()
     assert "Partial outage" in page
     assert page.index("Current incidents") < page.index("Upcoming maintenance") < page.index("Components")
     assert page.index("Dashboard slow to load") < page.index("Webhook delivery upgrade")
     current = page[page.index("Current incidents") : page.index("Upcoming maintenance")]
-    upcoming = page[page.index("Upcoming maintenance") : page.index('id="components-title"')]
+    planned = page[page.index("Upcoming maintenance") : page.index('id="components-title"')]
     assert "kind-incident impact-major" in current and "Major impact" in current
     assert "Investigating" in current and "Some pages take 20 seconds." in current
-    assert "kind-maintenance" in upcoming and "Scheduled maintenance" in upcoming
-    assert "Planned window:" in upcoming and "kind-incident" not in upcoming
-    dashboard = demo["Dashboard"]
-    percent = uptime_for([dashboard])[dashboard.pk].percent  # what its history gives, not a demo number
-    assert f'aria-label="Dashboard: {percent} uptime over the last 90 days.' in page
+    assert "kind-maintenance" in planned and "Scheduled maintenance" in planned
+    assert "Planned window:" in planned and "kind-incident" not in planned
+    # The open partial outage is the dashboard's only downtime: half of the time since it began.
+    figures = open_outage_figures(outage, before, after)
+    assert any(f'aria-label="Dashboard: {f} uptime over the last 90 days.' in page for f in figures)
     assert "1 incident" in page and "% up" in page
 
 
-def test_history_and_incident_pages(demo):
-    history = Client().get("/status/history/").content.decode()
+def test_history_and_incident_pages(history):
+    listing = Client().get("/status/history/").content.decode()
     titles = ["Dashboard unavailable", "Sensors unable to connect in the EU region", "Database upgrade"]
-    assert all(t in history for t in titles)
-    assert history.index(titles[0]) < history.index(titles[1]) < history.index(titles[2])  # newest first
-    eu = Incident.objects.get(title__startswith="Sensors")
+    assert all(t in listing for t in titles)
+    assert listing.index(titles[0]) < listing.index(titles[1]) < listing.index(titles[2])  # newest first
+    eu = history["eu"]
     page = Client().get(f"/status/incidents/{eu.pk}/").content.decode()
     for state in ["Investigating", "Identified", "Monitoring", "Resolved"]:
         assert state in page
@@ -86,15 +166,23 @@ def test_history_and_incident_pages(demo):
     assert Client().get("/status/incidents/999999/").status_code == 404
 
 
-def test_json_feed(demo, outage):
+def test_json_feed(parts, outage, upcoming):
+    before = timezone.now()
     r = Client().get("/status/api.json")
+    after = timezone.now()
     data = r.json()
     assert r["Access-Control-Allow-Origin"] == "*"
     assert data["status"] == {"indicator": "major", "description": "Partial outage"}
     names = [c["name"] for c in data["components"]]
-    assert names == ["Dashboard", "API", "Sensor connectivity", "Email notifications", "Webhooks", "Billing"]
+    assert names == ["Dashboard", "API", "Sensor connectivity", "Webhooks", "Billing"]  # page order
     dashboard = data["components"][0]
-    assert dashboard["state"] == "partial_outage" and 99 < dashboard["uptime_90d"] < 100
+    assert dashboard["state"] == "partial_outage"
+    # The percentage up (4 decimals) that half the time since the outage began implies.
+    window = [(at - builders.uptime_window_start(at)).total_seconds() for at in (before, after)]
+    down = [(at - outage.started_at).total_seconds() / 2 for at in (before, after)]
+    low, high = sorted(100 * (1 - d / w) for d, w in zip(down, window, strict=True))
+    assert low - 0.0001 <= dashboard["uptime_90d"] <= high + 0.0001 < 100
+    assert {c["uptime_90d"] for c in data["components"][1:]} == {100.0}
     assert [i["title"] for i in data["incidents"]] == ["Dashboard slow to load"]
     assert data["incidents"][0]["updates"][0]["body"] == "Some pages take 20 seconds."
     assert data["incidents"][0]["url"].endswith(f"/status/incidents/{outage.pk}/")
@@ -105,7 +193,7 @@ def test_json_feed(demo, outage):
     )
 
 
-def test_atom_feed_is_valid_atom(demo, outage):
+def test_atom_feed_is_valid_atom(history, upcoming, outage):
     r = Client().get("/status/feed.atom")
     assert r["Content-Type"].startswith("application/atom+xml")
     root = ET.fromstring(r.content)
@@ -113,7 +201,7 @@ def test_atom_feed_is_valid_atom(demo, outage):
     assert root.find(f"{ATOM}title").text == "Status updates"
     assert root.find(f"{ATOM}updated").text
     entries = root.findall(f"{ATOM}entry")
-    assert len(entries) == Incident.objects.count() == 6
+    assert len(entries) == len(history) + 2  # every incident and maintenance: none is left out
     first = entries[0]
     assert first.find(f"{ATOM}title").text == "Incident: Dashboard slow to load (Investigating)"
     assert first.find(f"{ATOM}id").text.endswith(f"/status/incidents/{outage.pk}/")
@@ -122,9 +210,10 @@ def test_atom_feed_is_valid_atom(demo, outage):
     assert all(e.find(f"{ATOM}updated").text for e in entries)
 
 
-def test_banner_and_notice_while_an_incident_is_open(demo, mailbox):
+def test_banner_and_notice_while_an_incident_is_open(history, upcoming, mailbox):
     client = Client()
     pages = ["/portal/", f"/contact/{mailbox.pk}/"]
+    # Closed incidents and maintenance that has not started show no banner.
     for path in pages:
         assert "status-banner" not in client.get(path).content.decode()
     assert client.get("/status/notice.json").json()["notices"] == []
@@ -146,17 +235,17 @@ def test_banner_and_notice_while_an_incident_is_open(demo, mailbox):
     assert client.get("/status/notice.json").json()["notices"] == []
 
 
-def test_maintenance_in_progress_shows_in_the_banner_as_maintenance(demo):
-    planned = Incident.objects.get(state="scheduled")
-    services.maintenance_start(incident=planned)
+def test_maintenance_in_progress_shows_in_the_banner_as_maintenance(upcoming):
+    assert "Maintenance in progress:" not in Client().get("/portal/").content.decode()
+    services.maintenance_start(incident=upcoming)
     page = Client().get("/portal/").content.decode()
     assert "Maintenance in progress:" in page and "Webhook delivery upgrade" in page
     assert "Under maintenance" in Client().get("/status/").content.decode()
 
 
-def test_agent_declares_updates_and_resolves(demo, agent, client):
+def test_agent_declares_updates_and_resolves(parts, agent, client):
     client.force_login(agent)
-    dashboard = demo["Dashboard"]
+    dashboard = parts["Dashboard"]
     assert client.get("/admin/status/").status_code == 200
     r = client.post(
         "/admin/status/incidents/new/",
@@ -187,7 +276,7 @@ def test_agent_declares_updates_and_resolves(demo, agent, client):
     assert incident.updates.count() == 3
 
 
-def test_agent_schedules_runs_maintenance_and_manages_components(demo, agent, client):
+def test_agent_schedules_runs_maintenance_and_manages_components(parts, agent, client):
     client.force_login(agent)
     start = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
     r = client.post(
@@ -196,33 +285,35 @@ def test_agent_schedules_runs_maintenance_and_manages_components(demo, agent, cl
             "title": "Network upgrade",
             "scheduled_start": start.strftime("%Y-%m-%dT%H:%M"),
             "scheduled_end": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-            "components": [demo["API"].pk],
+            "components": [parts["API"].pk],
             "body": "Brief interruptions.",
         },
     )
     m = Incident.objects.get(title="Network upgrade")
     assert r.status_code == 302 and m.scheduled_start == start
     client.post(f"/admin/status/maintenance/{m.pk}/start/", {})
-    assert Component.objects.get(pk=demo["API"].pk).state == "maintenance"
+    assert Component.objects.get(pk=parts["API"].pk).state == "maintenance"
     client.post(f"/admin/status/maintenance/{m.pk}/complete/", {"body": "Done."})
     m.refresh_from_db()
-    assert m.state == "completed" and Component.objects.get(pk=demo["API"].pk).state == "operational"
+    assert m.state == "completed" and Component.objects.get(pk=parts["API"].pk).state == "operational"
 
     client.post("/admin/status/components/new/", {"name": "Mobile app", "group": "Apps", "order": 0})
     mobile = Component.objects.get(name="Mobile app")
     assert mobile.group.name == "Apps" and mobile.state_changes.count() == 1
     client.post(f"/admin/status/components/{mobile.pk}/state/", {"state": "degraded"})
     assert Component.objects.get(pk=mobile.pk).state == "degraded"
+    assert "Mobile app" in Client().get("/status/").content.decode()
     client.post(f"/admin/status/components/{mobile.pk}/archive/")
     assert "Mobile app" not in Client().get("/status/").content.decode()
 
 
-def test_light_agents_can_look_but_not_change(demo, client):
+def test_light_agents_can_look_but_not_change(parts, client):
     light = agent_create(email="lee@acme.test", name="Lee Light", password="long-password-1")
     light.role = light.Role.LIGHT
     light.save()
     client.force_login(light)
-    assert client.get("/admin/status/").status_code == 200
+    look = client.get("/admin/status/")
+    assert look.status_code == 200 and all(name in look.content.decode() for name in parts)
     r = client.post(
         "/admin/status/incidents/new/",
         {"title": "x", "impact": "minor", "state": "investigating", "body": "y"},
@@ -232,7 +323,7 @@ def test_light_agents_can_look_but_not_change(demo, client):
 
 
 def test_the_public_page_and_feeds_cost_a_fixed_number_of_queries(
-    demo, outage, django_assert_max_num_queries
+    history, outage, upcoming, django_assert_max_num_queries
 ):
     """Everyone reloads the page during an outage: its cost must not grow with history or components."""
     for path, most in [
