@@ -23,8 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import figure  # noqa: E402
-from common import setup  # noqa: E402
+from common import figure, setup  # noqa: E402
 
 ENGINE, N = setup("serving", 100_000)
 
@@ -101,7 +100,9 @@ def timed_contact_posts(port: int, mailbox_id: int, round_: str) -> list[float]:
         form = conn.getresponse()
         html = form.read()
         cookie = "; ".join(
-            part.split(";")[0] for part in form.msg.get_all("Set-Cookie") or [] if part.startswith("csrftoken")
+            part.split(";")[0]
+            for part in form.msg.get_all("Set-Cookie") or []
+            if part.startswith("csrftoken")
         )
         token = CSRF_FIELD.search(html)
         assert token and cookie, "no CSRF token on the contact form"
