@@ -80,9 +80,17 @@ def test_handoff_line_when_someone_else_replied_last(conversation, agent):
     reply_create(conversation=conversation, author=agent, text="First answer")
     assert selectors.handoff_line(conversation, agent) == ""
     assert selectors.handoff_line(conversation, sam) == "Hi Casey, it's Sam here, picking this up from Alex."
+    reply_create(conversation=conversation, author=sam, text="Second answer")
+    for who in (agent, sam):  # the page passes its loaded thread: the same answer without a query
+        thread = selectors.thread(conversation)
+        assert selectors.handoff_line(conversation, who, thread) == selectors.handoff_line(conversation, who)
+    assert selectors.handoff_line(conversation, sam) == ""
+    assert (
+        selectors.handoff_line(conversation, agent) == "Hi Casey, it's Alex here, picking this up from Sam."
+    )
     c = Client()
-    c.force_login(sam)
-    assert b"picking this up from Alex" in c.get(f"/c/{conversation.number}/").content
+    c.force_login(agent)
+    assert b"picking this up from Sam" in c.get(f"/c/{conversation.number}/").content
 
 
 def test_call_suggestion_after_three_exchanges(web, conversation, agent, mailbox):
@@ -97,5 +105,11 @@ def test_call_suggestion_after_three_exchanges(web, conversation, agent, mailbox
             verified=True,
         )
     assert selectors.exchanges_without_resolution(conversation) == 3
+    assert selectors.exchanges_without_resolution(conversation, selectors.thread(conversation)) == 3
     body = web.get(f"/c/{conversation.number}/").content.decode()
     assert "3 back-and-forths" in body and "https://cal.acme.test/support" in body
+    # Closed after the second exchange: only the last one counts, from the loaded thread too.
+    thread = selectors.thread(conversation)
+    conversation.resolved_at = [m for m in thread if m.kind == "reply"][1].created_at
+    assert selectors.exchanges_without_resolution(conversation) == 1
+    assert selectors.exchanges_without_resolution(conversation, thread) == 1

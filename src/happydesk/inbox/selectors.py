@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -179,27 +179,39 @@ def snooze_options(conversation: Conversation) -> list[tuple[str, str, datetime]
     ]
 
 
-def handoff_line(conversation: Conversation, agent: User) -> str:
-    """When someone else answered last, a line that tells the customer who is talking to them now."""
-    last = (
-        conversation.messages.filter(kind=Message.Kind.REPLY, author__isnull=False)
-        .select_related("author")
-        .order_by("-created_at", "-id")
-        .first()
-    )
+def handoff_line(conversation: Conversation, agent: User, thread: Sequence[Message] | None = None) -> str:
+    """When someone else answered last, a line that tells the customer who is talking to them now.
+    `thread` is the page's already loaded thread (time order), read instead of querying again."""
+    if thread is None:
+        last = (
+            conversation.messages.filter(kind=Message.Kind.REPLY, author__isnull=False)
+            .select_related("author")
+            .order_by("-created_at", "-id")
+            .first()
+        )
+    else:
+        replies = [m for m in thread if m.kind == Message.Kind.REPLY and m.author_id is not None]
+        last = replies[-1] if replies else None
     if last is None or last.author is None or last.author_id == agent.pk:
         return ""
     hello = f"Hi {conversation.customer.first_name}, " if conversation.customer.first_name else "Hi, "
     return f"{hello}it's {agent.first_name} here, picking this up from {last.author.first_name}."
 
 
-def exchanges_without_resolution(conversation: Conversation) -> int:
-    """Back-and-forths (a customer message answered by a reply) since the conversation was last closed."""
-    kinds = conversation.messages.filter(kind__in=[Message.Kind.CUSTOMER, Message.Kind.REPLY])
-    if conversation.resolved_at:
-        kinds = kinds.filter(created_at__gt=conversation.resolved_at)
+def exchanges_without_resolution(conversation: Conversation, thread: Sequence[Message] | None = None) -> int:
+    """Back-and-forths (a customer message answered by a reply) since the conversation was last closed.
+    `thread` is the page's already loaded thread (time order), read instead of querying again."""
+    wanted = (Message.Kind.CUSTOMER, Message.Kind.REPLY)
+    since = conversation.resolved_at
+    if thread is None:
+        rows = conversation.messages.filter(kind__in=wanted)
+        if since:
+            rows = rows.filter(created_at__gt=since)
+        kinds = list(rows.order_by("created_at", "id").values_list("kind", flat=True))
+    else:
+        kinds = [m.kind for m in thread if m.kind in wanted and (not since or m.created_at > since)]
     count, previous = 0, None
-    for kind in kinds.order_by("created_at", "id").values_list("kind", flat=True):
+    for kind in kinds:
         if kind == Message.Kind.REPLY and previous == Message.Kind.CUSTOMER:
             count += 1
         previous = kind

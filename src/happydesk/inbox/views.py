@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -99,6 +100,7 @@ def _conversation_page(
 ) -> HttpResponse:
     """The conversation page; `extra` carries the composer's state after a refused send."""
     thread = selectors.thread(convo)
+    prefetch_related_objects([convo.customer], "emails")  # the header's address and the sidebar's list
     saved_draft = (
         Draft.objects.filter(conversation=convo, agent=request.user).values_list("text", flat=True).first()
     )
@@ -109,8 +111,8 @@ def _conversation_page(
         "statuses": STATUS_VIEWS,
         "panels": panels.installed(),
         "snooze_options": selectors.snooze_options(convo),
-        "handoff": selectors.handoff_line(convo, request.user),
-        "exchanges": selectors.exchanges_without_resolution(convo),
+        "handoff": selectors.handoff_line(convo, request.user, thread),
+        "exchanges": selectors.exchanges_without_resolution(convo, thread),
         "all_tags": Tag.objects.order_by("name").values_list("name", flat=True)[:500],
         "draft": saved_draft or "",
         "possibly_same_as": (
