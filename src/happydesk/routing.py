@@ -8,13 +8,13 @@ says; a missing, "null" or malformed Origin is refused.
 
 from __future__ import annotations
 
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import ParseResult, SplitResult, urlsplit
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.security.websocket import OriginValidator
 from django.conf import settings
-from django.http.request import is_same_domain
+from django.utils.http import is_same_domain
 
 from happydesk.inbox import routing as inbox_routing
 
@@ -51,7 +51,7 @@ class SiteOriginValidator(OriginValidator):
     """channels' OriginValidator with exact matching: scheme, host and port must equal an allowed origin
     ("*.example.com" in CSRF_TRUSTED_ORIGINS allows its subdomains, as Django's CSRF check does)."""
 
-    def valid_origin(self, parsed_origin) -> bool:  # type: ignore[no-untyped-def]
+    def valid_origin(self, parsed_origin: ParseResult | None) -> bool:
         if parsed_origin is None or "@" in parsed_origin.netloc or parsed_origin.path not in ("", "/"):
             return False  # no Origin header, or not a bare scheme://host[:port] as browsers send it
         origin = _origin(urlsplit(parsed_origin.geturl()))

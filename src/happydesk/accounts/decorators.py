@@ -15,8 +15,8 @@ View = Callable[..., HttpResponse]
 
 
 class AgentRequest(HttpRequest):
-    """A request that login_required or role_required let through: its user is a signed-in agent (for
-    the type checker; the decorator makes it true)."""
+    """A request that login_required, role_required or the API's token auth (api/api.py) let through:
+    its user is a signed-in agent (for the type checker; the decorator or the auth makes it true)."""
 
     user: User
 

@@ -3,6 +3,15 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from happydesk.accounts.models import User
+
+
+class AgentChoiceField(forms.ModelChoiceField):
+    """A choice of agent, each shown by name (or address, for one without a name)."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.name or obj.email
+
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(

@@ -6,11 +6,11 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import admin_required
+from happydesk.accounts.decorators import AgentRequest, admin_required
 from happydesk.accounts.forms import AgentForm, LoginForm
 from happydesk.accounts.models import User
 from happydesk.accounts.selectors import agents_list, tokens_for
@@ -31,12 +31,12 @@ class LoginView(auth_views.LoginView):
 
 
 @admin_required
-def agents(request: HttpRequest) -> HttpResponse:
+def agents(request: AgentRequest) -> HttpResponse:
     return render(request, "accounts/agents.html", {"agents": agents_list()})
 
 
 @admin_required
-def agent_add(request: HttpRequest) -> HttpResponse:
+def agent_add(request: AgentRequest) -> HttpResponse:
     form = AgentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -56,7 +56,7 @@ def agent_add(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-def agent_detail(request: HttpRequest, agent_id: int) -> HttpResponse:
+def agent_detail(request: AgentRequest, agent_id: int) -> HttpResponse:
     """One agent: role, active or not, and their API tokens (revocable here)."""
     agent = get_object_or_404(User, pk=agent_id)
     return render(
@@ -68,7 +68,7 @@ def agent_detail(request: HttpRequest, agent_id: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def agent_role(request: HttpRequest, agent_id: int) -> HttpResponse:
+def agent_role(request: AgentRequest, agent_id: int) -> HttpResponse:
     """Change an agent's role; the last active admin cannot be demoted (themselves or by another)."""
     agent = get_object_or_404(User, pk=agent_id)
     try:
@@ -82,7 +82,7 @@ def agent_role(request: HttpRequest, agent_id: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def agent_active(request: HttpRequest, agent_id: int) -> HttpResponse:
+def agent_active(request: AgentRequest, agent_id: int) -> HttpResponse:
     """Deactivate (active=0) or reactivate (active=1) an agent."""
     agent = get_object_or_404(User, pk=agent_id)
     try:
@@ -98,20 +98,20 @@ def agent_active(request: HttpRequest, agent_id: int) -> HttpResponse:
 
 
 @login_required
-def my_tokens(request: HttpRequest) -> HttpResponse:
+def my_tokens(request: AgentRequest) -> HttpResponse:
     """The signed-in agent's own API tokens."""
     return render(
         request,
         "accounts/my_tokens.html",
-        {"tokens": tokens_for(request.user)},  # type: ignore[arg-type]
+        {"tokens": tokens_for(request.user)},
     )
 
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AgentRequest, token_id: int) -> HttpResponse:
     """Revoke a token: an admin any agent's, an agent their own (someone else's is a 404)."""
-    tokens = tokens_for(None if request.user.is_admin else request.user)  # type: ignore[arg-type]
+    tokens = tokens_for(None if request.user.is_admin else request.user)
     token = get_object_or_404(tokens, pk=token_id)
     revoke_token(token=token)
     flash.success(request, f"Token {token.prefix}… revoked.")

@@ -9,6 +9,7 @@ from django.urls import reverse
 from ninja import NinjaAPI, Query, Status
 from ninja.security import HttpBearer
 
+from happydesk.accounts.decorators import AgentRequest
 from happydesk.accounts.models import ApiToken, User
 from happydesk.accounts.services import token_authenticate
 from happydesk.api.schemas import (
@@ -38,7 +39,7 @@ class TokenAuth(HttpBearer):
         super().__init__()
         self.kind = kind
 
-    def authenticate(self, request: HttpRequest, token: str):  # type: ignore[no-untyped-def]
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = token_authenticate(token, kind=self.kind)
         if user is not None:
             request.user = user
@@ -117,13 +118,13 @@ def _message_out(m: Message) -> dict:
 
 
 @api.get("/mailboxes", response=list[MailboxOut], tags=["mailboxes"])
-def list_mailboxes(request: HttpRequest) -> list[Mailbox]:
+def list_mailboxes(request: AgentRequest) -> list[Mailbox]:
     return list(Mailbox.objects.order_by("id"))
 
 
 @api.get("/conversations", response=list[ConversationOut], tags=["conversations"])
 def list_conversations(
-    request: HttpRequest,
+    request: AgentRequest,
     status: str | None = None,
     mailbox: str | None = None,
     tag: str | None = None,
@@ -145,7 +146,7 @@ def list_conversations(
 
 
 @api.get("/conversations/{number}", response=ConversationDetailOut, tags=["conversations"])
-def get_conversation(request: HttpRequest, number: int) -> dict:
+def get_conversation(request: AgentRequest, number: int) -> dict:
     c = access_conversation_for_agent(request.user, number)
     return {
         **_conversation_out(c, _linked_visible(request.user, [c])),
@@ -154,7 +155,7 @@ def get_conversation(request: HttpRequest, number: int) -> dict:
 
 
 @api.post("/conversations/{number}/replies", response={201: MessageOut, 422: Error}, tags=["conversations"])
-def post_reply(request: HttpRequest, number: int, payload: ReplyIn):  # type: ignore[no-untyped-def]
+def post_reply(request: AgentRequest, number: int, payload: ReplyIn) -> Status[dict]:
     c = access_conversation_for_agent(request.user, number)
     if not payload.text.strip():
         return Status(422, {"detail": "text is empty"})
@@ -172,7 +173,7 @@ def post_reply(request: HttpRequest, number: int, payload: ReplyIn):  # type: ig
 
 
 @api.post("/conversations/{number}/notes", response={201: MessageOut, 422: Error}, tags=["conversations"])
-def post_note(request: HttpRequest, number: int, payload: NoteIn):  # type: ignore[no-untyped-def]
+def post_note(request: AgentRequest, number: int, payload: NoteIn) -> Status[dict]:
     c = access_conversation_for_agent(request.user, number)
     if not payload.text.strip():
         return Status(422, {"detail": "text is empty"})
@@ -182,7 +183,7 @@ def post_note(request: HttpRequest, number: int, payload: NoteIn):  # type: igno
 
 
 @api.get("/quarantine", response={200: list[QuarantineOut], 403: Error}, tags=["mail"])
-def list_quarantine(request: HttpRequest):  # type: ignore[no-untyped-def]
+def list_quarantine(request: AgentRequest) -> Status[list[RawMessage] | dict]:
     if not request.user.is_admin:
         return Status(403, {"detail": "admins only"})
     return Status(
@@ -196,7 +197,7 @@ def list_quarantine(request: HttpRequest):  # type: ignore[no-untyped-def]
     tags=["mail"],
     auth=TokenAuth(ApiToken.Kind.MTA),
 )
-def post_raw(request: HttpRequest, mailbox: str | None = None):  # type: ignore[no-untyped-def]
+def post_raw(request: AgentRequest, mailbox: str | None = None) -> Status[dict]:
     """Accept one raw MIME message (the request body) from an MTA or email service. Only an MTA token
     (`happydesk token create --mta`) is accepted here, and only here.
 

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import team_required
+from happydesk.accounts.decorators import AgentRequest, team_required
 from happydesk.accounts.models import User
 from happydesk.community import selectors, services
 from happydesk.community.forms import AnnouncementForm, MoveForm, StatusForm
@@ -61,7 +61,7 @@ def _run(request: HttpRequest, call: Callable[[], object], done: str) -> bool:
 
 
 @team_required
-def manage(request: HttpRequest) -> HttpResponse:
+def manage(request: AgentRequest) -> HttpResponse:
     """The moderation queue: held posts with why they were held, recent hidden ones, bans, the log."""
     held_topics, held_posts = selectors.held_topics(), selectors.held_posts()
     return render(
@@ -80,12 +80,12 @@ def manage(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @team_required
-def topic_moderate(request: HttpRequest, topic_id: int) -> HttpResponse:
+def topic_moderate(request: AgentRequest, topic_id: int) -> HttpResponse:
     """Hide, show (approve), lock or unlock a topic, or ban its author; with post=<id>, act on that post."""
     topic = _topic(topic_id)
     action = request.POST.get("action", "")
     reason = request.POST.get("reason", "").strip()
-    agent: User = request.user  # type: ignore[assignment]
+    agent: User = request.user
     post = _post(topic, int(request.POST["post"])) if request.POST.get("post", "").isdigit() else None
     if action == "hide" and post is not None:
         _run(
@@ -127,18 +127,18 @@ def topic_moderate(request: HttpRequest, topic_id: int) -> HttpResponse:
 
 @require_POST
 @team_required
-def ban_lift(request: HttpRequest, customer_id: int) -> HttpResponse:
+def ban_lift(request: AgentRequest, customer_id: int) -> HttpResponse:
     ban = selectors.ban_by_customer_id(customer_id)
     if ban is None:
         raise Http404("No such ban")
-    services.ban_lift(customer=ban.customer, agent=request.user)  # type: ignore[arg-type]
+    services.ban_lift(customer=ban.customer, agent=request.user)
     flash.success(request, "Ban lifted.")
     return redirect("community_manage")
 
 
 @require_POST
 @team_required
-def merge(request: HttpRequest, topic_id: int) -> HttpResponse:
+def merge(request: AgentRequest, topic_id: int) -> HttpResponse:
     source = _topic(topic_id)
     into = request.POST.get("into", "").strip().lstrip("#")
     if not into.isdigit():
@@ -146,7 +146,7 @@ def merge(request: HttpRequest, topic_id: int) -> HttpResponse:
         return redirect(source.get_absolute_url())
     target = _topic(int(into))
     try:
-        services.topic_merge(source=source, target=target, agent=request.user)  # type: ignore[arg-type]
+        services.topic_merge(source=source, target=target, agent=request.user)
     except CommunityError as exc:
         flash.error(request, str(exc))
         return redirect(source.get_absolute_url())
@@ -155,7 +155,7 @@ def merge(request: HttpRequest, topic_id: int) -> HttpResponse:
 
 
 @team_required
-def move(request: HttpRequest, topic_id: int) -> HttpResponse:
+def move(request: AgentRequest, topic_id: int) -> HttpResponse:
     """Turn a customer's topic (or answer, with post=<id>) into a private conversation."""
     topic = _topic(topic_id)
     post_id = request.POST.get("post") or request.GET.get("post") or ""
@@ -165,7 +165,7 @@ def move(request: HttpRequest, topic_id: int) -> HttpResponse:
         raise Http404("Only customers' posts can move")
     form = MoveForm(
         request.POST or None,
-        initial={"text": services.move_default_text(author, request.user), "post": post.pk if post else None},  # type: ignore[arg-type]
+        initial={"text": services.move_default_text(author, request.user), "post": post.pk if post else None},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -173,7 +173,7 @@ def move(request: HttpRequest, topic_id: int) -> HttpResponse:
                 topic=topic,
                 post=post,
                 mailbox=form.cleaned_data["mailbox"],
-                agent=request.user,  # type: ignore[arg-type]
+                agent=request.user,
                 text=form.cleaned_data["text"],
             )
         except UnfilledPlaceholders as exc:
@@ -190,7 +190,7 @@ def move(request: HttpRequest, topic_id: int) -> HttpResponse:
 
 @require_POST
 @team_required
-def status(request: HttpRequest, topic_id: int) -> HttpResponse:
+def status(request: AgentRequest, topic_id: int) -> HttpResponse:
     topic = _topic(topic_id)
     form = StatusForm(request.POST, topic=topic)
     if not form.is_valid():
@@ -201,7 +201,7 @@ def status(request: HttpRequest, topic_id: int) -> HttpResponse:
             topic=topic,
             status=form.cleaned_data["status"],
             note=form.cleaned_data["note"],
-            agent=request.user,  # type: ignore[arg-type]
+            agent=request.user,
         )
     except CommunityError as exc:
         flash.error(request, str(exc))
@@ -217,17 +217,17 @@ def status(request: HttpRequest, topic_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def link_from_topic(request: HttpRequest, topic_id: int) -> HttpResponse:
+def link_from_topic(request: AgentRequest, topic_id: int) -> HttpResponse:
     """Link a conversation (by its number) to an idea or known issue, from the idea's page."""
     topic = _topic(topic_id)
     number = request.POST.get("number", "").strip().lstrip("#")
     if not number.isdigit():
         flash.error(request, "Give the conversation's number.")
         return redirect(topic.get_absolute_url())
-    conversation = access_conversation_for_agent(request.user, int(number))  # type: ignore[arg-type]
+    conversation = access_conversation_for_agent(request.user, int(number))
     _run(
         request,
-        lambda: services.conversation_link(topic=topic, conversation=conversation, agent=request.user),  # type: ignore[arg-type]
+        lambda: services.conversation_link(topic=topic, conversation=conversation, agent=request.user),
         f"Linked conversation #{conversation.pk}.",
     )
     return redirect(topic.get_absolute_url())
@@ -235,9 +235,9 @@ def link_from_topic(request: HttpRequest, topic_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def link_from_conversation(request: HttpRequest, number: int) -> HttpResponse:
+def link_from_conversation(request: AgentRequest, number: int) -> HttpResponse:
     """The "Link to idea" form in the conversation's sidebar."""
-    conversation = access_conversation_for_agent(request.user, number)  # type: ignore[arg-type]
+    conversation = access_conversation_for_agent(request.user, number)
     raw = request.POST.get("topic", "").strip().lstrip("#").split(" ", 1)[0]
     topic = Topic.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
     if topic is None:
@@ -245,7 +245,7 @@ def link_from_conversation(request: HttpRequest, number: int) -> HttpResponse:
     else:
         _run(
             request,
-            lambda: services.conversation_link(topic=topic, conversation=conversation, agent=request.user),  # type: ignore[arg-type]
+            lambda: services.conversation_link(topic=topic, conversation=conversation, agent=request.user),
             f"Linked to “{topic.title}”.",
         )
     return redirect("conversation", conversation.pk)
@@ -253,8 +253,8 @@ def link_from_conversation(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def unlink(request: HttpRequest, number: int, topic_id: int) -> HttpResponse:
-    conversation = access_conversation_for_agent(request.user, number)  # type: ignore[arg-type]
+def unlink(request: AgentRequest, number: int, topic_id: int) -> HttpResponse:
+    conversation = access_conversation_for_agent(request.user, number)
     topic = _topic(topic_id)
     services.conversation_unlink(topic=topic, conversation=conversation)
     if request.POST.get("next") == "topic":
@@ -263,7 +263,7 @@ def unlink(request: HttpRequest, number: int, topic_id: int) -> HttpResponse:
 
 
 @team_required
-def history(request: HttpRequest, topic_id: int) -> HttpResponse:
+def history(request: AgentRequest, topic_id: int) -> HttpResponse:
     """Every revision of the topic and its posts, so an agent sees what was changed and by whom."""
     topic = _topic(topic_id)
     groups: dict[int | None, list] = {}
@@ -276,12 +276,12 @@ def history(request: HttpRequest, topic_id: int) -> HttpResponse:
 
 
 @team_required
-def announcement_list(request: HttpRequest) -> HttpResponse:
+def announcement_list(request: AgentRequest) -> HttpResponse:
     return render(request, "community/manage/announcements.html", {"rows": selectors.all_announcements()})
 
 
 @team_required
-def announcement_edit(request: HttpRequest, announcement_id: int | None = None) -> HttpResponse:
+def announcement_edit(request: AgentRequest, announcement_id: int | None = None) -> HttpResponse:
     row = None
     if announcement_id is not None:
         row = Announcement.objects.filter(pk=announcement_id).first()
@@ -295,7 +295,7 @@ def announcement_edit(request: HttpRequest, announcement_id: int | None = None) 
                 title=form.cleaned_data["title"],
                 body=form.cleaned_data["body"],
                 published_at=form.cleaned_data["published_at"],
-                author=request.user,  # type: ignore[arg-type]
+                author=request.user,
                 announcement=row,
             )
         except CommunityError as exc:
@@ -308,7 +308,7 @@ def announcement_edit(request: HttpRequest, announcement_id: int | None = None) 
 
 @require_POST
 @team_required
-def announcement_delete(request: HttpRequest, announcement_id: int) -> HttpResponse:
+def announcement_delete(request: AgentRequest, announcement_id: int) -> HttpResponse:
     row = Announcement.objects.filter(pk=announcement_id).first()
     if row is None:
         raise Http404("No such announcement")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -56,9 +57,11 @@ class StatusForm(forms.Form):
         help_text="Shown on the idea, and in the email when it ships. Required to decline.",
     )
 
-    def __init__(self, *args, topic: Topic, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, topic: Topic, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(s.value, s.label) for s in STATUSES_BY_KIND[Topic.Kind(topic.kind)]]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
+            (s.value, s.label) for s in STATUSES_BY_KIND[Topic.Kind(topic.kind)]
+        ]
         self.fields["status"].initial = topic.status
 
 
@@ -72,9 +75,9 @@ class MoveForm(forms.Form):
     )
     post = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mailbox"].queryset = mailboxes()
+        cast(forms.ModelChoiceField, self.fields["mailbox"]).queryset = mailboxes()
 
 
 class AnnouncementForm(forms.Form):

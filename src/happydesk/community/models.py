@@ -8,11 +8,16 @@ One `Topic` model carries all three kinds, so votes, followers, merging, links t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from happydesk.customers.models import Customer
 
 
 class State(models.TextChoices):
@@ -23,7 +28,7 @@ class State(models.TextChoices):
     HIDDEN = "hidden", "Hidden"
 
 
-def public_name(customer) -> str:  # type: ignore[no-untyped-def]
+def public_name(customer: Customer | None) -> str:
     """How a customer is shown in public: first name and last initial, never an address."""
     if customer is None:
         return "Former member"
@@ -54,8 +59,8 @@ class Authored(models.Model):
 
     @property
     def author_name(self) -> str:
-        if self.author_agent_id:
-            return self.author_agent.name  # type: ignore[union-attr]
+        if self.author_agent is not None:  # no query when there is no agent: the id is read first
+            return self.author_agent.name
         return public_name(self.author_customer)
 
     @property
@@ -306,8 +311,8 @@ class Revision(models.Model):
 
     @property
     def editor_name(self) -> str:
-        if self.editor_agent_id:
-            return self.editor_agent.name  # type: ignore[union-attr]
+        if self.editor_agent is not None:  # no query when there is no agent: the id is read first
+            return self.editor_agent.name
         return public_name(self.editor_customer) if self.editor_customer_id else "—"
 
 

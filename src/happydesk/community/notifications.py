@@ -96,8 +96,8 @@ def _add_followers(
     for f in follows:
         if f.customer_id and f.customer_id != skip_customer and f.customer_id in addresses:
             out.add(*addresses[f.customer_id], "followed")
-        elif f.agent_id and f.agent_id != skip_agent and f.agent.is_active:  # type: ignore[union-attr]
-            out.add(f.agent.email, f.agent.name, "followed")  # type: ignore[union-attr]
+        elif f.agent is not None and f.agent_id != skip_agent and f.agent.is_active:
+            out.add(f.agent.email, f.agent.name, "followed")
 
 
 def resolved_recipients(topic: Topic) -> Recipients:
@@ -149,7 +149,7 @@ def resolved_notify(*, topic: Topic, change: StatusChange) -> int:
             subject=subject,
             text=render_to_string("community/email/resolved.txt", context),
             kind=f"community_{event}",
-            mailbox=mailboxes.get(r.mailbox_id),  # type: ignore[arg-type]  # None: the default sender
+            mailbox=mailboxes.get(r.mailbox_id),  # None: the default sender
             dedupe_key=_key(event, topic.pk, r.address),
         )
     told = {r.address for r in recipients}

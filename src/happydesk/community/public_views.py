@@ -6,6 +6,7 @@ session holds the customer); signed-in agents act as the team. Thin views: parse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -55,12 +56,12 @@ def viewer(request: HttpRequest) -> Viewer:
     if cached is not None:
         return cached
     if request.user.is_authenticated and request.user.is_active:
-        who = Viewer(customer=None, agent=request.user)  # type: ignore[arg-type]
+        who = Viewer(customer=None, agent=request.user)
     else:
         customer_id = request.session.get(SESSION_KEY)
         customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
         who = Viewer(customer=customer, agent=None)
-    request._community_viewer = who  # type: ignore[attr-defined]
+    request._community_viewer = who  # type: ignore[attr-defined]  # a per-request cache HttpRequest doesn't declare
     return who
 
 
@@ -176,7 +177,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def _new_topic(request: HttpRequest, kind: str) -> HttpResponse:
     who = viewer(request)
-    if not who.signed_in:
+    if who.person is None:  # not signed in
         return _sign_in_first(request, request.path)
     form = TopicForm(request.POST or None)
     error = ""
@@ -230,8 +231,8 @@ def topic_short(request: HttpRequest, topic_id: int) -> HttpResponse:
 
 def _topic_page(request: HttpRequest, topic_id: int, slug: str, kind: str) -> HttpResponse:
     topic = _topic_or_404(request, topic_id)
-    if topic.merged_into_id:  # a merged duplicate lives on in its target
-        return redirect(topic.merged_into.get_absolute_url(), permanent=True)  # type: ignore[union-attr]
+    if topic.merged_into is not None:  # a merged duplicate lives on in its target
+        return redirect(topic.merged_into.get_absolute_url(), permanent=True)
     if topic.kind != kind or slug != topic.slug:
         return redirect(topic.get_absolute_url(), permanent=True)
     who = viewer(request)
@@ -257,10 +258,12 @@ def _topic_page(request: HttpRequest, topic_id: int, slug: str, kind: str) -> Ht
         "canonical": _canonical(topic.get_absolute_url()),
     }
     if who.agent is not None:
-        authors = {topic.author_customer_id, *(p.author_customer_id for p in posts)} - {None}
+        authors = {
+            a for a in (topic.author_customer_id, *(p.author_customer_id for p in posts)) if a is not None
+        }
         context.update(
             links=selectors.linked_conversations(topic, agent=who.agent),
-            bans=selectors.bans_for(authors),  # type: ignore[arg-type]
+            bans=selectors.bans_for(authors),
             status_form=StatusForm(topic=topic) if not topic.is_question else None,
             can_moderate=who.agent.role != User.Role.LIGHT,
         )
@@ -279,7 +282,7 @@ def known_issue(request: HttpRequest, topic_id: int, slug: str) -> HttpResponse:
     return _topic_page(request, topic_id, slug, Topic.Kind.KNOWN_ISSUE)
 
 
-def _action(request: HttpRequest, topic: Topic, call) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _action(request: HttpRequest, topic: Topic, call: Callable[[], object]) -> HttpResponse:
     """Run a service for a POST on a topic page; a refusal becomes a message on the page."""
     try:
         result = call()
@@ -292,8 +295,8 @@ def _action(request: HttpRequest, topic: Topic, call) -> HttpResponse:  # type: 
 @require_POST
 def answer(request: HttpRequest, topic_id: int) -> HttpResponse:
     topic = _topic_or_404(request, topic_id)
-    who = viewer(request)
-    if not who.signed_in:
+    person = viewer(request).person
+    if person is None:  # not signed in
         return _sign_in_first(request, topic.get_absolute_url())
     form = PostForm(request.POST)
     if not form.is_valid() or form.cleaned_data["website"]:
@@ -301,7 +304,7 @@ def answer(request: HttpRequest, topic_id: int) -> HttpResponse:
         return redirect(topic.get_absolute_url())
 
     def create() -> HttpResponse:
-        post = services.post_create(topic=topic, body=form.cleaned_data["body"], author=who.person)
+        post = services.post_create(topic=topic, body=form.cleaned_data["body"], author=person)
         if post.state == State.HELD:
             flash.info(request, "Thanks! A moderator will look at your post before it appears for everyone.")
         return redirect(f"{topic.get_absolute_url()}#post-{post.pk}")
@@ -339,12 +342,12 @@ def vote(request: HttpRequest, topic_id: int) -> HttpResponse:
 @require_POST
 def follow(request: HttpRequest, topic_id: int) -> HttpResponse:
     topic = _topic_or_404(request, topic_id)
-    who = viewer(request)
-    if who.person is None:
+    person = viewer(request).person
+    if person is None:
         return _sign_in_first(request, topic.get_absolute_url())
     if request.POST.get("action") == "remove":
-        return _action(request, topic, lambda: services.follow_remove(topic=topic, person=who.person))
-    return _action(request, topic, lambda: services.follow_add(topic=topic, person=who.person))
+        return _action(request, topic, lambda: services.follow_remove(topic=topic, person=person))
+    return _action(request, topic, lambda: services.follow_add(topic=topic, person=person))
 
 
 def _post_or_404(topic: Topic, post_id: int, who: Viewer) -> Post:
@@ -380,10 +383,11 @@ def accept(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
     topic = _topic_or_404(request, topic_id)
     who = viewer(request)
     post = _post_or_404(topic, post_id, who)
-    if who.person is None:
+    person = who.person
+    if person is None:
         return _sign_in_first(request, topic.get_absolute_url())
     chosen = None if request.POST.get("action") == "remove" else post
-    return _action(request, topic, lambda: services.answer_accept(topic=topic, post=chosen, actor=who.person))
+    return _action(request, topic, lambda: services.answer_accept(topic=topic, post=chosen, actor=person))
 
 
 def topic_edit(request: HttpRequest, topic_id: int) -> HttpResponse:
@@ -391,7 +395,7 @@ def topic_edit(request: HttpRequest, topic_id: int) -> HttpResponse:
     who = viewer(request)
     if who.person is None:
         return _sign_in_first(request, topic.get_absolute_url())
-    if who.agent is None and topic.author_customer_id != who.customer.pk:  # type: ignore[union-attr]
+    if who.agent is None and (who.customer is None or topic.author_customer_id != who.customer.pk):
         raise Http404("No such topic")
     form = TopicForm(request.POST or None, initial={"title": topic.title, "body": topic.body})
     error = ""
@@ -420,7 +424,7 @@ def post_edit(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse
     post = _post_or_404(topic, post_id, who)
     if who.person is None:
         return _sign_in_first(request, topic.get_absolute_url())
-    if who.agent is None and post.author_customer_id != who.customer.pk:  # type: ignore[union-attr]
+    if who.agent is None and (who.customer is None or post.author_customer_id != who.customer.pk):
         raise Http404("No such post")
     form = PostForm(request.POST or None, initial={"body": post.body})
     form.fields["body"].label = "Text"

@@ -42,9 +42,8 @@ def trend(qs: QuerySet[QualityReview], *, months: int = 12) -> list[Month]:
         .annotate(count=Count("id"), **{name: Avg(name) for name, _ in CRITERIA})
         .order_by("-month")[:months]
     )
-    # The per-criterion averages are annotated from CRITERIA by name, so the row's TypedDict lacks them.
     return [
-        Month(r["month"], r["count"], [(label, r[name]) for name, label in CRITERIA])  # type: ignore[literal-required]
+        Month(r["month"], r["count"], [(label, r[name]) for name, label in CRITERIA])  # type: ignore[literal-required]  # averages annotated by name from CRITERIA: the row's TypedDict lacks them
         for r in rows
     ]
 

@@ -5,15 +5,18 @@ Reviewers are admins. Every agent sees their own reviews; nobody sees a ranking.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from happydesk.accounts.decorators import AgentRequest
+from happydesk.accounts.forms import AgentChoiceField
 from happydesk.accounts.models import User
 from happydesk.feedback import review_selectors as selectors
 from happydesk.feedback import review_services as services
@@ -23,13 +26,18 @@ from happydesk.inbox.models import Message
 from happydesk.scheduling.models import Shift
 
 
+class ShiftChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Shift) -> str:
+        return f"{obj.agent.name} · {obj.get_weekday_display()} {obj.start:%H:%M}–{obj.end:%H:%M} ({obj.timezone})"
+
+
 class SampleForm(forms.Form):
-    agent = forms.ModelChoiceField(
+    agent = AgentChoiceField(
         queryset=User.objects.filter(is_active=True).order_by("name"),
         required=False,
         empty_label="Whole team",
     )
-    shift = forms.ModelChoiceField(
+    shift = ShiftChoiceField(
         queryset=Shift.objects.select_related("agent").order_by("agent__name", "weekday", "start"),
         required=False,
         empty_label="Any time",
@@ -39,18 +47,11 @@ class SampleForm(forms.Form):
     until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     size = forms.IntegerField(min_value=1, max_value=services.MAX_SAMPLE, initial=5)
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.fields["agent"].label_from_instance = lambda user: user.name or user.email
-        self.fields["shift"].label_from_instance = lambda s: (
-            f"{s.agent.name} · {s.get_weekday_display()} {s.start:%H:%M}–{s.end:%H:%M} ({s.timezone})"
-        )
-
 
 class ScoreForm(forms.Form):
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Overall")
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, label in QualityReview.CRITERIA:
             self.fields[name] = forms.TypedChoiceField(
@@ -64,12 +65,12 @@ class ScoreForm(forms.Form):
         return [(self[name], self[f"{name}_comment"]) for name, _ in QualityReview.CRITERIA]
 
 
-def _admin_only(request: HttpRequest) -> HttpResponse | None:
+def _admin_only(request: AgentRequest) -> HttpResponse | None:
     return None if request.user.is_admin else HttpResponseForbidden("Reviewers (admins) only")
 
 
 @login_required
-def reviews(request: HttpRequest) -> HttpResponse:
+def reviews(request: AgentRequest) -> HttpResponse:
     """Reviewers: start a sample, continue one, see the team over time. Agents: their own page."""
     if not request.user.is_admin:
         return redirect("review_agent", agent_id=request.user.pk)
@@ -91,13 +92,13 @@ def reviews(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def review_sample_create(request: HttpRequest) -> HttpResponse:
+def review_sample_create(request: AgentRequest) -> HttpResponse:
     if denied := _admin_only(request):
         return denied
     form = SampleForm(request.POST)
     if not form.is_valid():
         messages.error(
-            request, "Sample not drawn: " + "; ".join(e for es in form.errors.values() for e in es)
+            request, "Sample not drawn: " + "; ".join(str(e) for es in form.errors.values() for e in es)
         )
         return redirect("reviews")
     try:
@@ -111,7 +112,7 @@ def review_sample_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def review_sample(request: HttpRequest, sample_id: int) -> HttpResponse:
+def review_sample(request: AgentRequest, sample_id: int) -> HttpResponse:
     if denied := _admin_only(request):
         return denied
     sample = get_object_or_404(ReviewSample, pk=sample_id)
@@ -124,7 +125,7 @@ def review_sample(request: HttpRequest, sample_id: int) -> HttpResponse:
 
 
 @login_required
-def review_score(request: HttpRequest, sample_id: int, number: int) -> HttpResponse:
+def review_score(request: AgentRequest, sample_id: int, number: int) -> HttpResponse:
     """Score one conversation of a sample: the thread on the left, four criteria on the right."""
     if denied := _admin_only(request):
         return denied
@@ -189,7 +190,7 @@ def _initial(review: QualityReview | None) -> dict:
 
 
 @login_required
-def review_agent(request: HttpRequest, agent_id: int) -> HttpResponse:
+def review_agent(request: AgentRequest, agent_id: int) -> HttpResponse:
     """One agent's reviews over time, with comments; open to that agent and to reviewers only."""
     if not (request.user.is_admin or request.user.pk == agent_id):
         raise Http404("No such page")

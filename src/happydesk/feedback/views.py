@@ -11,14 +11,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from happydesk.accounts.decorators import AgentRequest
 from happydesk.feedback import selectors, services
-from happydesk.feedback.models import Rating
+from happydesk.feedback.models import Rating, RatingRequest
 from happydesk.inbox.access import conversations_for_agent
 from happydesk.inbox.models import Mailbox
 from happydesk.mail.outbound import conversation_link
 
 
-def _request_or_none(token: str):  # type: ignore[no-untyped-def]
+def _request_or_none(token: str) -> RatingRequest | None:
     try:
         return services.request_from_token(token)
     except services.BadRatingLink:
@@ -85,7 +86,7 @@ def rate_thanks(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def ratings(request: HttpRequest) -> HttpResponse:
+def ratings(request: AgentRequest) -> HttpResponse:
     """The ratings feed: newest first, with comments, filterable; the score for the period on top."""
     days = int(request.GET["days"]) if request.GET.get("days", "").isdigit() else 30
     since = timezone.now() - timedelta(days=days)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages as flash
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from happydesk.accounts.decorators import admin_required
+from happydesk.accounts.decorators import AgentRequest, admin_required
 from happydesk.inbox.forms import MailboxForm
 from happydesk.inbox.models import Mailbox
 from happydesk.inbox.services import mailbox_create
@@ -18,7 +18,7 @@ from happydesk.search.selectors import deflection
 
 
 @admin_required
-def mailboxes(request: HttpRequest) -> HttpResponse:
+def mailboxes(request: AgentRequest) -> HttpResponse:
     """Mailboxes, with how many visitors of their contact form and widget found an answer themselves."""
     rows = {r["mailbox_id"]: r for r in deflection(since=timezone.now() - timedelta(days=30))}
     boxes = [(m, rows.get(m.pk)) for m in Mailbox.objects.order_by("name")]
@@ -26,7 +26,7 @@ def mailboxes(request: HttpRequest) -> HttpResponse:
 
 
 @admin_required
-def mailbox_edit(request: HttpRequest, mailbox_id: int | None = None) -> HttpResponse:
+def mailbox_edit(request: AgentRequest, mailbox_id: int | None = None) -> HttpResponse:
     instance = get_object_or_404(Mailbox, pk=mailbox_id) if mailbox_id else None
     form = MailboxForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():

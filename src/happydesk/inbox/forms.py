@@ -1,5 +1,7 @@
 """The agent's forms on inbox pages, and the mailbox admin form."""
 
+from typing import Any
+
 from django import forms
 
 from happydesk.inbox.models import Mailbox
@@ -82,7 +84,7 @@ class MailboxForm(forms.ModelForm):
         help_text="One per line; empty hides the question.",
     )
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["imap_folders_text"].initial = "\n".join(self.instance.imap_folders)

@@ -71,7 +71,7 @@ def inbox(request: AgentRequest) -> HttpResponse:
         page.object_list = selectors.with_priority(selectors.rows_in_order(list(page.object_list)))
     elif hits:
         page = Paginator(selectors.search_ranked(qs, hits), 50).get_page(request.GET.get("page"))
-        page.object_list = selectors.rows_in_order(list(page.object_list))  # type: ignore[assignment]
+        page.object_list = selectors.rows_in_order(list(page.object_list))  # type: ignore[assignment]  # ids become rows, as above
     else:
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
     snippets = selectors.search_snippets(q, [c.pk for c in page.object_list]) if hits else {}

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import team_required
+from happydesk.accounts.decorators import AgentRequest, team_required
 from happydesk.inbox.access import access_conversation_for_agent
 from happydesk.inbox.models import Message
 from happydesk.kb import selectors, services
@@ -31,7 +31,7 @@ def _article_or_404(article_id: int) -> Article:
 
 
 @team_required
-def article_list(request: HttpRequest) -> HttpResponse:
+def article_list(request: AgentRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in Article.Status.values:
         status = ""
@@ -47,7 +47,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
 
 
 @team_required
-def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpResponse:
+def article_edit(request: AgentRequest, article_id: int | None = None) -> HttpResponse:
     article = _article_or_404(article_id) if article_id else None
     initial = (
         {
@@ -78,7 +78,7 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
                     internal_only=data["internal_only"],
                     related=data["related"],
                     position=data["position"],
-                    author=request.user,  # type: ignore[arg-type]
+                    author=request.user,
                     publish=action == "publish",
                 )
             except ValueError as exc:
@@ -90,7 +90,7 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
                     "Published." if action == "publish" else "Saved." + (" It is live." if published else ""),
                 )
                 return redirect("kb_article_edit", article_id=saved.pk)
-    context = {"form": form, "article": article, "preview_html": preview_html}
+    context: dict[str, object] = {"form": form, "article": article, "preview_html": preview_html}
     if article is not None:
         context |= {
             "public_url": settings.BASE_URL + article.get_absolute_url(),
@@ -101,7 +101,7 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
 
 @team_required
 @require_POST
-def article_unpublish(request: HttpRequest, article_id: int) -> HttpResponse:
+def article_unpublish(request: AgentRequest, article_id: int) -> HttpResponse:
     article = _article_or_404(article_id)
     services.article_unpublish(article=article)
     flash.success(request, "Unpublished: customers no longer see it. It is kept as a draft.")
@@ -113,7 +113,7 @@ def _version_number(value: str | None) -> int | None:
 
 
 @team_required
-def article_history(request: HttpRequest, article_id: int) -> HttpResponse:
+def article_history(request: AgentRequest, article_id: int) -> HttpResponse:
     article = _article_or_404(article_id)
     versions = selectors.article_versions(article)
     by_number = {v.number: v for v in versions}
@@ -131,24 +131,24 @@ def article_history(request: HttpRequest, article_id: int) -> HttpResponse:
 
 @team_required
 @require_POST
-def version_restore(request: HttpRequest, article_id: int, version_id: int) -> HttpResponse:
+def version_restore(request: AgentRequest, article_id: int, version_id: int) -> HttpResponse:
     article = _article_or_404(article_id)
     version = article.versions.filter(pk=version_id).first()
     if version is None:
         raise Http404("No such version")
-    services.article_version_restore(article=article, version=version, author=request.user)  # type: ignore[arg-type]
+    services.article_version_restore(article=article, version=version, author=request.user)
     flash.success(request, f"Version {version.number} restored as a new version.")
     return redirect("kb_article_history", article_id=article.pk)
 
 
 @team_required
 @require_POST
-def article_from_reply(request: HttpRequest, number: int, message_id: int) -> HttpResponse:
-    conversation = access_conversation_for_agent(request.user, number)  # type: ignore[arg-type]
+def article_from_reply(request: AgentRequest, number: int, message_id: int) -> HttpResponse:
+    conversation = access_conversation_for_agent(request.user, number)
     message = conversation.messages.filter(pk=message_id, kind=Message.Kind.REPLY).first()
     if message is None:
         raise Http404("No such reply")
-    article = services.article_from_reply(message=message, author=request.user)  # type: ignore[arg-type]
+    article = services.article_from_reply(message=message, author=request.user)
     flash.success(
         request,
         "Draft started from your reply. Names, email addresses and phone numbers were taken out: "
@@ -158,7 +158,7 @@ def article_from_reply(request: HttpRequest, number: int, message_id: int) -> Ht
 
 
 @team_required
-def structure(request: HttpRequest) -> HttpResponse:
+def structure(request: AgentRequest) -> HttpResponse:
     kind = request.POST.get("kind")
     collection_form = CollectionForm(request.POST if kind == "collection" else None, prefix="collection")
     category_form = CategoryForm(request.POST if kind == "category" else None, prefix="category")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from happydesk.kb.models import Article, Category, Collection
@@ -9,7 +11,7 @@ from happydesk.kb.selectors import categories_for_editor
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Category) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Category) -> str:
         internal = " (internal)" if obj.collection.internal_only else ""
         faq = " · FAQ" if obj.is_faq else ""
         return f"{obj.collection.name}{internal} › {obj.name}{faq}"
@@ -40,11 +42,12 @@ class ArticleForm(forms.Form):
     position = forms.IntegerField(min_value=0, required=False, help_text="Order within the category.")
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS], widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, article: Article | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, article: Article | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = categories_for_editor()  # type: ignore[attr-defined]
+        cast(CategoryChoiceField, self.fields["category"]).queryset = categories_for_editor()
         others = Article.objects.order_by("title").only("id", "title")
-        self.fields["related"].queryset = others.exclude(pk=article.pk) if article else others  # type: ignore[attr-defined]
+        related = cast(forms.ModelMultipleChoiceField, self.fields["related"])
+        related.queryset = others.exclude(pk=article.pk) if article else others
 
     def clean(self) -> dict:
         data = super().clean() or {}

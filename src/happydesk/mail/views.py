@@ -4,24 +4,24 @@ process again once the cause is fixed."""
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import admin_required
+from happydesk.accounts.decorators import AgentRequest, admin_required
 from happydesk.mail import inbound
 from happydesk.mail.models import RawMessage
 
 
 @admin_required
-def quarantine(request: HttpRequest) -> HttpResponse:
+def quarantine(request: AgentRequest) -> HttpResponse:
     rows = RawMessage.objects.filter(state=RawMessage.State.QUARANTINED).order_by("-id")[:200]
     return render(request, "mail/quarantine.html", {"rows": rows})
 
 
 @admin_required
 @require_POST
-def quarantine_reprocess(request: HttpRequest, raw_id: int) -> HttpResponse:
+def quarantine_reprocess(request: AgentRequest, raw_id: int) -> HttpResponse:
     raw = RawMessage.objects.filter(pk=raw_id, state=RawMessage.State.QUARANTINED).first()
     if raw is not None:
         inbound.raw_reprocess(raw=raw)

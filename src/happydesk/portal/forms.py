@@ -4,6 +4,7 @@ a stranger's message, rate-limited, with a honeypot for bots."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
 
 from django import forms
 from django.http import HttpRequest
@@ -33,12 +34,15 @@ class ContactForm(forms.Form):
     tz_offset = forms.IntegerField(required=False, widget=forms.HiddenInput)
     tz_name = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
-    def __init__(self, *args, mailbox: Mailbox, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, mailbox: Mailbox, **kwargs: Any) -> None:
         self.mailbox = mailbox
         super().__init__(*args, **kwargs)
         topics = [str(t) for t in mailbox.form_topics if str(t).strip()]
         if topics:
-            self.fields["topic"].choices = [("", "Choose one…"), *[(t, t) for t in topics]]
+            cast(forms.ChoiceField, self.fields["topic"]).choices = [
+                ("", "Choose one…"),
+                *[(t, t) for t in topics],
+            ]
         else:
             del self.fields["topic"]
 

@@ -7,10 +7,11 @@ from django import forms
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from happydesk.accounts.decorators import AgentRequest
 from happydesk.inbox.access import access_conversation_for_agent
 from happydesk.inbox.models import Mailbox
 from happydesk.replies.models import SavedReply
@@ -34,13 +35,13 @@ class SavedReplyForm(forms.Form):
 
 
 @login_required
-def saved_replies(request: HttpRequest) -> HttpResponse:
+def saved_replies(request: AgentRequest) -> HttpResponse:
     rows = SavedReply.objects.select_related("mailbox").annotate(total=Count("uses")).order_by("name")
     return render(request, "replies/saved_replies.html", {"rows": rows, "top": most_used(days=30)})
 
 
 @login_required
-def saved_reply_edit(request: HttpRequest, reply_id: int | None = None) -> HttpResponse:
+def saved_reply_edit(request: AgentRequest, reply_id: int | None = None) -> HttpResponse:
     saved = get_object_or_404(SavedReply, pk=reply_id) if reply_id else None
     initial = (
         {
@@ -74,7 +75,7 @@ def saved_reply_edit(request: HttpRequest, reply_id: int | None = None) -> HttpR
 
 @login_required
 @require_POST
-def saved_reply_insert(request: HttpRequest, number: int, reply_id: int) -> JsonResponse:
+def saved_reply_insert(request: AgentRequest, number: int, reply_id: int) -> JsonResponse:
     """The saved reply's text with this conversation's placeholders filled (records the use)."""
     convo = access_conversation_for_agent(request.user, number)
     saved = saved_replies_for(convo).filter(pk=reply_id).first()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from happydesk.accounts.decorators import AgentRequest
 from happydesk.reports import services
 from happydesk.reports.models import BusinessVolume
 
@@ -33,7 +33,7 @@ class ReportError(Schema):
 
 
 @router.post("/business-volume", response={201: BusinessVolumeOut, 403: ReportError, 422: ReportError})
-def post_business_volume(request: HttpRequest, payload: BusinessVolumeIn):  # type: ignore[no-untyped-def]
+def post_business_volume(request: AgentRequest, payload: BusinessVolumeIn) -> Status[BusinessVolume | dict]:
     """Set a day's business figure; posting the same date and metric again replaces it. Admins only."""
     if not request.user.is_admin:
         return Status(403, {"detail": "admins only"})
@@ -48,7 +48,7 @@ def post_business_volume(request: HttpRequest, payload: BusinessVolumeIn):  # ty
 
 @router.get("/business-volume", response=list[BusinessVolumeOut])
 def list_business_volume(
-    request: HttpRequest,
+    request: AgentRequest,
     metric: str | None = None,
     since: date | None = None,
     limit: int = Query(100, ge=1, le=1000),

@@ -6,6 +6,7 @@ report settings, customer details masked when asked, and each is recorded so it 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -44,7 +45,7 @@ def week_key(monday: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _masker(mask: bool):  # type: ignore[no-untyped-def]
+def _masker(mask: bool) -> Callable[[str, tuple[str, ...]], str]:
     def apply(text: str, names: tuple[str, ...] = ()) -> str:
         return mask_text(text, names) if mask else text
 

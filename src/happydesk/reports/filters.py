@@ -58,7 +58,7 @@ class Filters:
 
 def _int(value: str | None) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None  # type: ignore[arg-type]
+        return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
 

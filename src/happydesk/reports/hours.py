@@ -114,10 +114,10 @@ class BusinessClock:
     def _cover(self, start: datetime, end: datetime) -> None:
         first = start.astimezone(self.tz).date() - timedelta(days=1)
         last = end.astimezone(self.tz).date()
-        if self.first is not None and self.first <= first and last <= self.last:  # type: ignore[operator]
-            return
-        if self.first is not None:
-            first, last = min(first, self.first), max(last, self.last)  # type: ignore[type-var]
+        if self.first is not None and self.last is not None:  # laid out before (the two are set together)
+            if self.first <= first and last <= self.last:
+                return
+            first, last = min(first, self.first), max(last, self.last)
         # Lay out a little more than asked so that neighbouring waits reuse it.
         self.first, self.last = first - timedelta(days=7), last + timedelta(days=7)
         self.starts, self.ends, self.before = [], [], []

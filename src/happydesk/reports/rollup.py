@@ -201,9 +201,9 @@ def rollup_range(*, mailbox: Mailbox, first: date, last: date) -> int:
             for i, v in enumerate(delta):
                 ints[i] += v
             row.hour[local.hour] += 1
-            if frt is not None:
+            if frt is not None and bfrt is not None:  # set together, by the first response
                 row.frt[buckets.bucket_of(frt)] += 1
-                row.bfrt[buckets.bucket_of(bfrt)] += 1  # type: ignore[arg-type]
+                row.bfrt[buckets.bucket_of(bfrt)] += 1
             if res is not None:
                 row.res[buckets.bucket_of(res)] += 1
             if pk in saved:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import admin_required
+from happydesk.accounts.decorators import AgentRequest, admin_required
+from happydesk.accounts.forms import AgentChoiceField
 from happydesk.accounts.models import User
 from happydesk.inbox.models import Mailbox
 from happydesk.reports import staffing
@@ -50,22 +52,18 @@ class StaffingForm(forms.Form):
             raise forms.ValidationError("Unknown time zone")
         return zone
 
-    def value(self, name: str):  # type: ignore[no-untyped-def]
-        """The cleaned value, or the field's default when left empty."""
+    def value(self, name: str) -> Any:
+        """The cleaned value, or the field's default when left empty (typed as the field named)."""
         data = self.cleaned_data.get(name)
         return self.fields[name].initial if data is None else data
 
 
 class ShiftForm(forms.Form):
-    agent = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("name"))
+    agent = AgentChoiceField(queryset=User.objects.filter(is_active=True).order_by("name"))
     weekday = forms.TypedChoiceField(choices=Shift.Weekday.choices, coerce=int)
     start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     end = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
     timezone = forms.CharField(max_length=64)
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.fields["agent"].label_from_instance = lambda user: user.name or user.email
 
     def clean_timezone(self) -> str:
         zone = self.cleaned_data["timezone"]
@@ -75,7 +73,7 @@ class ShiftForm(forms.Form):
 
 
 @login_required
-def staffing_page(request: HttpRequest) -> HttpResponse:
+def staffing_page(request: AgentRequest) -> HttpResponse:
     """Agents needed per hour of the week (Erlang C on real arrivals) beside the scheduled cover."""
     form = StaffingForm(request.GET or None)
     valid = form.is_valid() if request.GET else False
@@ -115,11 +113,13 @@ def _context(form: StaffingForm, plan: staffing.StaffingPlan | None) -> dict:
 
 @require_POST
 @admin_required
-def shift_add(request: HttpRequest) -> HttpResponse:
+def shift_add(request: AgentRequest) -> HttpResponse:
     """Admins add a weekly shift to the schedule."""
     form = ShiftForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Shift not added: " + "; ".join(e for es in form.errors.values() for e in es))
+        messages.error(
+            request, "Shift not added: " + "; ".join(str(e) for es in form.errors.values() for e in es)
+        )
         return redirect("staffing")
     try:
         scheduling.shift_add(**form.cleaned_data)
@@ -130,7 +130,7 @@ def shift_add(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required
-def shift_remove(request: HttpRequest, shift_id: int) -> HttpResponse:
+def shift_remove(request: AgentRequest, shift_id: int) -> HttpResponse:
     """Admins remove a shift."""
     scheduling.shift_remove(shift=get_object_or_404(Shift, pk=shift_id))
     return redirect("staffing")

@@ -4,6 +4,7 @@ the admins' settings (digest list, business volume, support cost)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 from django.contrib import messages as flash
@@ -13,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import admin_required
+from happydesk.accounts.decorators import AgentRequest, admin_required
 from happydesk.inbox.models import Conversation, Mailbox, Tag
 from happydesk.reports import selectors, services
 from happydesk.reports.filters import PERIODS, Filters, filters_from
@@ -22,7 +23,7 @@ from happydesk.reports.models import BusinessVolume, ReportShare, SupportCost
 from happydesk.reports.report import SHARED_TABLES, TABLE_KEYS, Report, build_report
 
 
-def _filters(params) -> Filters:  # type: ignore[no-untyped-def]
+def _filters(params: Mapping[str, str]) -> Filters:
     return filters_from(params, today=selectors.report_today())
 
 
@@ -40,7 +41,7 @@ def _csv(report: Report, table: str) -> HttpResponse:
 
 
 @login_required
-def report_page(request: HttpRequest) -> HttpResponse:
+def report_page(request: AgentRequest) -> HttpResponse:
     """The happiness report for agents: the team's figures, or each agent's on the second tab."""
     f = _filters(request.GET)
     agents_tab = request.GET.get("view") == "agents"
@@ -68,7 +69,7 @@ def _share_url(request: HttpRequest, share: ReportShare) -> str:
 
 
 @login_required
-def export_csv(request: HttpRequest, table: str) -> HttpResponse:
+def export_csv(request: AgentRequest, table: str) -> HttpResponse:
     """One table of the report as CSV, for the same filters as the page."""
     if table not in TABLE_KEYS:
         raise Http404("no such table")
@@ -80,7 +81,7 @@ def export_csv(request: HttpRequest, table: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def share_create(request: HttpRequest) -> HttpResponse:
+def share_create(request: AgentRequest) -> HttpResponse:
     """A read-only link to the report with the filters it was made from."""
     f = _filters(dict(parse_qsl(request.POST.get("query", ""))))
     name = (
@@ -94,7 +95,7 @@ def share_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def share_revoke(request: HttpRequest, share_id: int) -> HttpResponse:
+def share_revoke(request: AgentRequest, share_id: int) -> HttpResponse:
     """Retire a share link; it answers 410 Gone from now on."""
     share = get_object_or_404(ReportShare, pk=share_id)
     services.share_revoke(share=share)
@@ -140,7 +141,7 @@ def shared_export(request: HttpRequest, share_token: str, table: str) -> HttpRes
 
 
 @admin_required
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: AgentRequest) -> HttpResponse:
     """Who gets the digest, masking, baselines; the business volume and support cost by hand."""
     row = selectors.report_settings()
     initial = {

@@ -8,14 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from happydesk.accounts.decorators import AgentRequest
 from happydesk.accounts.models import User
 from happydesk.inbox.models import SecurityFlag
 from happydesk.mail.models import OutboundMail
@@ -42,7 +44,7 @@ def status_editor(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+    def wrapper(request: AgentRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "POST" and request.user.role == User.Role.LIGHT:
             return HttpResponseForbidden("Light agents cannot change the status page.")
         return view(request, *args, **kwargs)
@@ -51,7 +53,7 @@ def status_editor(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 
 @status_editor
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AgentRequest) -> HttpResponse:
     components = list(selectors.visible_components())
     incidents = list(selectors.open_incidents())
     return render(
@@ -79,7 +81,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @status_editor
-def incident_new(request: HttpRequest) -> HttpResponse:
+def incident_new(request: AgentRequest) -> HttpResponse:
     """Declare an incident and run its plan; `?warning=<id>` pre-fills it from an early warning."""
     warning = None
     if request.GET.get("warning", "").isdigit() or str(request.POST.get("warning", "")).isdigit():
@@ -140,7 +142,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 
 
 @status_editor
-def incident_manage(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_manage(request: AgentRequest, incident_id: int) -> HttpResponse:
     """The incident's agent page: its plan with each step's outcome, the linked conversations to
     review, the reply to everyone, updates and resolving."""
     incident = get_object_or_404(Incident, pk=incident_id)
@@ -196,7 +198,7 @@ def incident_manage(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @require_POST
 @status_editor
-def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
+def incident_resolve(request: AgentRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id, kind=Incident.Kind.INCIDENT)
     form = ResolveForm(request.POST)
     form.is_valid()
@@ -225,7 +227,7 @@ def incident_resolve(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 @status_editor
-def maintenance_new(request: HttpRequest) -> HttpResponse:
+def maintenance_new(request: AgentRequest) -> HttpResponse:
     form = MaintenanceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -249,7 +251,7 @@ def maintenance_new(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @status_editor
-def maintenance_step(request: HttpRequest, incident_id: int, step: str) -> HttpResponse:
+def maintenance_step(request: AgentRequest, incident_id: int, step: str) -> HttpResponse:
     incident = get_object_or_404(Incident, pk=incident_id, kind=Incident.Kind.MAINTENANCE)
     action = {"start": services.maintenance_start, "complete": services.maintenance_complete}.get(step)
     if action is None:
@@ -271,7 +273,7 @@ def maintenance_step(request: HttpRequest, incident_id: int, step: str) -> HttpR
 
 
 @status_editor
-def component_edit(request: HttpRequest, component_id: int | None = None) -> HttpResponse:
+def component_edit(request: AgentRequest, component_id: int | None = None) -> HttpResponse:
     component = get_object_or_404(Component, pk=component_id) if component_id else None
     initial = (
         {
@@ -304,7 +306,7 @@ def component_edit(request: HttpRequest, component_id: int | None = None) -> Htt
 
 @require_POST
 @status_editor
-def component_state(request: HttpRequest, component_id: int) -> HttpResponse:
+def component_state(request: AgentRequest, component_id: int) -> HttpResponse:
     component = get_object_or_404(Component, pk=component_id)
     form = ComponentStateForm(request.POST)
     if form.is_valid():
@@ -317,7 +319,7 @@ def component_state(request: HttpRequest, component_id: int) -> HttpResponse:
 
 @require_POST
 @status_editor
-def component_archive(request: HttpRequest, component_id: int) -> HttpResponse:
+def component_archive(request: AgentRequest, component_id: int) -> HttpResponse:
     component = get_object_or_404(Component, pk=component_id, archived_at__isnull=True)
     services.component_archive(component=component)
     flash.success(request, f"{component.name} is hidden from the status page; its history is kept.")

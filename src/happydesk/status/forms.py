@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from happydesk.status.models import Component, ComponentState, Incident
@@ -23,10 +25,8 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format=DATETIME_FORMAT)
 
 
-class AffectedComponentsMixin:
+class AffectedComponentsMixin(forms.Form):
     """One select per component: not affected, or the state the incident puts it in."""
-
-    fields: dict
 
     def add_component_fields(self, components: list[Component], initial: dict[int, str]) -> None:
         self.components = components
@@ -37,10 +37,10 @@ class AffectedComponentsMixin:
             )
 
     def component_fields(self) -> list:
-        return [self[f"component_{c.pk}"] for c in self.components]  # type: ignore[index]
+        return [self[f"component_{c.pk}"] for c in self.components]
 
     def affected(self) -> dict[Component, str]:
-        data = self.cleaned_data  # type: ignore[attr-defined]
+        data = self.cleaned_data
         return {c: data[f"component_{c.pk}"] for c in self.components if data.get(f"component_{c.pk}")}
 
 
@@ -58,7 +58,7 @@ class IncidentForm(AffectedComponentsMixin, forms.Form):
     )
     notify = forms.BooleanField(label="Email subscribers", required=False, initial=True)
 
-    def __init__(self, *args, components: list[Component], **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, components: list[Component], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.add_component_fields(components, {})
 
@@ -68,10 +68,12 @@ class UpdateForm(AffectedComponentsMixin, forms.Form):
     body = forms.CharField(label="Update", widget=forms.Textarea(attrs={"rows": 4}))
     notify = forms.BooleanField(label="Email subscribers", required=False, initial=True)
 
-    def __init__(self, *args, incident: Incident, components: list[Component], **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, incident: Incident, components: list[Component], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.incident = incident
-        self.fields["state"].choices = [(s.value, s.label) for s in Incident.INCIDENT_STATES]
+        cast(forms.ChoiceField, self.fields["state"]).choices = [
+            (s.value, s.label) for s in Incident.INCIDENT_STATES
+        ]
         self.fields["state"].initial = incident.state
         held = {
             a.component_id: a.state for a in incident.affected.all() if a.state != ComponentState.OPERATIONAL
@@ -100,9 +102,9 @@ class MaintenanceForm(forms.Form):
     )
     notify = forms.BooleanField(label="Email subscribers", required=False, initial=True)
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["components"].queryset = visible_components()
+        cast(forms.ModelMultipleChoiceField, self.fields["components"]).queryset = visible_components()
 
     def clean(self) -> dict:
         data = super().clean() or {}
@@ -153,11 +155,11 @@ def split_list(text: str) -> list[str]:
     return list(dict.fromkeys(p for p in parts if p))
 
 
-class PlanFieldsMixin:
+class PlanFieldsMixin(forms.Form):
     """What the incident plan matches: tags, words (searched like the inbox), a time window."""
 
     def add_plan_fields(self) -> None:
-        fields = self.fields  # type: ignore[attr-defined]
+        fields = self.fields
         fields["run_plan"] = forms.BooleanField(label="Run the incident plan", required=False, initial=True)
         fields["keywords"] = forms.CharField(
             label="Words customers use",
@@ -174,18 +176,18 @@ class PlanFieldsMixin:
             coerce=int,
             initial=24,
             required=False,
-            empty_value=24,
+            empty_value=24,  # type: ignore[arg-type]  # stubs: str | None; Django hands back any value for no choice
         )
         fields["warning"] = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def plan_fields(self) -> list:
-        return [self[n] for n in ("keywords", "tags", "since_hours")]  # type: ignore[index]
+        return [self[n] for n in ("keywords", "tags", "since_hours")]
 
 
 class DeclareForm(PlanFieldsMixin, IncidentForm):
     """Declaring an incident, with what its plan should match."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.add_plan_fields()
 

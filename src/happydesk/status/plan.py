@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -331,7 +332,7 @@ def plan_confirm(*, incident: Incident, actor: User) -> IncidentPlan:
 # --- matching and linking -----------------------------------------------------------------------------
 
 
-def _candidates(since: datetime):  # type: ignore[no-untyped-def]
+def _candidates(since: datetime) -> QuerySet[Conversation]:
     """Open conversations with customer messages since then; never security reports."""
     return Conversation.objects.filter(
         status__in=OPEN, merged_into__isnull=True, last_customer_message_at__gte=since
@@ -434,7 +435,7 @@ def link_remove(*, incident: Incident, conversation: Conversation, actor: User) 
     return link
 
 
-def _open_plans():  # type: ignore[no-untyped-def]
+def _open_plans() -> QuerySet[IncidentPlan]:
     """Plans of incidents not yet resolved."""
     return IncidentPlan.objects.filter(incident__kind=Incident.Kind.INCIDENT).exclude(
         incident__state=Incident.State.RESOLVED

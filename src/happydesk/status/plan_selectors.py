@@ -138,7 +138,7 @@ def plan_page(incident: Incident, *, agent: User, now: datetime | None = None) -
 def open_plans_overdue(*, now: datetime | None = None) -> list[tuple[IncidentPlan, timedelta]]:
     """Open incidents whose customers have waited past the minimum contact time (for the dashboard
     and the inbox panel: one query however many incidents are open)."""
-    out = []
+    out: list[tuple[IncidentPlan, timedelta]] = []
     for plan in plan_services.open_plans_with_last_contact():
         overdue = plan_services.contact_overdue(plan, last=plan.last_contact_at, now=now)
         if overdue is not None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from happydesk.accounts.decorators import AgentRequest
 from happydesk.accounts.models import User
 from happydesk.inbox import security as inbox_security
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
@@ -32,7 +33,7 @@ def _back(incident: Incident, anchor: str = "") -> HttpResponse:
 
 @require_POST
 @status_editor
-def send_first(request: HttpRequest, incident_id: int) -> HttpResponse:
+def send_first(request: AgentRequest, incident_id: int) -> HttpResponse:
     """Step 5: the reply to every linked customer is recorded now and sent by the worker."""
     incident = _incident(incident_id)
     form = SendForm(request.POST)
@@ -53,7 +54,7 @@ def send_first(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @require_POST
 @status_editor
-def link_add(request: HttpRequest, incident_id: int) -> HttpResponse:
+def link_add(request: AgentRequest, incident_id: int) -> HttpResponse:
     incident = _incident(incident_id)
     form = LinkAddForm(request.POST)
     if not form.is_valid():
@@ -71,7 +72,7 @@ def link_add(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @require_POST
 @status_editor
-def link_remove(request: HttpRequest, incident_id: int, number: int) -> HttpResponse:
+def link_remove(request: AgentRequest, incident_id: int, number: int) -> HttpResponse:
     incident = _incident(incident_id)
     conversation = access_conversation_for_agent(request.user, number)
     plan.link_remove(incident=incident, conversation=conversation, actor=request.user)
@@ -81,7 +82,7 @@ def link_remove(request: HttpRequest, incident_id: int, number: int) -> HttpResp
 
 @require_POST
 @status_editor
-def confirm(request: HttpRequest, incident_id: int) -> HttpResponse:
+def confirm(request: AgentRequest, incident_id: int) -> HttpResponse:
     incident = _incident(incident_id)
     try:
         plan.plan_confirm(incident=incident, actor=request.user)
@@ -92,7 +93,7 @@ def confirm(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @require_POST
 @status_editor
-def retry_forum(request: HttpRequest, incident_id: int) -> HttpResponse:
+def retry_forum(request: AgentRequest, incident_id: int) -> HttpResponse:
     incident = _incident(incident_id)
     try:
         plan.plan_retry_forum(incident=incident, author=request.user)
@@ -103,7 +104,7 @@ def retry_forum(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @require_POST
 @status_editor
-def warning_dismiss(request: HttpRequest, warning_id: int) -> HttpResponse:
+def warning_dismiss(request: AgentRequest, warning_id: int) -> HttpResponse:
     warning = get_object_or_404(EarlyWarning, pk=warning_id)
     early_warning.early_warning_dismiss(warning=warning, actor=request.user)
     flash.success(request, "Dismissed. This burst will not alert again.")
@@ -112,7 +113,7 @@ def warning_dismiss(request: HttpRequest, warning_id: int) -> HttpResponse:
 
 
 @login_required
-def incident_settings(request: HttpRequest) -> HttpResponse:
+def incident_settings(request: AgentRequest) -> HttpResponse:
     """Who is told (early-warning and on-call lists) and the plan's pace; admins change it."""
     row = IncidentSettings.current()
     if request.method == "POST" and not request.user.is_admin:
@@ -132,13 +133,13 @@ def incident_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "status/admin/settings.html", {"form": form, "can_edit": request.user.is_admin})
 
 
-def _security_desk(request: HttpRequest) -> None:
+def _security_desk(request: AgentRequest) -> None:
     if request.user.role == User.Role.LIGHT:
         raise Http404  # light agents never learn that security reports exist
 
 
 @login_required
-def security_reports(request: HttpRequest) -> HttpResponse:
+def security_reports(request: AgentRequest) -> HttpResponse:
     """Flagged conversations, newest first; agents and admins only."""
     _security_desk(request)
     flags = (
@@ -154,7 +155,7 @@ def security_reports(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def security_flag(request: HttpRequest) -> HttpResponse:
+def security_flag(request: AgentRequest) -> HttpResponse:
     """Flag a conversation by number (a report the words missed); on-call hears about it once."""
     _security_desk(request)
     number = request.POST.get("number", "").strip().lstrip("#")
@@ -171,7 +172,7 @@ def security_flag(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def security_clear(request: HttpRequest, number: int) -> HttpResponse:
+def security_clear(request: AgentRequest, number: int) -> HttpResponse:
     """A false alarm (admins only): light agents may see the conversation again."""
     _security_desk(request)
     if not request.user.is_admin:

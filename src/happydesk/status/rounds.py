@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -43,6 +44,15 @@ from happydesk.status.plan import (
     render,
 )
 from happydesk.status.services import StatusError
+
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from django_stubs_ext import WithAnnotations
+
+    class LastContact(TypedDict):
+        last_contact_at: datetime | None
+
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +113,9 @@ def plan_send_first(*, incident: Incident, author: User, text: str = "") -> Inci
 
 
 def _latest_update(incident: Incident) -> IncidentUpdate:
-    return incident.updates.order_by("-created_at", "-id").first()  # type: ignore[return-value]
+    update = incident.updates.order_by("-created_at", "-id").first()
+    assert update is not None  # called just after resolving, which posts the final update
+    return update
 
 
 def _replies_instead_of_mail(incident: Incident, update: IncidentUpdate) -> int:
@@ -234,8 +246,8 @@ def _deliver(notice: IncidentNotice, customer_id: int, conversation: Conversatio
                 with transaction.atomic():
                     delivery.message = reply_create(
                         conversation=conversation,
-                        author=notice.created_by,
-                        text=text,  # type: ignore[arg-type]
+                        author=notice.created_by,  # type: ignore[arg-type]  # set at the round's start; if since deleted, this delivery fails (caught below)
+                        text=text,
                     )
             except UnfilledPlaceholders as exc:  # e.g. {{ customer.company }} for a customer without one
                 delivery.state = NoticeDelivery.State.FAILED
@@ -250,7 +262,7 @@ def _deliver(notice: IncidentNotice, customer_id: int, conversation: Conversatio
     return True
 
 
-def _rounds_due():  # type: ignore[no-untyped-def]
+def _rounds_due() -> QuerySet[IncidentNotice]:
     """Rounds still sending, and first replies of open incidents that go to conversations linked later."""
     late_first = Q(
         kind=IncidentNotice.Kind.FIRST,
@@ -323,11 +335,11 @@ def last_contact(incident: Incident) -> datetime | None:
     return max((t for t in times if t), default=None)
 
 
-def open_plans_with_last_contact():  # type: ignore[no-untyped-def]
+def open_plans_with_last_contact() -> QuerySet[WithAnnotations[IncidentPlan, LastContact]]:
     """Plans of open incidents, each annotated with `last_contact_at` (what `last_contact` returns),
     in one query for all of them: the inbox panel shows this on every page."""
 
-    def latest(model):  # type: ignore[no-untyped-def]
+    def latest(model: type[IncidentUpdate | IncidentNotice]) -> Subquery:
         rows = model.objects.filter(incident=OuterRef("incident")).order_by("-created_at")
         return Subquery(rows.values("created_at")[:1])
 
@@ -360,7 +372,7 @@ def contact_reminders_due(*, now: datetime | None = None) -> int:
     for plan in open_plans_with_last_contact():
         last = plan.last_contact_at
         silent = contact_overdue(plan, last=last, now=now)
-        if silent is None:
+        if silent is None or last is None:  # never overdue without a last contact
             continue
         reminded += 1
         if not to:
@@ -371,12 +383,12 @@ def contact_reminders_due(*, now: datetime | None = None) -> int:
             to=to,
             subject=f"[Reminder] No update on “{incident.title}” for {minutes} minutes"[:300],
             text=(
-                f"Customers last heard about “{incident.title}” at {mail.when(last)}.\n"  # type: ignore[arg-type]
+                f"Customers last heard about “{incident.title}” at {mail.when(last)}.\n"
                 f"The plan asks for news at least every {plan.contact_every_minutes} minutes, even if "
                 'it is only "still working on it".\n\n'
                 f"Post an update to every linked customer here:\n{plan_url(incident)}\n"
             ),
             kind="status-plan",
-            dedupe_key=f"status-plan:{incident.pk}:remind:{last:%Y%m%d%H%M%S}",  # type: ignore[str-format]
+            dedupe_key=f"status-plan:{incident.pk}:remind:{last:%Y%m%d%H%M%S}",
         )
     return reminded

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -47,7 +48,7 @@ def public_cors(view: Callable) -> Callable:
 
     @wraps(view)
     @csrf_exempt
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "OPTIONS":
             response = HttpResponse(status=204)
         else:

@@ -35,26 +35,26 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            super()._start_transaction_under_autocommit()
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]  # private in Django; django-stubs don't declare it
         except BaseException:
             self._release_writer_lock()
             raise
 
-    def _commit(self):  # type: ignore[no-untyped-def]
+    def _commit(self) -> None:
         try:
-            return super()._commit()
+            return super()._commit()  # type: ignore[misc]  # private in Django; django-stubs don't declare it
         finally:
             self._release_writer_lock()
 
-    def _rollback(self):  # type: ignore[no-untyped-def]
+    def _rollback(self) -> None:
         try:
-            return super()._rollback()
+            return super()._rollback()  # type: ignore[misc]  # private in Django; django-stubs don't declare it
         finally:
             self._release_writer_lock()
 
-    def _close(self):  # type: ignore[no-untyped-def]
+    def _close(self) -> None:
         try:
-            return super()._close()
+            return super()._close()  # type: ignore[misc]  # private in Django; django-stubs don't declare it
         finally:
             if self._writer_fd is not None:
                 os.close(self._writer_fd)  # closing also releases the lock

@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import dkim
 import dkim.util
@@ -31,9 +32,9 @@ log = logging.getLogger(__name__)
 # dkimpy logs every bad key or DNS timeout at ERROR; for hostile mail that is noise (and each reason ends
 # up in the verdict), so its messages go to happydesk.mail.auth.lib at DEBUG.
 class _AtDebug(logging.LoggerAdapter):
-    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
-        # LoggerAdapter.log types each keyword (exc_info, stacklevel...); ours are passed through unchanged.
-        super().log(logging.DEBUG, msg, *args, **kwargs)  # type: ignore[arg-type]
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        # LoggerAdapter.log's keywords (exc_info, stacklevel...) are passed through unchanged.
+        super().log(logging.DEBUG, msg, *args, **kwargs)
 
 
 _lib_log = _AtDebug(logging.getLogger("happydesk.mail.auth.lib"), {})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
 from django.utils import timezone
 from django.utils.html import escape
@@ -17,7 +19,7 @@ def srcdoc(html: str) -> str:
 
 
 @register.filter
-def since(value) -> str:  # type: ignore[no-untyped-def]
+def since(value: datetime | None) -> str:
     """Compact age: 5m, 3h, 2d, or a date for older."""
     if not value:
         return ""

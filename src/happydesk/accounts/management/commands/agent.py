@@ -1,7 +1,9 @@
 """`happydesk agent add EMAIL --name NAME [--role admin|agent|light] [--admin] [--password ...]`,
 `agent role EMAIL ROLE`, `agent deactivate EMAIL`, `agent activate EMAIL`, `agent list`."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from happydesk.accounts.models import User
 from happydesk.accounts.selectors import agent_by_email, agents_list
@@ -17,7 +19,7 @@ from happydesk.accounts.services import (
 class Command(BaseCommand):
     help = "Add, list, change, deactivate and reactivate agents."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         add = sub.add_parser("add", help="add an agent (or update the one with this email)")
         add.add_argument("email")
@@ -35,7 +37,7 @@ class Command(BaseCommand):
             sub.add_parser(name, help=text).add_argument("email")
         sub.add_parser("list", help="every agent with role and state")
 
-    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
         if action == "list":
             for a in agents_list():
@@ -46,14 +48,14 @@ class Command(BaseCommand):
             if action == "add":
                 if opts["admin"] and opts["role"] not in (None, User.Role.ADMIN):
                     raise CommandError("--admin and --role disagree")
-                user = agent_create(
+                added = agent_create(
                     email=opts["email"],
                     name=opts["name"],
                     password=opts["password"],
                     admin=opts["admin"],
                     role=opts["role"],
                 )
-                self.stdout.write(f"agent {user.email} ({user.get_role_display()}) ready")
+                self.stdout.write(f"agent {added.email} ({added.get_role_display()}) ready")
                 return
             user = agent_by_email(opts["email"])
             if user is None:

@@ -1,21 +1,24 @@
 """`happydesk token create --agent EMAIL [--mta] [--name ...]` (prints a new token, shown once),
 `token list [--agent EMAIL]`, `token revoke PREFIX_OR_ID`."""
 
-from django.core.management.base import BaseCommand, CommandError
+from datetime import datetime
+from typing import Any
 
-from happydesk.accounts.models import ApiToken
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from happydesk.accounts.models import ApiToken, User
 from happydesk.accounts.selectors import agent_by_email, tokens_for, tokens_matching
 from happydesk.accounts.services import AgentChangeRefused, token_create, token_revoke
 
 
-def _when(value) -> str:  # type: ignore[no-untyped-def]
+def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
 class Command(BaseCommand):
     help = "Create, list and revoke API tokens."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="create a token and print it (shown once)")
         create.add_argument("--agent", required=True)
@@ -28,13 +31,13 @@ class Command(BaseCommand):
         revoke = sub.add_parser("revoke", help="revoke a token by its prefix or id")
         revoke.add_argument("token")
 
-    def _agent(self, email: str):  # type: ignore[no-untyped-def]
+    def _agent(self, email: str) -> User:
         user = agent_by_email(email)
         if user is None:
             raise CommandError(f"no agent {email}")
         return user
 
-    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **opts: Any) -> None:
         action = opts["action"]
         if action == "create":
             kind = ApiToken.Kind.MTA if opts["mta"] else ApiToken.Kind.API

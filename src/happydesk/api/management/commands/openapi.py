@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from happydesk.api import snapshot
 
@@ -12,7 +13,7 @@ from happydesk.api import snapshot
 class Command(BaseCommand):
     help = "Check docs/api/openapi.json against the schema the API serves (--check), or refresh it (--write)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         mode = parser.add_mutually_exclusive_group(required=True)
         mode.add_argument(
             "--check", action="store_true", help="fail with a diff when the snapshot is out of date"
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             help="the snapshot file (default: docs/api/openapi.json in the source tree)",
         )
 
-    def handle(self, *args, write: bool, path: Path, **options) -> None:  # type: ignore[no-untyped-def,override]
+    def handle(self, *args: Any, write: bool, path: Path, **options: Any) -> None:
         served = snapshot.render()
         path = _shown(path)
         if write:

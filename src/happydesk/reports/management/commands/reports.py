@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from happydesk.reports import digest, rollup, selectors
 from happydesk.reports.models import ReportSend
@@ -14,7 +15,7 @@ from happydesk.reports.models import ReportSend
 class Command(BaseCommand):
     help = "Rebuild or refresh the report rollup; show or send the weekly digest and the conversation of the day."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("rebuild", help="recompute the whole daily rollup from the raw rows")
         refresh = sub.add_parser("refresh", help="recompute the days that changed (what the worker does)")
@@ -28,23 +29,23 @@ class Command(BaseCommand):
             p.add_argument("--force", action="store_true", help="send even if it already went")
             p.add_argument("--today", type=date.fromisoformat, help="pretend today is this date (YYYY-MM-DD)")
 
-    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **opts: Any) -> None:
         getattr(self, "_" + opts["action"].replace("-", "_"))(opts)
 
-    def _rebuild(self, opts) -> None:  # type: ignore[no-untyped-def]
+    def _rebuild(self, opts: dict[str, Any]) -> None:
         started = time.perf_counter()
         days = rollup.rollup_rebuild()
         self.stdout.write(f"rebuilt {days} mailbox-days in {time.perf_counter() - started:.1f}s")
 
-    def _refresh(self, opts) -> None:  # type: ignore[no-untyped-def]
+    def _refresh(self, opts: dict[str, Any]) -> None:
         started = time.perf_counter()
         days = rollup.rollup_recent(days=opts["days"]) if opts["days"] else rollup.rollup_refresh()
         self.stdout.write(f"recomputed {days} mailbox-days in {time.perf_counter() - started:.1f}s")
 
-    def _today(self, opts) -> date:  # type: ignore[no-untyped-def]
+    def _today(self, opts: dict[str, Any]) -> date:
         return opts["today"] or digest.local_now(selectors.report_settings()).date()
 
-    def _digest(self, opts) -> None:  # type: ignore[no-untyped-def]
+    def _digest(self, opts: dict[str, Any]) -> None:
         today = self._today(opts)
         if opts["send"]:
             self._sent(digest.digest_send(today=today, force=opts["force"]), ReportSend.Kind.DIGEST)
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         mail = digest.digest_compose(start=start, end=end, mask=selectors.report_settings().mask_customers)
         self.stdout.write(f"Subject: {mail.subject}\n\n{mail.text}")
 
-    def _conversation_of_the_day(self, opts) -> None:  # type: ignore[no-untyped-def]
+    def _conversation_of_the_day(self, opts: dict[str, Any]) -> None:
         today = self._today(opts)
         if opts["send"]:
             send = digest.conversation_of_the_day_send(today=today, force=opts["force"])
