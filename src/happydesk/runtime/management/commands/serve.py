@@ -10,8 +10,9 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 def host_port(value: str, default_port: int) -> tuple[str, int]:
@@ -32,7 +33,7 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 class Command(BaseCommand):
     help = "Serve HTTP and websockets, listen for SMTP, and run the task worker."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--http", default="127.0.0.1:8000", help="HOST:PORT for HTTP (default 127.0.0.1:8000)"
         )
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             help="worker processes to start (default 2, or HAPPYDESK_WORKERS)",
         )
 
-    def handle(self, *args, **opts):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **opts: Any) -> None:
         http_host, http_port = host_port(opts["http"], 8000)
         smtp_addr = None if opts["no_smtp"] else host_port(opts["smtp"], 2525)
         count = 0 if opts["no_worker"] else max(1, opts["workers"])
