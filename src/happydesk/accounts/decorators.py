@@ -1,4 +1,4 @@
-"""The one role check for agent pages: `role_required(...)`, and the two uses every app shares."""
+"""The one role check for agent pages: `role_required(...)`, and the uses several apps share."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 
 from happydesk.accounts.models import User
 
@@ -21,9 +21,13 @@ class AgentRequest(HttpRequest):
     user: User
 
 
-def role_required(*roles: str, refusal: str = "Not for your role") -> Callable[[View], View]:
+def role_required(
+    *roles: str, refusal: str = "Not for your role", changes_only: bool = False, hidden: bool = False
+) -> Callable[[View], View]:
     """Signed in (else to the sign-in page) with one of `roles` (else 403 with `refusal`). An admin is
-    whoever `User.is_admin` says is one."""
+    whoever `User.is_admin` says is one. `changes_only`: every agent may read (GET, HEAD), only `roles`
+    may change (POST and the rest). `hidden`: refuse with 404, for pages whose existence another role
+    must not learn."""
     allowed = frozenset(roles)
 
     def decorate(view: View) -> View:
@@ -32,7 +36,12 @@ def role_required(*roles: str, refusal: str = "Not for your role") -> Callable[[
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
             assert isinstance(user, User)  # login_required let only a signed-in agent through
+            reading = request.method in ("GET", "HEAD")
+            if changes_only and reading:
+                return view(request, *args, **kwargs)
             if user.role not in allowed and not (User.Role.ADMIN in allowed and user.is_admin):
+                if hidden:
+                    raise Http404
                 return HttpResponseForbidden(refusal)
             return view(request, *args, **kwargs)
 

@@ -10,12 +10,12 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import AgentRequest
+from happydesk.accounts.decorators import AgentRequest, role_required
 from happydesk.accounts.forms import AgentChoiceField
 from happydesk.accounts.models import User
 from happydesk.feedback import review_selectors as selectors
@@ -65,8 +65,7 @@ class ScoreForm(forms.Form):
         return [(self[name], self[f"{name}_comment"]) for name, _ in QualityReview.CRITERIA]
 
 
-def _admin_only(request: AgentRequest) -> HttpResponse | None:
-    return None if request.user.is_admin else HttpResponseForbidden("Reviewers (admins) only")
+reviewers_only = role_required(User.Role.ADMIN, refusal="Reviewers (admins) only")
 
 
 @login_required
@@ -91,10 +90,8 @@ def reviews(request: AgentRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@reviewers_only
 def review_sample_create(request: AgentRequest) -> HttpResponse:
-    if denied := _admin_only(request):
-        return denied
     form = SampleForm(request.POST)
     if not form.is_valid():
         messages.error(
@@ -111,10 +108,8 @@ def review_sample_create(request: AgentRequest) -> HttpResponse:
     return redirect("review_sample", sample_id=sample.pk)
 
 
-@login_required
+@reviewers_only
 def review_sample(request: AgentRequest, sample_id: int) -> HttpResponse:
-    if denied := _admin_only(request):
-        return denied
     sample = get_object_or_404(ReviewSample, pk=sample_id)
     rows = selectors.sample_rows(sample, reviewer=request.user)
     return render(
@@ -124,11 +119,9 @@ def review_sample(request: AgentRequest, sample_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@reviewers_only
 def review_score(request: AgentRequest, sample_id: int, number: int) -> HttpResponse:
     """Score one conversation of a sample: the thread on the left, four criteria on the right."""
-    if denied := _admin_only(request):
-        return denied
     sample = get_object_or_404(ReviewSample, pk=sample_id)
     conversation = access_conversation_for_agent(request.user, number)
     agent_id = sample.filters.get("picks", {}).get(str(conversation.pk))

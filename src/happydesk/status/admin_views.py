@@ -5,19 +5,15 @@ Any signed-in agent may look; light agents may not change what customers are tol
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import AgentRequest
+from happydesk.accounts.decorators import AgentRequest, role_required
 from happydesk.accounts.models import User
 from happydesk.inbox.models import SecurityFlag
 from happydesk.mail.models import OutboundMail
@@ -38,18 +34,13 @@ from happydesk.status.forms import (
 )
 from happydesk.status.models import Component, EarlyWarning, Incident, Subscriber
 
-
-def status_editor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in; and for changes (POST), not a light agent."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: AgentRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "POST" and request.user.role == User.Role.LIGHT:
-            return HttpResponseForbidden("Light agents cannot change the status page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Signed in; and for changes (POST), not a light agent.
+status_editor = role_required(
+    User.Role.ADMIN,
+    User.Role.AGENT,
+    refusal="Light agents cannot change the status page.",
+    changes_only=True,
+)
 
 
 @status_editor

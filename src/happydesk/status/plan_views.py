@@ -4,12 +4,11 @@ settings and security reports. Thin: parse, fetch (conversations through inbox.a
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import AgentRequest
+from happydesk.accounts.decorators import AgentRequest, role_required
 from happydesk.accounts.models import User
 from happydesk.inbox import security as inbox_security
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
@@ -112,12 +111,10 @@ def warning_dismiss(request: AgentRequest, warning_id: int) -> HttpResponse:
     return redirect(back if back.startswith("/") and not back.startswith("//") else "status_admin")
 
 
-@login_required
+@role_required(User.Role.ADMIN, refusal="Only admins change who is told about incidents.", changes_only=True)
 def incident_settings(request: AgentRequest) -> HttpResponse:
     """Who is told (early-warning and on-call lists) and the plan's pace; admins change it."""
     row = IncidentSettings.current()
-    if request.method == "POST" and not request.user.is_admin:
-        return HttpResponseForbidden("Only admins change who is told about incidents.")
     initial = {
         "early_warning": "\n".join(row.early_warning),
         "on_call": "\n".join(row.on_call),
@@ -133,15 +130,13 @@ def incident_settings(request: AgentRequest) -> HttpResponse:
     return render(request, "status/admin/settings.html", {"form": form, "can_edit": request.user.is_admin})
 
 
-def _security_desk(request: AgentRequest) -> None:
-    if request.user.role == User.Role.LIGHT:
-        raise Http404  # light agents never learn that security reports exist
+# Light agents never learn that security reports exist: 404, not 403.
+security_desk = role_required(User.Role.ADMIN, User.Role.AGENT, hidden=True)
 
 
-@login_required
+@security_desk
 def security_reports(request: AgentRequest) -> HttpResponse:
     """Flagged conversations, newest first; agents and admins only."""
-    _security_desk(request)
     flags = (
         SecurityFlag.objects.filter(conversation__in=conversations_for_agent(request.user).values("id"))
         .select_related("conversation__customer", "cleared_by")
@@ -154,10 +149,9 @@ def security_reports(request: AgentRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@security_desk
 def security_flag(request: AgentRequest) -> HttpResponse:
     """Flag a conversation by number (a report the words missed); on-call hears about it once."""
-    _security_desk(request)
     number = request.POST.get("number", "").strip().lstrip("#")
     if not number.isdigit():
         flash.error(request, "Give a conversation number, like 1234.")
@@ -171,12 +165,10 @@ def security_flag(request: AgentRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@security_desk
+@role_required(User.Role.ADMIN, refusal="Only admins clear a security flag.")
 def security_clear(request: AgentRequest, number: int) -> HttpResponse:
     """A false alarm (admins only): light agents may see the conversation again."""
-    _security_desk(request)
-    if not request.user.is_admin:
-        return HttpResponseForbidden("Only admins clear a security flag.")
     conversation = access_conversation_for_agent(request.user, number)
     flag = get_object_or_404(SecurityFlag, conversation=conversation)
     inbox_security.security_flag_clear(flag=flag, actor=request.user)
