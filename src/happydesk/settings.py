@@ -57,6 +57,23 @@ def _allowed_hosts(base_url: str, configured: list[str]) -> list[str]:
 
 ALLOWED_HOSTS = _allowed_hosts(BASE_URL, env_list("HAPPYDESK_ALLOWED_HOSTS"))
 CSRF_TRUSTED_ORIGINS = [BASE_URL]
+CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it: forms carry the token
+
+# HTTPS mode follows the base URL's scheme: an https:// base URL means every page is served over TLS
+# (by `happydesk serve` behind a proxy that terminates it, or any TLS front), so cookies are Secure,
+# plain HTTP is redirected and browsers are told to remember it (HSTS). docs/security.md.
+HTTPS = urlsplit(BASE_URL).scheme == "https"
+# Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (IPs or CIDRs); nobody else's are.
+HAPPYDESK_TRUSTED_PROXIES = env_list("HAPPYDESK_TRUSTED_PROXIES")
+if HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("HAPPYDESK_HTTPS_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("HAPPYDESK_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HAPPYDESK_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HAPPYDESK_HSTS_PRELOAD", False)
+# Preloading commits the whole registrable domain to HTTPS in every browser, for months; it is the
+# domain owner's decision (HAPPYDESK_HSTS_PRELOAD=1), not a default a help desk should make.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -86,7 +103,7 @@ INSTALLED_APPS = [
 ]
 
 # The triage index INCLUDEs the id on PostgreSQL; SQLite keys every row by it already (inbox.models).
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
+SILENCED_SYSTEM_CHECKS += ["models.W040"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

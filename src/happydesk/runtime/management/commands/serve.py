@@ -86,6 +86,7 @@ class Command(BaseCommand):
         self, http_host: str, http_port: int, smtp_addr: tuple[str, int] | None, relay: Path | None
     ) -> None:
         import uvicorn
+        from django.conf import settings
 
         from happydesk.mail.transports.smtp import start_smtp_server
         from happydesk.runtime.relay import relay_start
@@ -99,6 +100,10 @@ class Command(BaseCommand):
             lifespan="off",
             log_level="warning",
             access_log=False,
+            # The client address and scheme come from X-Forwarded-For/-Proto only when a trusted proxy
+            # sent them; uvicorn's own default would believe any process on loopback.
+            proxy_headers=True,
+            forwarded_allow_ips=list(settings.HAPPYDESK_TRUSTED_PROXIES),
         )
         server = uvicorn.Server(config)
         self.stdout.write(
