@@ -7,6 +7,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    os.umask(0o077)  # every file and folder this process creates is its owner's alone (docs/security.md)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "happydesk.settings")
     from django.core.management import execute_from_command_line
 

@@ -13,7 +13,12 @@ from happydesk.config import data_dir, env_bool, env_int, env_list, parse_email_
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The data folder (the database, raw mail, attachments, the outbox, the keys) is closed to other users,
+# even if it existed before; the `happydesk` command also creates every file owner-only (cli.py).
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+DATA_DIR.chmod(0o700)
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 DEBUG = env_bool("HAPPYDESK_DEBUG", False)
 

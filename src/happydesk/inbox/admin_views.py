@@ -33,7 +33,7 @@ def mailbox_edit(request: AgentRequest, mailbox_id: int | None = None) -> HttpRe
         fields = {
             k: v
             for k, v in form.cleaned_data.items()
-            if k not in {"address", "name", "imap_folders_text", "form_topics_text"}
+            if k not in {"address", "name", "imap_folders_text", "form_topics_text", "imap_password_forget"}
         }
         if instance is not None and instance.address != form.cleaned_data["address"]:
             Mailbox.objects.filter(pk=instance.pk).update(address=form.cleaned_data["address"])

@@ -71,7 +71,8 @@ class MailboxForm(forms.ModelForm):
         widgets = {
             "signature": forms.Textarea(attrs={"rows": 3}),
             "auto_reply_text": forms.Textarea(attrs={"rows": 3}),
-            "imap_password": forms.PasswordInput(render_value=True),
+            # Never sent back to the browser: the page would hand the password to anyone who can read it.
+            "imap_password": forms.PasswordInput(render_value=False),
         }
 
     imap_folders_text = forms.CharField(
@@ -84,11 +85,26 @@ class MailboxForm(forms.ModelForm):
         help_text="One per line; empty hides the question.",
     )
 
+    imap_password_forget = forms.BooleanField(label="Remove the saved IMAP password", required=False)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["imap_folders_text"].initial = "\n".join(self.instance.imap_folders)
             self.fields["form_topics_text"].initial = "\n".join(self.instance.form_topics)
+        if self.instance.pk and self.instance.imap_password:
+            self.fields[
+                "imap_password"
+            ].help_text = "A password is saved (encrypted). Leave empty to keep it."
+        else:
+            del self.fields["imap_password_forget"]
+
+    def clean_imap_password(self) -> str:
+        """Empty keeps the saved password, unless the admin asked to remove it."""
+        typed = self.cleaned_data.get("imap_password") or ""
+        if typed or not self.instance.pk or self.data.get(self.add_prefix("imap_password_forget")):
+            return typed
+        return self.instance.imap_password
 
     def clean_address(self) -> str:
         return self.cleaned_data["address"].strip().lower()

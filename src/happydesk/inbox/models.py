@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.timezone import now
 
+from happydesk.crypto import EncryptedTextField
+
 if TYPE_CHECKING:
     from happydesk.inbox.triage import Priority
 
@@ -72,7 +74,7 @@ class Mailbox(models.Model):
         max_length=10, default="ssl", choices=[("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None")]
     )
     imap_username = models.CharField(max_length=320, blank=True)
-    imap_password = models.CharField(max_length=500, blank=True)
+    imap_password = EncryptedTextField(blank=True)  # encrypted at rest (crypto.py); never shown again
     imap_folders = models.JSONField(
         default=list, blank=True, help_text='Folders to fetch; empty = ["INBOX"].'
     )
