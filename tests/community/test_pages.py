@@ -48,6 +48,23 @@ def test_anyone_reads_every_public_page(people, agent, client):
     assert client.get(f"/community/ideas/{q.pk}-{q.slug}/")["Location"] == q.get_absolute_url()
 
 
+def test_a_post_cannot_track_its_readers_with_remote_images(people, agent, client):
+    """A stranger's image on their own server would tell them who read the topic and when: it becomes
+    a link the reader may follow; an image on this site still shows."""
+    t = services.topic_create(
+        kind="question",
+        title="Tracking pixel test",
+        body="Look ![chart](https://tracker.example.test/p.png?u=1) and ![ref][r] and ![ours](/media/chart.png)"
+        "\n\n[r]: //tracker.example.test/ref.gif",
+        author=agent,  # the page renders everyone's Markdown with the same rule
+    )
+    page = client.get(t.get_absolute_url()).content.decode()
+    assert not re.search(r"<img[^>]+tracker\.example\.test", page)
+    assert '<a href="https://tracker.example.test/p.png?u=1" rel="noopener noreferrer">Image: chart' in page
+    assert "Image: ref (tracker.example.test)" in page
+    assert '<img src="/media/chart.png" alt="ours">' in page
+
+
 def test_markdown_is_sanitized(people, client):
     t = services.topic_create(
         kind="question",

@@ -13,8 +13,9 @@ register = template.Library()
 
 @register.filter
 def markdown(text: str) -> SafeString:
-    """Sanitized HTML for a Markdown body (the knowledge base's renderer: markdown-it, then nh3)."""
-    return mark_safe(render_markdown(text))  # noqa: S308 - render_markdown sanitizes with nh3
+    """Sanitized HTML for a Markdown body (the knowledge base's renderer: markdown-it, then nh3); images
+    on other servers become links, so a post cannot learn who reads it."""
+    return mark_safe(render_markdown(text, remote_images=False))  # noqa: S308 - sanitized with nh3
 
 
 @register.inclusion_tag("community/_conversation_ideas_inner.html", takes_context=True)

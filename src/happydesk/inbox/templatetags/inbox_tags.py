@@ -11,6 +11,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from happydesk.inbox.models import Message
+from happydesk.web.templatetags.happydesk import srcdoc
 
 register = template.Library()
 
@@ -30,6 +31,35 @@ def html_with_inline_images(message: Message) -> str:
         return f"{match.group(1)}{url}{match.group(1)}"
 
     return CID.sub(swap, message.html or "")
+
+
+# A reference that would make the agent's browser fetch something from the sender's side of the internet:
+# an absolute or protocol-relative URL in an attribute that loads (src, srcset, background, poster) or
+# in CSS (url(...), @import).
+REMOTE = re.compile(
+    r"""(?:\b(?:src|srcset|background|poster)\s*=\s*["']?\s*|url\(\s*["']?\s*|@import\s+["']?)"""
+    r"""(?:https?:)?//""",
+    re.IGNORECASE,
+)
+
+
+@register.filter
+def has_remote_content(message: Message) -> bool:
+    """Whether the message's HTML would load anything from another server (images, CSS, fonts)."""
+    return bool(message.html and REMOTE.search(message.html))
+
+
+@register.simple_tag(takes_context=True)
+def formatted_srcdoc(context: template.Context, message: Message) -> str:
+    """The message's HTML for its sandboxed frame, under a policy that lets it load images only from
+    this site (inline attachments) and `data:`: a remote image would tell the sender who read the
+    message and when. The agent lifts it per message ("Load remote images": `?images=<id>`)."""
+    request = context["request"]
+    here = f"{request.scheme}://{request.get_host()}"
+    allowed = context.get("remote_images") or set()
+    images = f"data: {here}" + (" http: https:" if message.pk in allowed else "")
+    policy = f"default-src 'none'; img-src {images}; style-src 'unsafe-inline'"
+    return srcdoc(html_with_inline_images(message), policy)
 
 
 @register.simple_tag

@@ -12,10 +12,12 @@ register = template.Library()
 
 
 @register.filter
-def srcdoc(html: str) -> str:
-    """Escape HTML for an iframe srcdoc attribute (rendered in a sandbox with no scripts)."""
+def srcdoc(html: str, policy: str = "") -> str:
+    """Escape HTML for an iframe srcdoc attribute (rendered in a sandbox with no scripts); `policy`, when
+    given, is a Content-Security-Policy the framed document obeys from its first byte."""
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{escape(policy)}">' if policy else ""
     head = '<base target="_blank"><style>body{font-family:system-ui,sans-serif;font-size:14px;color:#1f2328;margin:0}img{max-width:100%;height:auto}</style>'
-    return escape(head + html)
+    return escape(meta + head + html)
 
 
 @register.filter
