@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 
 from happydesk.config import data_dir, env_bool, env_int, env_list, parse_email_url, redis_backends
+from happydesk.ratelimit import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -229,6 +230,11 @@ HAPPYDESK_PORTAL_LINK_DAYS = env_int("HAPPYDESK_PORTAL_LINK_DAYS", 30)
 HAPPYDESK_OIDC_ISSUER = os.environ.get("HAPPYDESK_OIDC_ISSUER", "").rstrip("/")
 HAPPYDESK_OIDC_CLIENT_ID = os.environ.get("HAPPYDESK_OIDC_CLIENT_ID", "")
 HAPPYDESK_OIDC_CLIENT_SECRET = os.environ.get("HAPPYDESK_OIDC_CLIENT_SECRET", "")
+# Reverse proxies whose X-Forwarded-For we believe (IPs or CIDRs, comma-separated; empty: none). Only a
+# request whose REMOTE_ADDR is one of them is counted under the header's client (ratelimit.client_ip);
+# a bad entry stops the process at start.
+HAPPYDESK_TRUSTED_PROXIES = env_list("HAPPYDESK_TRUSTED_PROXIES")
+parse_networks(HAPPYDESK_TRUSTED_PROXIES)  # a bad entry fails here, at start
 # The provider's name on the agent sign-in page's "Sign in with ..." button.
 HAPPYDESK_OIDC_NAME = os.environ.get("HAPPYDESK_OIDC_NAME", "") or "single sign-on"
 
