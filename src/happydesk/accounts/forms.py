@@ -1,6 +1,7 @@
 """Sign-in and agent admin forms."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 
@@ -15,9 +16,9 @@ class AgentForm(forms.Form):
     name = forms.CharField(max_length=200)
     password = forms.CharField(
         widget=forms.PasswordInput,
-        min_length=8,
         required=False,
-        help_text="At least 8 characters. Leave empty to keep the current one.",
+        help_text=f"At least {settings.PASSWORD_MIN_LENGTH} characters, not a common password. "
+        "Leave empty to keep the current one.",
     )
     role = forms.ChoiceField(
         choices=[("admin", "Admin"), ("agent", "Agent"), ("light", "Light agent")],

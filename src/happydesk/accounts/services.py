@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -13,6 +15,14 @@ from happydesk.accounts.models import ApiToken, User
 
 class AgentChangeRefused(ValueError):
     """The change would leave the team without an active admin, or is otherwise not allowed."""
+
+
+class PasswordRefused(AgentChangeRefused):
+    """A new password the validators refuse (too short, too common): `messages` says why, each a line."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = messages
 
 
 def _active_admins() -> QuerySet[User]:
@@ -46,7 +56,7 @@ def agent_create(
 ) -> User:
     """Create an agent (or update name/role/password of an existing one with that email). `admin=True`
     is the same as role "admin"; without a role a new agent is a full agent and an existing one keeps
-    theirs."""
+    theirs. A new password must pass AUTH_PASSWORD_VALIDATORS (PasswordRefused, nothing saved)."""
     email = email.strip().lower()
     role = User.Role.ADMIN if admin else role
     user = User.objects.filter(email=email).first()
@@ -59,6 +69,10 @@ def agent_create(
         _apply_role(user, role)
     user.name = name
     if password:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise PasswordRefused(list(exc.messages)) from exc
         user.set_password(password)
     elif not user.pk:
         user.set_unusable_password()

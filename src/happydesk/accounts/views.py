@@ -16,6 +16,7 @@ from happydesk.accounts.models import User
 from happydesk.accounts.selectors import agents_list, tokens_for
 from happydesk.accounts.services import (
     AgentChangeRefused,
+    PasswordRefused,
     agent_activate,
     agent_create,
     agent_deactivate,
@@ -47,6 +48,8 @@ def agent_add(request: HttpRequest) -> HttpResponse:
                 password=data["password"] or None,
                 role=data["role"] or None,
             )
+        except PasswordRefused as exc:
+            form.add_error("password", exc.messages)
         except AgentChangeRefused as exc:
             form.add_error("role", str(exc))
         else:
