@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "axes",  # sign-in lockout (AXES_* below)
     "happydesk.accounts",
     "happydesk.customers",
     "happydesk.inbox",
@@ -98,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a sign-in refused by the lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "happydesk.urls"
@@ -150,6 +154,30 @@ LOGOUT_REDIRECT_URL = "/login/"
 # Every new password (agent_create: the agents admin and `happydesk agent add`): at least 12 characters
 # (OWASP ASVS 5.0 level 2) and not one of the 20,000 commonest. Existing passwords keep working.
 PASSWORD_MIN_LENGTH = 12
+# The lockout's backend comes first: a locked-out account or client is refused before any password is
+# checked, so the right password is refused too until the lockout ends or an admin unlocks the account.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes, its database handler: shared by every process and host, Redis or
+# not). HAPPYDESK_SIGNIN_FAILURE_LIMIT failed sign-ins (wrong passwords or codes) for one account, or
+# from one client address, each within HAPPYDESK_SIGNIN_LOCKOUT_MINUTES of the one before, lock that
+# account, or that address, for HAPPYDESK_SIGNIN_LOCKOUT_MINUTES after the last one. Attempts while
+# locked are refused without being counted, so the lockout ends on time; a success does not reset the
+# count (signing in to one's own account would otherwise reset the count of an address spraying others).
+AXES_FAILURE_LIMIT = env_int("HAPPYDESK_SIGNIN_FAILURE_LIMIT", 30)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("HAPPYDESK_SIGNIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: the account, and the address
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "happydesk.accounts.signin.axes_username"
+AXES_CLIENT_IP_CALLABLE = "happydesk.accounts.signin.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "happydesk.accounts.views.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins go to accounts.signin's event, not to a table
+AXES_ENABLE_ADMIN = False  # no Django admin here; the agents admin shows and lifts lockouts
+
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -253,5 +281,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("HAPPYDESK_LOG_LEVEL", "INFO")},
     "loggers": {
         "mail.log": {"level": "WARNING"},
+        # django-axes logs every attempt; accounts.signin logs what happened in one line instead.
+        "axes": {"level": "ERROR"},
     },
 }

@@ -10,6 +10,10 @@ class LoginForm(AuthenticationForm):
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
+    def clean_username(self) -> str:
+        """Emails are stored lowercase; the lockout counts the same account however it is typed."""
+        return self.cleaned_data["username"].strip().lower()
+
 
 class AgentForm(forms.Form):
     email = forms.EmailField()

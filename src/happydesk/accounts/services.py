@@ -150,3 +150,15 @@ def token_authenticate(token: str, *, kind: str = ApiToken.Kind.API) -> User | N
         return None
     ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
     return row.user
+
+
+def agent_unlock(*, agent: User, by: User | None = None) -> int:
+    """Lift the sign-in lockout of the agent's account at once (every failed attempt naming their email
+    is forgotten); returns how many attempt records went. The lockout of a client address is left."""
+    from axes.utils import reset
+
+    from happydesk.accounts.signin import SignInEvent, signin_record
+
+    count = reset(username=agent.email)
+    signin_record(SignInEvent.UNLOCKED, agent=agent, by=by, detail=f"{count} attempt records cleared")
+    return count

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/agents/<int:agent_id>/", views.agent_detail, name="admin_agent"),
     path("admin/agents/<int:agent_id>/role/", views.agent_role, name="admin_agent_role"),
     path("admin/agents/<int:agent_id>/active/", views.agent_active, name="admin_agent_active"),
+    path("admin/agents/<int:agent_id>/unlock/", views.agent_unlock, name="admin_agent_unlock"),
     path("account/tokens/", views.my_tokens, name="my_tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -3,6 +3,7 @@ agent's own API tokens."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -10,10 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import admin_required
+from happydesk.accounts.decorators import AgentRequest, admin_required
 from happydesk.accounts.forms import AgentForm, LoginForm
 from happydesk.accounts.models import User
-from happydesk.accounts.selectors import agents_list, tokens_for
+from happydesk.accounts.selectors import agents_list, locked_out_emails, signin_lockout, tokens_for
 from happydesk.accounts.services import (
     AgentChangeRefused,
     PasswordRefused,
@@ -22,6 +23,7 @@ from happydesk.accounts.services import (
     agent_deactivate,
     agent_set_role,
 )
+from happydesk.accounts.services import agent_unlock as unlock
 from happydesk.accounts.services import token_revoke as revoke_token
 
 
@@ -31,9 +33,19 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the sign-in page saying why nothing is accepted now (429). The same words
+    whether or not the account exists, and whether the account or the address is locked."""
+    form = LoginForm(request, initial={"username": request.POST.get("username", "")[:254]})
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/login.html", {"form": form, "locked_minutes": minutes}, status=429)
+
+
 @admin_required
 def agents(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/agents.html", {"agents": agents_list()})
+    return render(request, "accounts/agents.html", {"agents": agents_list(), "locked": locked_out_emails()})
 
 
 @admin_required
@@ -65,8 +77,24 @@ def agent_detail(request: HttpRequest, agent_id: int) -> HttpResponse:
     return render(
         request,
         "accounts/agent.html",
-        {"agent": agent, "roles": User.Role.choices, "tokens": tokens_for(agent), "back": "admin_agents"},
+        {
+            "agent": agent,
+            "roles": User.Role.choices,
+            "tokens": tokens_for(agent),
+            "lockout": signin_lockout(agent),
+            "back": "admin_agents",
+        },
     )
+
+
+@admin_required
+@require_POST
+def agent_unlock(request: AgentRequest, agent_id: int) -> HttpResponse:
+    """Lift an agent's sign-in lockout now, so the right password works again at once."""
+    agent = get_object_or_404(User, pk=agent_id)
+    unlock(agent=agent, by=request.user)
+    flash.success(request, f"{agent.email} can sign in again.")
+    return redirect("admin_agent", agent_id=agent_id)
 
 
 @admin_required
