@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "axes",  # sign-in lockout (AXES_* below)
+    "django_otp",  # two-factor sign-in: TOTP apps, and recovery codes as static tokens
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "happydesk.accounts",
     "happydesk.customers",
     "happydesk.inbox",
@@ -177,6 +180,13 @@ AXES_CLIENT_IP_CALLABLE = "happydesk.accounts.signin.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "happydesk.accounts.views.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins go to accounts.signin's event, not to a table
 AXES_ENABLE_ADMIN = False  # no Django admin here; the agents admin shows and lifts lockouts
+
+# Two-factor sign-in (django-otp): the name authenticator apps show, and its throttle (after n wrong codes
+# in a row a device takes no code for 2^(n-1) seconds). Each code works once (the device keeps the last
+# time step used) and one step of clock drift either way is accepted.
+OTP_TOTP_ISSUER = "Happydesk"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 AUTH_PASSWORD_VALIDATORS = [
     {

@@ -70,3 +70,10 @@ def locked_out_emails() -> set[str]:
         .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
     )
     return {row["username"] for row in rows}
+
+
+def two_factor_users() -> set[int]:
+    """The ids of agents with two-factor sign-in on (for the agents list)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
