@@ -205,3 +205,24 @@ def test_a_stranger_gets_no_qr_code_and_no_code_step(alex):
     assert stranger.get("/login/code/")["Location"] == "/login/"
     assert stranger.get("/login/two-factor/")["Location"] == "/login/"
     assert stranger.get("/account/two-factor/")["Location"].startswith("/login/")
+
+
+def test_moving_to_a_new_app_needs_a_code_from_the_old_one(alex):
+    """A stolen session alone cannot swap in the thief's authenticator."""
+    client, _ = password_step()
+    old_secret, _ = set_up(client)
+    page = client.get("/account/two-factor/setup/?new=1").content.decode()
+    new_secret = secret_from(page)
+    assert new_secret != old_secret and "Code from your current app" in page
+    r = client.post("/account/two-factor/setup/", {"current": "000000", "code": totp(new_secret)})
+    assert r.status_code == 400 and "current app didn't match" in html.unescape(r.content.decode())
+    time.sleep(1.1)
+    r = client.post(
+        "/account/two-factor/setup/", {"current": next_code(old_secret), "code": totp(new_secret)}
+    )
+    assert r.status_code == 200 and len(re.findall(r"<li><code>", r.content.decode())) == 10
+    # The new app signs in; the old one no longer does.
+    browser, _ = password_step()
+    assert browser.post("/login/code/", {"code": next_code(new_secret)}).status_code == 302
+    stale, _ = password_step()
+    assert stale.post("/login/code/", {"code": totp(old_secret, at=time.time() + 60)}).status_code == 400

@@ -206,8 +206,11 @@ def account_two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: scan the code (or type the key), confirm with a code from it."""
     user: User = request.user  # type: ignore[assignment]
     error = ""
+    replacing = two_factor_enabled(user)  # moving to a new app: a code from the old one first
     if request.method == "POST":
         try:
+            if replacing and two_factor_check(agent=user, code=request.POST.get("current", "")) is None:
+                raise TwoFactorRefused("The code from your current app didn't match.")
             codes = two_factor_confirm(agent=user, code=request.POST.get("code", ""))
         except TwoFactorRefused as exc:
             error = str(exc)
@@ -218,7 +221,7 @@ def account_two_factor_setup(request: HttpRequest) -> HttpResponse:
     elif request.GET.get("new") or two_factor_pending_device(user) is None:
         two_factor_begin(agent=user)
     context = _setup_context(user, "/account/two-factor/qr.svg")
-    context.update(error=error, required=False, action="/account/two-factor/setup/")
+    context.update(error=error, required=False, replacing=replacing, action="/account/two-factor/setup/")
     return render(request, "accounts/two_factor_setup.html", context, status=400 if error else 200)
 
 
