@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
-from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
@@ -20,6 +19,7 @@ from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.inbox.services import preview_text
 from happydesk.mail.models import OutboundMail
 from happydesk.runtime.demo import DEMO_ADMIN_EMAIL, DEMO_PASSWORD, SCENARIOS, load_demo
+from tests.helpers import password_sign_in
 
 
 def run_demo(*args: str) -> str:
@@ -83,10 +83,10 @@ def test_small_demo_is_consistent_and_sends_nothing(client) -> None:  # type: ig
     assert Mailbox.objects.get(address="billing@acme-demo.test").name == "Acme Billing"
 
     assert User.objects.count() == 5
-    admin = authenticate(email=DEMO_ADMIN_EMAIL, password=DEMO_PASSWORD)
-    assert admin is not None and admin.is_admin and admin.name == "Dana Demo"
+    admin = User.objects.get(email=DEMO_ADMIN_EMAIL)
+    assert admin.is_admin and admin.name == "Dana Demo"
     assert all(u.check_password(DEMO_PASSWORD) for u in User.objects.all())
-    assert client.login(email=DEMO_ADMIN_EMAIL, password=DEMO_PASSWORD)
+    assert password_sign_in(client, DEMO_ADMIN_EMAIL, DEMO_PASSWORD)
 
     assert Conversation.objects.count() == 120
     from happydesk.feedback.models import Rating, RatingRequest

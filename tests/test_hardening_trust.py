@@ -79,7 +79,7 @@ async def open_socket(path: str, headers: list[tuple[bytes, bytes]]) -> tuple[bo
 @pytest.mark.django_db(transaction=True)
 async def test_another_site_cannot_open_the_agents_websocket_with_their_cookie():
     agent = await sync_to_async(agent_create)(
-        email="alex@acme.test", name="Alex Agent", password="pw-12345678"
+        email="alex@acme.test", name="Alex Agent", password="pw-1234567890"
     )
     cookie = (b"cookie", (await sync_to_async(session_cookie)(agent)).encode())
     for origin in EVIL_ORIGINS + near_misses():

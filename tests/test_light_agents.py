@@ -12,7 +12,7 @@ from django.test import Client
 from happydesk.accounts.models import User
 from happydesk.accounts.services import AgentChangeRefused, agent_create, agent_deactivate, token_create
 from happydesk.inbox.services import note_add
-from tests.helpers import customer_conversation
+from tests.helpers import customer_conversation, password_sign_in
 from tests.helpers import run_command as run
 
 pytestmark = pytest.mark.django_db
@@ -57,9 +57,9 @@ def test_cli_changes_roles_deactivates_and_reactivates(agent):
     assert User.objects.get(email="sam@acme.test").role == "light"
     run("agent", "deactivate", "sam@acme.test")
     assert "sam@acme.test\tSam\tlight\tdeactivated" in run("agent", "list")
-    assert Client().login(username="sam@acme.test", password="long-password-2") is False
+    assert password_sign_in(Client(), "sam@acme.test", "long-password-2") is False
     run("agent", "activate", "sam@acme.test")
-    assert Client().login(username="sam@acme.test", password="long-password-2") is True
+    assert password_sign_in(Client(), "sam@acme.test", "long-password-2") is True
     with pytest.raises(CommandError, match="no agent"):
         run("agent", "deactivate", "nobody@acme.test")
 

@@ -16,7 +16,7 @@ from happydesk.accounts.services import (
     token_create,
 )
 from happydesk.mail.models import RawMessage
-from tests.helpers import make_email
+from tests.helpers import make_email, password_sign_in
 from tests.helpers import run_command as run
 
 pytestmark = pytest.mark.django_db
@@ -116,9 +116,9 @@ def test_screens_list_and_revoke_tokens(agent, mailbox):
     lee_token = token_create(user=lee, name="lees-script")
     sam_row, lee_row = ApiToken.objects.get(name="sams-script"), ApiToken.objects.get(name="lees-script")
     sam_browser, lee_browser, admin = Client(), Client(), Client()
-    assert sam_browser.login(username="sam@acme.test", password="long-password-2")
-    assert lee_browser.login(username="lee@acme.test", password="long-password-1")
-    assert admin.login(username=agent.email, password="correct-horse-battery")
+    assert password_sign_in(sam_browser, "sam@acme.test", "long-password-2")
+    assert password_sign_in(lee_browser, "lee@acme.test", "long-password-1")
+    assert password_sign_in(admin, agent.email, "correct-horse-battery")
 
     page = sam_browser.get("/account/tokens/").content.decode()
     assert sam_token[:8] in page and "sams-script" in page and "API" in page

@@ -1,4 +1,5 @@
-"""Fixed-window counters in Django's cache, for limits on public forms (contact form, community sign-in).
+"""Fixed-window counters in Django's cache, for limits on public forms (contact form, community sign-in),
+and the one answer to "which client is this?" that every per-client limit uses (`client_ip`).
 
 The lowest layer (only Django's cache), so any app can use it without importing another app. With the
 default local-memory cache each process counts on its own; with REDIS_URL set (settings.py) the cache is
@@ -8,6 +9,8 @@ requests are spread.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -29,6 +32,65 @@ def over_limit(key: str, *, limit: int, window: timedelta) -> bool:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The address the request came from (REMOTE_ADDR: behind a proxy, set it from the proxy's header
-    there, not from a header any client can send)."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The address the request came from, for every per-client limit (sign-in lockout, contact form,
+    community sign-in). REMOTE_ADDR, unless REMOTE_ADDR is one of HAPPYDESK_TRUSTED_PROXIES: then the
+    rightmost X-Forwarded-For hop that is not itself a trusted proxy (each proxy appends the address it
+    saw, so everything left of that is the client's own words). An untrusted sender's header is ignored."""
+    from django.conf import settings
+
+    remote = _address(request.META.get("REMOTE_ADDR", ""))
+    trusted = _networks(tuple(getattr(settings, "HAPPYDESK_TRUSTED_PROXIES", ())))
+    if remote is None:
+        return "unknown"
+    if not _is_trusted(remote, trusted):
+        return str(remote)
+    nearest = remote
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _address(hop)
+        if address is None:  # garbage a client wrote: the last hop we could read is as far as we trust
+            return str(nearest)
+        if not _is_trusted(address, trusted):
+            return str(address)
+        nearest = address
+    return str(nearest)  # every hop was a proxy of ours (or there was no header)
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(items: list[str] | tuple[str, ...]) -> tuple[Network, ...]:
+    """IPs and CIDRs ("10.0.0.1", "10.0.0.0/8", "::1") as networks; ValueError names a bad entry."""
+    networks = []
+    for item in items:
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError as exc:
+            raise ValueError(f"HAPPYDESK_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR") from exc
+    return tuple(networks)
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(items: tuple[str, ...]) -> tuple[Network, ...]:
+    return parse_networks(items)
+
+
+def _is_trusted(address: Address, networks: tuple[Network, ...]) -> bool:
+    return any(address.version == net.version and address in net for net in networks)
+
+
+def _address(text: str) -> Address | None:
+    """An IP from REMOTE_ADDR or one X-Forwarded-For hop ("1.2.3.4", "1.2.3.4:80", "[::1]:80"), IPv4
+    mapped into IPv6 read as IPv4; None when it is not one."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].split("]", 1)[0]
+    elif text.count(":") == 1:  # IPv4 with a port
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 
 from happydesk.config import data_dir, env_bool, env_int, env_list, parse_email_url, redis_backends
+from happydesk.ratelimit import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -68,8 +70,6 @@ CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it: forms carry the token
 # (by `happydesk serve` behind a proxy that terminates it, or any TLS front), so cookies are Secure,
 # plain HTTP is redirected and browsers are told to remember it (HSTS). docs/security.md.
 HTTPS = urlsplit(BASE_URL).scheme == "https"
-# Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (IPs or CIDRs); nobody else's are.
-HAPPYDESK_TRUSTED_PROXIES = env_list("HAPPYDESK_TRUSTED_PROXIES")
 if HTTPS:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("HAPPYDESK_HTTPS_REDIRECT", True)
@@ -88,6 +88,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "axes",  # sign-in lockout (AXES_* below)
+    "django_otp",  # two-factor sign-in: TOTP apps, and recovery codes as static tokens
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "happydesk.accounts",
     "happydesk.customers",
     "happydesk.inbox",
@@ -119,6 +123,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a sign-in refused by the lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "happydesk.urls"
@@ -168,8 +174,46 @@ LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/inbox/"
 LOGOUT_REDIRECT_URL = "/login/"
 
+# Every new password (agent_create: the agents admin and `happydesk agent add`): at least 12 characters
+# (OWASP ASVS 5.0 level 2) and not one of the 20,000 commonest. Existing passwords keep working.
+PASSWORD_MIN_LENGTH = 12
+# The lockout's backend comes first: a locked-out account or client is refused before any password is
+# checked, so the right password is refused too until the lockout ends or an admin unlocks the account.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes, its database handler: shared by every process and host, Redis or
+# not). HAPPYDESK_SIGNIN_FAILURE_LIMIT failed sign-ins (wrong passwords or codes) for one account, or
+# from one client address, each within HAPPYDESK_SIGNIN_LOCKOUT_MINUTES of the one before, lock that
+# account, or that address, for HAPPYDESK_SIGNIN_LOCKOUT_MINUTES after the last one. Attempts while
+# locked are refused without being counted, so the lockout ends on time; a success does not reset the
+# count (signing in to one's own account would otherwise reset the count of an address spraying others).
+AXES_FAILURE_LIMIT = env_int("HAPPYDESK_SIGNIN_FAILURE_LIMIT", 30)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("HAPPYDESK_SIGNIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: the account, and the address
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "happydesk.accounts.signin.axes_username"
+AXES_CLIENT_IP_CALLABLE = "happydesk.accounts.signin.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "happydesk.accounts.views.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins go to accounts.signin's event, not to a table
+AXES_ENABLE_ADMIN = False  # no Django admin here; the agents admin shows and lifts lockouts
+
+# Two-factor sign-in (django-otp): the name authenticator apps show, and its throttle (after n wrong codes
+# in a row a device takes no code for 2^(n-1) seconds). Each code works once (the device keeps the last
+# time step used) and one step of clock drift either way is accepted.
+OTP_TOTP_ISSUER = "Happydesk"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -251,6 +295,11 @@ HAPPYDESK_PORTAL_LINK_DAYS = env_int("HAPPYDESK_PORTAL_LINK_DAYS", 30)
 HAPPYDESK_OIDC_ISSUER = os.environ.get("HAPPYDESK_OIDC_ISSUER", "").rstrip("/")
 HAPPYDESK_OIDC_CLIENT_ID = os.environ.get("HAPPYDESK_OIDC_CLIENT_ID", "")
 HAPPYDESK_OIDC_CLIENT_SECRET = os.environ.get("HAPPYDESK_OIDC_CLIENT_SECRET", "")
+# Reverse proxies whose X-Forwarded-For we believe (IPs or CIDRs, comma-separated; empty: none). Only a
+# request whose REMOTE_ADDR is one of them is counted under the header's client (ratelimit.client_ip);
+# a bad entry stops the process at start.
+HAPPYDESK_TRUSTED_PROXIES = env_list("HAPPYDESK_TRUSTED_PROXIES")
+parse_networks(HAPPYDESK_TRUSTED_PROXIES)  # a bad entry fails here, at start
 # The provider's name on the agent sign-in page's "Sign in with ..." button.
 HAPPYDESK_OIDC_NAME = os.environ.get("HAPPYDESK_OIDC_NAME", "") or "single sign-on"
 
@@ -262,5 +311,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("HAPPYDESK_LOG_LEVEL", "INFO")},
     "loggers": {
         "mail.log": {"level": "WARNING"},
+        # django-axes logs every attempt; accounts.signin logs what happened in one line instead.
+        "axes": {"level": "ERROR"},
     },
 }

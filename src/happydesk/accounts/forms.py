@@ -1,6 +1,7 @@
 """Sign-in and agent admin forms."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 
 from happydesk.accounts.models import User
@@ -18,15 +19,19 @@ class LoginForm(AuthenticationForm):
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
+    def clean_username(self) -> str:
+        """Emails are stored lowercase; the lockout counts the same account however it is typed."""
+        return self.cleaned_data["username"].strip().lower()
+
 
 class AgentForm(forms.Form):
     email = forms.EmailField()
     name = forms.CharField(max_length=200)
     password = forms.CharField(
         widget=forms.PasswordInput,
-        min_length=8,
         required=False,
-        help_text="At least 8 characters. Leave empty to keep the current one.",
+        help_text=f"At least {settings.PASSWORD_MIN_LENGTH} characters, not a common password. "
+        "Leave empty to keep the current one.",
     )
     role = forms.ChoiceField(
         choices=[("admin", "Admin"), ("agent", "Agent"), ("light", "Light agent")],

@@ -97,3 +97,16 @@ class SingleUseClaim(models.Model):
     key = models.CharField(max_length=300, unique=True)
     expires_at = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class SignInPolicy(models.Model):
+    """The team's sign-in rules, one row (pk 1): whether every agent must sign in with a second factor.
+    Read with SignInPolicy.current(); changed only by accounts.services.two_factor_require."""
+
+    require_two_factor = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    @classmethod
+    def current(cls) -> SignInPolicy:
+        policy, _ = cls.objects.get_or_create(pk=1)
+        return policy

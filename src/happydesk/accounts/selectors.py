@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Max, Q, QuerySet, Sum
+from django.utils import timezone
 
 from happydesk.accounts.models import ApiToken, User
 
@@ -29,3 +34,46 @@ def tokens_matching(prefix_or_id: str) -> list[ApiToken]:
     if text.isdigit():
         match |= Q(pk=int(text))
     return list(ApiToken.objects.select_related("user").filter(match).order_by("id"))
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """An account's failed sign-ins that still count, and until when it is locked (None: it is not)."""
+
+    failures: int
+    locked_until: datetime | None
+
+
+def signin_lockout(agent: User) -> Lockout:
+    """The lockout state of the agent's account (django-axes' attempts for their email, from any address;
+    a lockout of the client address alone is not shown here)."""
+    from axes.models import AccessAttempt
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    row = AccessAttempt.objects.filter(username=agent.email, attempt_time__gte=since).aggregate(
+        failures=Sum("failures_since_start"), last=Max("attempt_time")
+    )
+    failures = row["failures"] or 0
+    locked = failures >= settings.AXES_FAILURE_LIMIT and row["last"] is not None
+    return Lockout(failures, row["last"] + settings.AXES_COOLOFF_TIME if locked else None)
+
+
+def locked_out_emails() -> set[str]:
+    """The emails whose accounts are locked now (for the agents list)."""
+    from axes.models import AccessAttempt
+
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    rows = (
+        AccessAttempt.objects.filter(attempt_time__gte=since, username__isnull=False)
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+    )
+    return {row["username"] for row in rows}
+
+
+def two_factor_users() -> set[int]:
+    """The ids of agents with two-factor sign-in on (for the agents list)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))

@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from happydesk.accounts.models import ApiToken, User
+from happydesk.accounts.signin import SignInEvent, signin_record
+
+if TYPE_CHECKING:
+    from django_otp.models import Device
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class AgentChangeRefused(ValueError):
     """The change would leave the team without an active admin, or is otherwise not allowed."""
+
+
+class PasswordRefused(AgentChangeRefused):
+    """A new password the validators refuse (too short, too common): `messages` says why, each a line."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = messages
 
 
 def _active_admins() -> QuerySet[User]:
@@ -46,7 +62,7 @@ def agent_create(
 ) -> User:
     """Create an agent (or update name/role/password of an existing one with that email). `admin=True`
     is the same as role "admin"; without a role a new agent is a full agent and an existing one keeps
-    theirs."""
+    theirs. A new password must pass AUTH_PASSWORD_VALIDATORS (PasswordRefused, nothing saved)."""
     email = email.strip().lower()
     role = User.Role.ADMIN if admin else role
     user = User.objects.filter(email=email).first()
@@ -59,6 +75,10 @@ def agent_create(
         _apply_role(user, role)
     user.name = name
     if password:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise PasswordRefused(list(exc.messages)) from exc
         user.set_password(password)
     elif not user.pk:
         user.set_unusable_password()
@@ -136,3 +156,205 @@ def token_authenticate(token: str, *, kind: str = ApiToken.Kind.API) -> User | N
         return None
     ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
     return row.user
+
+
+def agent_unlock(*, agent: User, by: User | None = None) -> int:
+    """Lift the sign-in lockout of the agent's account at once (every failed attempt naming their email
+    is forgotten); returns how many attempt records went. The lockout of a client address is left."""
+    from axes.utils import reset
+
+    count = reset(username=agent.email)
+    signin_record(SignInEvent.UNLOCKED, agent=agent, by=by, detail=f"{count} attempt records cleared")
+    return count
+
+
+# --- two-factor sign-in (django-otp: a TOTP device, and recovery codes as a static device) -------------
+
+RECOVERY_CODES = 10
+
+
+class TwoFactorRefused(AgentChangeRefused):
+    """A two-factor change that is not allowed now (a wrong code, or the team requires two-factor)."""
+
+
+def two_factor_enabled(agent: User) -> bool:
+    """Has the agent a confirmed authenticator app (so a password alone no longer signs them in)?"""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=agent, confirmed=True).exists()
+
+
+def two_factor_required() -> bool:
+    """Does the team require every agent to sign in with a second factor (SignInPolicy)?"""
+    from happydesk.accounts.models import SignInPolicy
+
+    return SignInPolicy.current().require_two_factor
+
+
+@transaction.atomic
+def two_factor_begin(*, agent: User) -> TOTPDevice:
+    """A new, unconfirmed authenticator key for the agent (replacing an earlier unconfirmed one). It
+    counts for nothing until two_factor_confirm sees a code from it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=agent, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=agent, name="Authenticator app", confirmed=False)
+
+
+def two_factor_pending_device(agent: User) -> TOTPDevice | None:
+    """The agent's unconfirmed key from two_factor_begin, if any."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=agent, confirmed=False).order_by("-id").first()
+
+
+@transaction.atomic
+def two_factor_confirm(*, agent: User, code: str) -> list[str]:
+    """Turn two-factor sign-in on with the unconfirmed key, once the agent shows a code from it; returns
+    the new recovery codes (shown once). TwoFactorRefused for a wrong code or no key to confirm."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = (
+        TOTPDevice.objects.select_for_update().filter(user=agent, confirmed=False).order_by("-id").first()
+    )
+    if device is None:
+        raise TwoFactorRefused("Start again: there is no new authenticator key to confirm.")
+    if not device.verify_token(_digits(code)):
+        raise TwoFactorRefused("That code didn't match. Check the app's clock and try the next code.")
+    TOTPDevice.objects.filter(user=agent, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _new_recovery_codes(agent)
+    signin_record(SignInEvent.TWO_FACTOR_ON, agent=agent)
+    return codes
+
+
+def two_factor_check(*, agent: User, code: str) -> Device | None:
+    """The agent's device that accepts this code (a code from the app, or an unused recovery code, which
+    is then spent), or None. Each device throttles wrong codes itself (OTP_*_THROTTLE_FACTOR), and a
+    code from the app is accepted once."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with transaction.atomic():
+        totp = TOTPDevice.objects.select_for_update().filter(user=agent, confirmed=True).first()
+        digits = _digits(code)
+        if totp is not None and digits.isdigit() and len(digits) == totp.digits:
+            return totp if totp.verify_token(digits) else None
+        recovery = StaticDevice.objects.select_for_update().filter(user=agent, confirmed=True).first()
+        word = "".join(code.split()).replace("-", "").lower()
+        if recovery is not None and word and recovery.verify_token(word):
+            signin_record(
+                SignInEvent.RECOVERY_CODE_USED, agent=agent, detail=f"{recovery_codes_left(agent)} left"
+            )
+            return recovery
+    return None
+
+
+def two_factor_wait(agent: User) -> int:
+    """Seconds until the agent's devices take a code again after wrong ones (0: now)."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    wait = 0.0
+    for model in (TOTPDevice, StaticDevice):
+        for device in model.objects.filter(user=agent, confirmed=True):
+            allowed, data = device.verify_is_allowed()
+            if not allowed and data and data.get("locked_until"):
+                wait = max(wait, (data["locked_until"] - timezone.now()).total_seconds())
+    return int(wait + 0.999)
+
+
+def recovery_codes_left(agent: User) -> int:
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    return StaticToken.objects.filter(device__user=agent, device__confirmed=True).count()
+
+
+@transaction.atomic
+def recovery_codes_renew(*, agent: User, code: str) -> list[str]:
+    """New recovery codes for an agent with two-factor on (the old ones stop working), after a current
+    code or recovery code; TwoFactorRefused otherwise."""
+    if not two_factor_enabled(agent) or two_factor_check(agent=agent, code=code) is None:
+        raise TwoFactorRefused("That code didn't match.")
+    codes = _new_recovery_codes(agent)
+    signin_record(SignInEvent.RECOVERY_CODES_NEW, agent=agent)
+    return codes
+
+
+@transaction.atomic
+def two_factor_disable(*, agent: User, code: str) -> None:
+    """The agent turns two-factor sign-in off, showing a current code or recovery code; refused while the
+    team requires it."""
+    if two_factor_required():
+        raise TwoFactorRefused("Your team requires two-factor sign-in, so it stays on.")
+    if two_factor_check(agent=agent, code=code) is None:
+        raise TwoFactorRefused("That code didn't match.")
+    _remove_devices(agent)
+    signin_record(SignInEvent.TWO_FACTOR_OFF, agent=agent)
+
+
+@transaction.atomic
+def two_factor_reset(*, agent: User, by: User) -> None:
+    """An admin removes an agent's authenticator and recovery codes (a lost phone): the password alone
+    signs them in again, or, when the team requires two-factor, leads them to set up a new app."""
+    _remove_devices(agent)
+    signin_record(SignInEvent.TWO_FACTOR_OFF, agent=agent, by=by, detail="reset by an admin")
+
+
+@transaction.atomic
+def two_factor_require(*, required: bool, by: User) -> None:
+    """Require (or stop requiring) two-factor sign-in for every agent. Turning it on needs an admin who
+    uses it already, and signs out every agent who does not, so their next sign-in sets it up."""
+    from happydesk.accounts.models import SignInPolicy
+
+    if required and not two_factor_enabled(by):
+        raise TwoFactorRefused("Turn on two-factor sign-in for yourself first (Account → Two-factor).")
+    policy = SignInPolicy.objects.select_for_update().get_or_create(pk=1)[0]
+    if policy.require_two_factor == required:
+        return
+    policy.require_two_factor = required
+    policy.changed_at = timezone.now()
+    policy.save()
+    if required:
+        _end_sessions_without_two_factor()
+    signin_record(
+        SignInEvent.TWO_FACTOR_POLICY, agent=by, by=by, detail="required" if required else "optional"
+    )
+
+
+def _digits(code: str) -> str:
+    return "".join(code.split())
+
+
+def _new_recovery_codes(agent: User) -> list[str]:
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    StaticDevice.objects.filter(user=agent).delete()
+    device = StaticDevice.objects.create(user=agent, name="Recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    return codes
+
+
+def _remove_devices(agent: User) -> None:
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=agent).delete()
+    StaticDevice.objects.filter(user=agent).delete()
+
+
+def _end_sessions_without_two_factor() -> None:
+    """Delete the sessions of agents with no confirmed authenticator (customers' sessions are left)."""
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    enrolled = {str(pk) for pk in TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True)}
+    doomed = [
+        s.pk
+        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if (uid := s.get_decoded().get(SESSION_KEY)) is not None and str(uid) not in enrolled
+    ]
+    Session.objects.filter(pk__in=doomed).delete()

@@ -4,11 +4,19 @@ HAPPYDESK_OIDC_CLIENT_ID are set), the agents admin and API tokens."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from happydesk.accounts import oidc_views, views
+from happydesk.accounts import oidc_views, two_factor_views, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/code/", two_factor_views.login_code, name="login_code"),
+    path("login/two-factor/", two_factor_views.login_setup, name="login_setup"),
+    path("login/two-factor/qr.svg", two_factor_views.qr_code, name="login_two_factor_qr"),
+    path("account/two-factor/", two_factor_views.account_two_factor, name="two_factor"),
+    path("account/two-factor/setup/", two_factor_views.account_two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/qr.svg", two_factor_views.qr_code, name="two_factor_qr"),
+    path("account/two-factor/recovery/", two_factor_views.account_recovery_codes, name="two_factor_recovery"),
+    path("account/two-factor/off/", two_factor_views.account_two_factor_off, name="two_factor_off"),
     path("login/oidc/", oidc_views.oidc_start, name="oidc_start"),
     path("login/oidc/callback/", oidc_views.oidc_callback, name="oidc_callback"),
     path("admin/agents/", views.agents, name="admin_agents"),
@@ -16,6 +24,13 @@ urlpatterns = [
     path("admin/agents/<int:agent_id>/", views.agent_detail, name="admin_agent"),
     path("admin/agents/<int:agent_id>/role/", views.agent_role, name="admin_agent_role"),
     path("admin/agents/<int:agent_id>/active/", views.agent_active, name="admin_agent_active"),
+    path("admin/agents/<int:agent_id>/unlock/", views.agent_unlock, name="admin_agent_unlock"),
+    path(
+        "admin/agents/<int:agent_id>/two-factor-reset/",
+        views.agent_two_factor_reset,
+        name="admin_agent_two_factor_reset",
+    ),
+    path("admin/agents/two-factor/", views.two_factor_policy, name="admin_two_factor_policy"),
     path("account/tokens/", views.my_tokens, name="my_tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -3,36 +3,107 @@ agent's own API tokens."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from happydesk.accounts.decorators import AgentRequest, admin_required
 from happydesk.accounts.forms import AgentForm, LoginForm
 from happydesk.accounts.models import User
-from happydesk.accounts.selectors import agents_list, tokens_for
+from happydesk.accounts.selectors import (
+    agents_list,
+    locked_out_emails,
+    signin_lockout,
+    tokens_for,
+    two_factor_users,
+)
 from happydesk.accounts.services import (
     AgentChangeRefused,
+    PasswordRefused,
     agent_activate,
     agent_create,
     agent_deactivate,
     agent_set_role,
+    two_factor_enabled,
+    two_factor_require,
+    two_factor_required,
+    two_factor_reset,
 )
+from happydesk.accounts.services import agent_unlock as unlock
 from happydesk.accounts.services import token_revoke as revoke_token
+from happydesk.accounts.two_factor_views import second_step
 
 
 class LoginView(auth_views.LoginView):
+    """The password step. An agent with two-factor on (or who must set it up) is not signed in here: the
+    code step (two_factor_views) does that."""
+
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        user = form.get_user()
+        step = second_step(self.request, user, self.get_success_url())
+        return step if step is not None else super().form_valid(form)
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the sign-in page saying why nothing is accepted now (429). The same words
+    whether or not the account exists, and whether the account or the address is locked."""
+    form = LoginForm(request, initial={"username": request.POST.get("username", "")[:254]})
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/login.html", {"form": form, "locked_minutes": minutes}, status=429)
+
 
 @admin_required
 def agents(request: AgentRequest) -> HttpResponse:
-    return render(request, "accounts/agents.html", {"agents": agents_list()})
+    return render(
+        request,
+        "accounts/agents.html",
+        {
+            "agents": agents_list(),
+            "locked": locked_out_emails(),
+            "two_factor_users": two_factor_users(),
+            "two_factor_required": two_factor_required(),
+        },
+    )
+
+
+@admin_required
+@require_POST
+def two_factor_policy(request: AgentRequest) -> HttpResponse:
+    """Require two-factor sign-in for every agent (signing out those without it), or stop requiring it."""
+    required = request.POST.get("required") == "1"
+    try:
+        two_factor_require(required=required, by=request.user)
+    except AgentChangeRefused as exc:
+        flash.error(request, str(exc))
+    else:
+        flash.success(
+            request,
+            "Every agent now signs in with a second factor; those without one set it up at their next "
+            "sign-in."
+            if required
+            else "Two-factor sign-in is now up to each agent.",
+        )
+    return redirect("admin_agents")
+
+
+@admin_required
+@require_POST
+def agent_two_factor_reset(request: AgentRequest, agent_id: int) -> HttpResponse:
+    """Remove an agent's authenticator and recovery codes (a lost phone)."""
+    agent = get_object_or_404(User, pk=agent_id)
+    two_factor_reset(agent=agent, by=request.user)
+    flash.success(request, f"Two-factor sign-in of {agent.email} was reset.")
+    return redirect("admin_agent", agent_id=agent_id)
 
 
 @admin_required
@@ -47,6 +118,8 @@ def agent_add(request: AgentRequest) -> HttpResponse:
                 password=data["password"] or None,
                 role=data["role"] or None,
             )
+        except PasswordRefused as exc:
+            form.add_error("password", exc.messages)
         except AgentChangeRefused as exc:
             form.add_error("role", str(exc))
         else:
@@ -62,8 +135,25 @@ def agent_detail(request: AgentRequest, agent_id: int) -> HttpResponse:
     return render(
         request,
         "accounts/agent.html",
-        {"agent": agent, "roles": User.Role.choices, "tokens": tokens_for(agent), "back": "admin_agents"},
+        {
+            "agent": agent,
+            "roles": User.Role.choices,
+            "tokens": tokens_for(agent),
+            "lockout": signin_lockout(agent),
+            "two_factor": two_factor_enabled(agent),
+            "back": "admin_agents",
+        },
     )
+
+
+@admin_required
+@require_POST
+def agent_unlock(request: AgentRequest, agent_id: int) -> HttpResponse:
+    """Lift an agent's sign-in lockout now, so the right password works again at once."""
+    agent = get_object_or_404(User, pk=agent_id)
+    unlock(agent=agent, by=request.user)
+    flash.success(request, f"{agent.email} can sign in again.")
+    return redirect("admin_agent", agent_id=agent_id)
 
 
 @admin_required

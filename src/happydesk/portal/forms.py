@@ -13,7 +13,7 @@ from happydesk.customers.models import Customer
 from happydesk.inbox import services
 from happydesk.inbox.models import Conversation, Mailbox
 from happydesk.portal import services as portal_services
-from happydesk.ratelimit import over_limit
+from happydesk.ratelimit import client_ip, over_limit
 from happydesk.search.services import suggestion_event
 
 
@@ -59,7 +59,7 @@ class ContactForm(forms.Form):
         suggestions is recorded as not deflected. Verified only when `signed_in` (portal session or
         SSO identity, `signed_in_via`) owns the typed address. Raises TooManyMessages over the limit."""
         data = self.cleaned_data
-        ip = request.META.get("REMOTE_ADDR", "")
+        ip = client_ip(request)
         if _over_limit(f"contact:ip:{ip}") or _over_limit(f"contact:email:{data['email'].lower()}"):
             raise TooManyMessages
         if data["website"]:  # a bot filled the hidden field: pretend all is well, store nothing
