@@ -11,10 +11,10 @@ trap cleanup EXIT
 status=0
 
 echo "==> test suite on SQLite"
-HAPPYDESK_DATA_DIR="$work/sqlite" .venv/bin/python -m pytest "$@" || status=1
+HAPPYDESK_DATA_DIR="$work/sqlite" .venv/bin/python -m pytest --durations=15 "$@" || status=1
 
 scripts/pg.sh start "$work/pg" "$pgport"
 echo "==> test suite on PostgreSQL"
 HAPPYDESK_DATA_DIR="$work/pgdata" DATABASE_URL="postgres://postgres@127.0.0.1:$pgport/happydesk" \
-  .venv/bin/python -m pytest "$@" || status=1
+  .venv/bin/python -m pytest --durations=15 "$@" || status=1
 exit $status

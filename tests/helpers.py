@@ -17,6 +17,8 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+import pytest
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -299,3 +301,11 @@ def totp(secret: str, *, at: float | None = None, step: int = 30, digits: int = 
     offset = mac[-1] & 0x0F
     value = (struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**digits
     return f"{value:0{digits}d}"
+
+
+# For tests whose subject does not depend on the suite's database (they run their own processes on their
+# own embedded database, or test no database at all): run once per `make test`, in the SQLite pass.
+once_per_suite = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="does not depend on the suite's database: runs once per suite run, in the SQLite pass",
+)

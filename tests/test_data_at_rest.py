@@ -20,7 +20,7 @@ from django.test import Client
 from happydesk import crypto
 from happydesk.inbox.models import Mailbox
 from happydesk.inbox.services import mailbox_create
-from tests.helpers import free_port, stop, subprocess_env, wait_for_port
+from tests.helpers import free_port, once_per_suite, stop, subprocess_env, wait_for_port
 
 PASSWORD = "imap-Secret-7f3b9"
 
@@ -30,6 +30,7 @@ def _happydesk(env: dict[str, str], *args: str) -> None:
 
 
 @pytest.mark.slow
+@once_per_suite  # its own embedded database, whatever the suite runs on
 def test_everything_served_and_stored_is_closed_to_other_users(tmp_path):
     """A real `happydesk serve` on its own SQLite database takes an email with an attachment; then
     nothing under the data folder is readable by group or others, and the user `nobody` can neither

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port, stop, subprocess_env, wait_for_port
+from tests.helpers import free_port, once_per_suite, stop, subprocess_env, wait_for_port
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, once_per_suite]
 
 OPERATING = Path(__file__).resolve().parents[1] / "docs" / "operating.md"
 HOST = "help.example.com"
