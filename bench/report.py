@@ -256,7 +256,7 @@ def main() -> None:
     rollup_refresh()
     refresh = time.perf_counter() - started
 
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")  # the default base URL's host: ALLOWED_HOSTS has no "testserver"
     client.force_login(agent)
     rows = DailyFact.objects.filter(tag=0).count()
     note = (

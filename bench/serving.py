@@ -163,7 +163,7 @@ def main() -> None:
     agent = User.objects.filter(email="bench@bench.test").first() or agent_create(
         email="bench@bench.test", name="Bench Agent", password="bench-password"
     )
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")  # the default base URL's host: ALLOWED_HOSTS has no "testserver"
     client.force_login(agent)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     conversation = Conversation.objects.order_by("-id").values_list("pk", flat=True)[N // 2]
