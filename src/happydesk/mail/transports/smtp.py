@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import logging
 import time
+from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
@@ -91,8 +92,22 @@ def _ip_or_none(peer: str) -> str | None:
     return str(ip)
 
 
+class LongLineSMTP(SMTP):
+    """aiosmtpd's protocol without RFC 5321's 1,000-octet line limit: aiosmtpd answers a longer line with
+    a permanent 500, so the sender bounces mail that Postfix (and every big provider) accepts, such as
+    HTML written on one line. A line may be as long as a whole message; the size limit still holds (552).
+    Command lines keep their own 512-octet limit (aiosmtpd checks it after reading the line)."""
+
+    def __init__(self, handler: InboundHandler, **kwargs: Any) -> None:
+        # Read by aiosmtpd's __init__ (the stream reader's buffer limit) and by its DATA loop. +3: CRLF
+        # and a leading transparency dot; a longer line is over the size limit anyway (still permanent).
+        self.line_length_limit = settings.HAPPYDESK_MAX_MESSAGE_BYTES + 3
+        super().__init__(handler, **kwargs)
+
+
 def smtp_factory(handler: InboundHandler) -> SMTP:
-    return SMTP(
+    """The SMTP protocol for one client connection, with our limits."""
+    return LongLineSMTP(
         handler,
         data_size_limit=settings.HAPPYDESK_MAX_MESSAGE_BYTES,
         enable_SMTPUTF8=True,
