@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from happydesk.accounts.models import User
 from happydesk.customers.models import Customer
+from happydesk.headers import header_text
 from happydesk.inbox import events
 from happydesk.inbox.indexing import document_append, reindex_conversations
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, SavedView, Tag
@@ -146,7 +147,7 @@ def conversation_open(
     return Conversation.objects.create(
         mailbox=mailbox,
         customer=customer,
-        subject=subject[:998],
+        subject=header_text(subject)[:998],  # every reply's Subject comes from it: one line
         channel=channel,
         cc=sorted(set(cc)),
         unverified=bool(unverified_reason),
@@ -189,11 +190,11 @@ def message_receive(
         conversation=conversation,
         kind=Message.Kind.CUSTOMER,
         customer=customer,
-        from_name=from_name[:300],
+        from_name=header_text(from_name)[:300],
         from_address=from_address[:320],
         to=list(to),
         cc=list(cc),
-        subject=subject[:998],
+        subject=header_text(subject)[:998],
         text=text,
         quoted=quoted,
         html=html,
@@ -316,7 +317,7 @@ def reply_message_build(
         from_address=conversation.mailbox.address,
         to=[to],
         cc=list(conversation.cc),
-        subject=reply_subject(conversation.subject, conversation.number),
+        subject=header_text(reply_subject(conversation.subject, conversation.number)),
         text=text,
         message_id=new_message_id(conversation),
         in_reply_to=in_reply_to,
@@ -531,7 +532,7 @@ def customer_fill_in(customer: Customer, *, name: str, timezone_name: str = "") 
     """Fill in a missing name or time zone (from the contact form, once the sender is trusted)."""
     changed: list[str] = []
     if name.strip() and not customer.name:
-        customer.name, changed = " ".join(name.split())[:200], [*changed, "name"]
+        customer.name, changed = " ".join(header_text(name).split())[:200], [*changed, "name"]
     if timezone_name and not customer.timezone:
         customer.timezone, changed = timezone_name[:64], [*changed, "timezone"]
     if changed:
