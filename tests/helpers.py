@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -275,3 +276,61 @@ def run_command(*args: str) -> str:
 def path_of(url: str) -> str:
     """The path (and query) of an absolute URL from one of our emails."""
     return "/" + url.split("//", 1)[1].split("/", 1)[1]
+
+
+class Tmpfs:
+    """A small real file system (tmpfs) mounted for one test, to fill up for real: ENOSPC from the kernel,
+    "database or disk is full" from SQLite. Needs root; `skip_reason` says why it could not be mounted."""
+
+    def __init__(self, size_bytes: int) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="hd-tmpfs-"))
+        self.size = size_bytes
+        self.mounted = False
+        self.skip_reason = ""
+
+    def mount(self) -> Tmpfs:
+        if os.geteuid() != 0:
+            self.skip_reason = "mounting a tmpfs needs root"
+            return self
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={self.size},mode=0755", "tmpfs", str(self.path)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            self.skip_reason = f"mount -t tmpfs failed: {done.stderr.strip() or done.returncode}"
+            return self
+        self.mounted = True
+        return self
+
+    def resize(self, size_bytes: int) -> None:
+        """Grow (or shrink) it in place, as an admin who adds space would; the files stay."""
+        subprocess.run(
+            ["mount", "-o", f"remount,size={size_bytes}", str(self.path)], check=True, capture_output=True
+        )
+        self.size = size_bytes
+
+    def free(self) -> int:
+        st = os.statvfs(self.path)
+        return st.f_bavail * st.f_frsize
+
+    def fill(self, leave: int) -> Path:
+        """A ballast file that takes all the free space but `leave` bytes; delete it to free the space."""
+        ballast = self.path / "ballast"
+        with open(ballast, "ab") as fh:
+            chunk = b"\0" * (1 << 20)
+            while (room := self.free() - leave) > 0:
+                try:
+                    fh.write(chunk[: min(len(chunk), room)])
+                    fh.flush()
+                except OSError:
+                    break
+        return ballast
+
+    def unmount(self) -> None:
+        if self.mounted:
+            # Lazy: a process of the test that still has a file open there must not keep it mounted.
+            subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
+            self.mounted = False
+        with contextlib.suppress(OSError):
+            self.path.rmdir()

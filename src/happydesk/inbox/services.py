@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -106,9 +108,32 @@ def conversation_feeling_set(*, conversation: Conversation, feeling: str) -> Con
     return conversation
 
 
+# Files attachments_add wrote inside an attachments_undo_on_error block, to delete if the block fails.
+_files_written: ContextVar[list[str] | None] = ContextVar("attachment_files_written", default=None)
+
+
+@contextmanager
+def attachments_undo_on_error() -> Iterator[None]:
+    """Around a transaction that may add attachments: if it fails (its rows roll back), delete the files
+    attachments_add wrote in it, so a message retried after a fault (a full disk) leaves no copies."""
+    storage = Attachment._meta.get_field("file").storage
+    token = _files_written.set([])
+    try:
+        yield
+    except BaseException:
+        for name in _files_written.get() or ():
+            with suppress(OSError):
+                storage.delete(name)
+        raise
+    finally:
+        _files_written.reset(token)
+
+
 def attachments_add(*, message: Message, attachments: Iterable[NewAttachment]) -> list[Attachment]:
-    """Store files through Django's storage API and link them to the message."""
+    """Store files through Django's storage API and link them to the message. A file that cannot be
+    written whole (disk full) is removed, not left half-written."""
     rows = []
+    written = _files_written.get()
     for item in attachments:
         row = Attachment(
             message=message,
@@ -118,7 +143,19 @@ def attachments_add(*, message: Message, attachments: Iterable[NewAttachment]) -
             content_id=(item.content_id or "")[:255],
             inline=item.inline,
         )
-        row.file.save(_safe_filename(row.filename), ContentFile(item.data), save=False)
+        # attachment_path puts each file in a folder of its own (a random name), so this name is the
+        # one the storage writes to, and the one to remove if writing fails.
+        name = row.file.field.generate_filename(row, _safe_filename(row.filename))
+        try:
+            row.file.name = row.file.storage.save(
+                name, ContentFile(item.data), max_length=row.file.field.max_length
+            )
+        except BaseException:
+            with suppress(OSError):
+                row.file.storage.delete(name)
+            raise
+        if written is not None:
+            written.append(row.file.name)
         row.save()
         rows.append(row)
     return rows

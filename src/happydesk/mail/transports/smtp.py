@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from happydesk.inbox.models import Mailbox
+from happydesk.mail.faults import passing_fault
 from happydesk.mail.models import RawMessage
 from happydesk.mail.store import MessageTooLarge, split_plus, store_raw
 
@@ -75,8 +76,12 @@ class InboundHandler:
             )
         except MessageTooLarge:
             return "552 5.3.4 Message too big"
-        except Exception:
-            log.exception("could not store inbound message")
+        except Exception as exc:
+            fault = passing_fault(exc)  # a full disk, the database away: one line, not a traceback each
+            if fault is not None:
+                log.warning("could not store inbound message (451, the sender retries): %s", fault)
+            else:
+                log.exception("could not store inbound message")
             return "451 4.3.0 Could not store the message, please try again later"
         return f"250 2.0.0 OK queued as {raw.pk}"
 

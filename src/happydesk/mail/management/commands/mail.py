@@ -94,16 +94,14 @@ class Command(BaseCommand):
         pending = RawMessage.objects.filter(pk__gte=lo, pk__lte=hi, state=RawMessage.State.PENDING)
         with tqdm(total=len(stored), unit="msg", desc="processing", disable=len(stored) < 2) as bar:
             while True:
-                inbound.process_pending(limit=20)
+                done = inbound.process_pending(limit=20)
                 left = pending.count()
                 bar.n = len(stored) - left
                 bar.refresh()
                 if not left:
                     break
-                if not RawMessage.objects.filter(
-                    pk__in=pending.values("pk"), claimed_until__isnull=True
-                ).exists():
-                    time.sleep(0.05)  # the rest is leased by helpers; wait for them
+                if not done:
+                    time.sleep(0.05)  # the rest is leased by helpers, or deferred by a passing fault
         for helper in helpers:
             helper.wait()
 
