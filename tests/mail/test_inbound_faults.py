@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from happydesk.inbox.models import Attachment, Conversation
@@ -21,7 +22,7 @@ from happydesk.mail.faults import passing_fault
 from happydesk.mail.inbound import process_pending, retry_delay
 from happydesk.mail.models import RawMessage
 from happydesk.mail.store import store_raw
-from tests.helpers import make_email
+from tests.helpers import make_email, run_command
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +244,41 @@ def test_passing_faults_are_told_from_faults_of_the_message(tmp_path, tmpfs):
 
 def test_backoff_grows_to_half_a_minute_and_stays():
     assert [retry_delay(n) for n in range(1, 9)] == [1, 2, 5, 10, 20, 30, 30, 30]
+
+
+def test_admins_see_that_mail_is_held_up_and_why(mailbox, agent, settings, tmpfs):
+    from happydesk.accounts.services import agent_create
+
+    media = tmpfs(64 * 1024)
+    settings.MEDIA_ROOT = str(media.path)
+    store(with_attachment(200_000))
+    process_pending()
+
+    admin = Client()
+    admin.force_login(agent)
+    inbox = admin.get("/inbox/").content.decode()
+    assert "Incoming mail is held up" in inbox
+    assert "1 message waiting: No space left on device" in inbox and "retrying" in inbox
+    page = admin.get("/admin/quarantine/").content.decode()
+    assert "Waiting, not quarantined" in page and "No space left on device" in page
+    assert "Nothing in quarantine" in page  # it is not quarantined
+    assert "1 message waiting: No space left on device" in run_command("mail", "quarantine")
+
+    helper = agent_create(email="sam@acme.test", name="Sam", password="correct-horse-battery")
+    other = Client()
+    other.force_login(helper)
+    assert "held up" not in other.get("/inbox/").content.decode()  # for admins only
+
+
+def test_mail_nobody_processes_shows_as_held_up_too(mailbox, agent):
+    """No worker running (or the fault could not even be written down): mail pending for over a minute
+    is shown all the same."""
+    raw = store(make_email())
+    client = Client()
+    client.force_login(agent)
+    assert "held up" not in client.get("/inbox/").content.decode()
+    RawMessage.objects.filter(pk=raw.pk).update(received_at=timezone.now() - timezone.timedelta(minutes=5))
+    assert (
+        "1 message waiting: not processed yet (is a worker running?)"
+        in client.get("/inbox/").content.decode()
+    )
