@@ -165,8 +165,9 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def start_serve(http: int, smtp: int) -> subprocess.Popen:
-    """`happydesk serve` as a real process tree on the test database; returns once both ports listen."""
+def start_serve(http: int, smtp: int, **env: str) -> subprocess.Popen:
+    """`happydesk serve` as a real process tree on the test database (or the DATABASE_URL and data
+    folder `env` names); returns once both ports listen."""
     import sys
 
     proc = subprocess.Popen(
@@ -181,7 +182,9 @@ def start_serve(http: int, smtp: int) -> subprocess.Popen:
             f"127.0.0.1:{smtp}",
         ],
         # Its own address is its base URL: websockets accept only pages from the base URL's origin.
-        env=subprocess_env(HAPPYDESK_LOG_LEVEL="WARNING", HAPPYDESK_BASE_URL=f"http://127.0.0.1:{http}"),
+        env=subprocess_env(
+            HAPPYDESK_LOG_LEVEL="WARNING", HAPPYDESK_BASE_URL=f"http://127.0.0.1:{http}", **env
+        ),
         start_new_session=True,
     )
     wait_for_port(smtp)
