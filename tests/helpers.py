@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -166,8 +167,9 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def start_serve(http: int, smtp: int) -> subprocess.Popen:
-    """`happydesk serve` as a real process tree on the test database; returns once both ports listen."""
+def start_serve(http: int, smtp: int, **env: str) -> subprocess.Popen:
+    """`happydesk serve` as a real process tree on the test database (or the DATABASE_URL and data
+    folder `env` names); returns once both ports listen."""
     import sys
 
     proc = subprocess.Popen(
@@ -182,7 +184,9 @@ def start_serve(http: int, smtp: int) -> subprocess.Popen:
             f"127.0.0.1:{smtp}",
         ],
         # Its own address is its base URL: websockets accept only pages from the base URL's origin.
-        env=subprocess_env(HAPPYDESK_LOG_LEVEL="WARNING", HAPPYDESK_BASE_URL=f"http://127.0.0.1:{http}"),
+        env=subprocess_env(
+            HAPPYDESK_LOG_LEVEL="WARNING", HAPPYDESK_BASE_URL=f"http://127.0.0.1:{http}", **env
+        ),
         start_new_session=True,
     )
     wait_for_port(smtp)
@@ -309,3 +313,61 @@ once_per_suite = pytest.mark.skipif(
     os.environ.get("DATABASE_URL", "").startswith("postgres"),
     reason="does not depend on the suite's database: runs once per suite run, in the SQLite pass",
 )
+
+
+class Tmpfs:
+    """A small real file system (tmpfs) mounted for one test, to fill up for real: ENOSPC from the kernel,
+    "database or disk is full" from SQLite. Needs root; `skip_reason` says why it could not be mounted."""
+
+    def __init__(self, size_bytes: int) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="hd-tmpfs-"))
+        self.size = size_bytes
+        self.mounted = False
+        self.skip_reason = ""
+
+    def mount(self) -> Tmpfs:
+        if os.geteuid() != 0:
+            self.skip_reason = "mounting a tmpfs needs root"
+            return self
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={self.size},mode=0755", "tmpfs", str(self.path)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            self.skip_reason = f"mount -t tmpfs failed: {done.stderr.strip() or done.returncode}"
+            return self
+        self.mounted = True
+        return self
+
+    def resize(self, size_bytes: int) -> None:
+        """Grow (or shrink) it in place, as an admin who adds space would; the files stay."""
+        subprocess.run(
+            ["mount", "-o", f"remount,size={size_bytes}", str(self.path)], check=True, capture_output=True
+        )
+        self.size = size_bytes
+
+    def free(self) -> int:
+        st = os.statvfs(self.path)
+        return st.f_bavail * st.f_frsize
+
+    def fill(self, leave: int) -> Path:
+        """A ballast file that takes all the free space but `leave` bytes; delete it to free the space."""
+        ballast = self.path / "ballast"
+        with open(ballast, "ab") as fh:
+            chunk = b"\0" * (1 << 20)
+            while (room := self.free() - leave) > 0:
+                try:
+                    fh.write(chunk[: min(len(chunk), room)])
+                    fh.flush()
+                except OSError:
+                    break
+        return ballast
+
+    def unmount(self) -> None:
+        if self.mounted:
+            # Lazy: a process of the test that still has a file open there must not keep it mounted.
+            subprocess.run(["umount", "-l", str(self.path)], capture_output=True)
+            self.mounted = False
+        with contextlib.suppress(OSError):
+            self.path.rmdir()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.dns_server import dns_server  # noqa: F401 - real DNS (dnsmasq) for mail authentication
-from tests.helpers import ListenerThread, SmtpSink
+from tests.helpers import ListenerThread, SmtpSink, Tmpfs
 
 
 @pytest.fixture(autouse=True)
@@ -14,10 +14,12 @@ def empty_cache():  # type: ignore[no-untyped-def]
     counters and run times never leak between tests (every test client posts from loopback)."""
     from django.core.cache import cache
 
+    from happydesk.mail.inbound import queue_pause_forget
     from happydesk.runtime.jobs import periodic_forget
 
     cache.clear()
     periodic_forget()  # the worker's memory of scheduled runs belongs to the test's own database
+    queue_pause_forget()  # a fault an earlier test played must not pause this test's inbound queue
     yield
 
 
@@ -111,3 +113,22 @@ def end_stray_database_sessions(django_db_setup, django_db_blocker):  # type: ig
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture
+def tmpfs():  # type: ignore[no-untyped-def]
+    """Mount small real file systems to fill up: `tmpfs(size_bytes)` returns a mounted Tmpfs, unmounted
+    after the test. Skipped, with the reason, only where mounting is impossible (not root)."""
+    mounted: list[Tmpfs] = []
+
+    def make(size_bytes: int) -> Tmpfs:
+        fs = Tmpfs(size_bytes).mount()
+        if not fs.mounted:
+            fs.unmount()
+            pytest.skip(f"no tmpfs for this fault test: {fs.skip_reason}")
+        mounted.append(fs)
+        return fs
+
+    yield make
+    for fs in mounted:
+        fs.unmount()

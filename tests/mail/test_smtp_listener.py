@@ -68,3 +68,47 @@ def test_storage_failure_gets_451_so_sender_retries(mailbox, smtp_listener, sett
         code, resp = s.data(make_email())
     assert code == 451
     assert RawMessage.objects.count() == 0
+
+
+def long_line_email(line: str, lines: int = 3) -> bytes:
+    """A plain-text mail sent 8bit with very long lines, as some senders' HTML and logs arrive."""
+    head = make_email(subject="A very long line").split(b"\r\n\r\n", 1)[0]
+    head = b"\r\n".join(h for h in head.split(b"\r\n") if not h.lower().startswith(b"content-"))
+    body = "\r\n".join(f"{n}: {line}" for n in range(lines))
+    return (
+        head
+        + b"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + body.encode()
+        + b"\r\n"
+    )
+
+
+def test_lines_of_5000_characters_are_accepted_and_shown_whole(mailbox, agent, smtp_listener):
+    """RFC 5321 says 1,000 octets, but Postfix accepts longer lines and senders rely on it: a permanent
+    500 would bounce real mail. The message is accepted, processed, and the page shows every line whole."""
+    from django.test import Client
+
+    from happydesk.inbox.models import Message
+    from happydesk.mail.inbound import process_pending
+
+    line = " ".join(f"w{i:04d}" for i in range(834))  # 5,003 characters, no line break
+    assert len(line) > 5000
+    data = long_line_email(line)
+    assert max(len(x) for x in data.split(b"\r\n")) > 5000
+    with smtplib.SMTP("127.0.0.1", smtp_listener.port) as s:
+        s.ehlo("client.test")
+        s.mail("casey@example.test")
+        s.rcpt("support@acme.test")
+        code, resp = s.data(data)
+    assert code == 250, resp
+    raw = RawMessage.objects.get()
+    assert raw.size == len(data)  # the bytes as sent, long lines intact
+    process_pending()
+    raw.refresh_from_db()
+    assert raw.state == RawMessage.State.PROCESSED, raw.reason
+    message = Message.objects.get(kind="customer")
+    client = Client()
+    client.force_login(agent)
+    page = client.get(f"/c/{message.conversation.number}/").content.decode()
+    for n in range(3):
+        assert f"{n}: {line}" in page

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +18,7 @@ from django.utils import timezone
 
 from happydesk.accounts.models import User
 from happydesk.customers.models import Customer
+from happydesk.headers import header_text
 from happydesk.inbox import events
 from happydesk.inbox.indexing import document_append, reindex_conversations
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, SavedView, Tag
@@ -105,9 +108,32 @@ def conversation_feeling_set(*, conversation: Conversation, feeling: str) -> Con
     return conversation
 
 
+# Files attachments_add wrote inside an attachments_undo_on_error block, to delete if the block fails.
+_files_written: ContextVar[list[str] | None] = ContextVar("attachment_files_written", default=None)
+
+
+@contextmanager
+def attachments_undo_on_error() -> Iterator[None]:
+    """Around a transaction that may add attachments: if it fails (its rows roll back), delete the files
+    attachments_add wrote in it, so a message retried after a fault (a full disk) leaves no copies."""
+    storage = Attachment._meta.get_field("file").storage
+    token = _files_written.set([])
+    try:
+        yield
+    except BaseException:
+        for name in _files_written.get() or ():
+            with suppress(OSError):
+                storage.delete(name)
+        raise
+    finally:
+        _files_written.reset(token)
+
+
 def attachments_add(*, message: Message, attachments: Iterable[NewAttachment]) -> list[Attachment]:
-    """Store files through Django's storage API and link them to the message."""
+    """Store files through Django's storage API and link them to the message. A file that cannot be
+    written whole (disk full) is removed, not left half-written."""
     rows = []
+    written = _files_written.get()
     for item in attachments:
         row = Attachment(
             message=message,
@@ -117,7 +143,19 @@ def attachments_add(*, message: Message, attachments: Iterable[NewAttachment]) -
             content_id=(item.content_id or "")[:255],
             inline=item.inline,
         )
-        row.file.save(_safe_filename(row.filename), ContentFile(item.data), save=False)
+        # attachment_path puts each file in a folder of its own (a random name), so this name is the
+        # one the storage writes to, and the one to remove if writing fails.
+        name = row.file.field.generate_filename(row, _safe_filename(row.filename))
+        try:
+            row.file.name = row.file.storage.save(
+                name, ContentFile(item.data), max_length=row.file.field.max_length
+            )
+        except BaseException:
+            with suppress(OSError):
+                row.file.storage.delete(name)
+            raise
+        if written is not None:
+            written.append(row.file.name)
         row.save()
         rows.append(row)
     return rows
@@ -146,7 +184,7 @@ def conversation_open(
     return Conversation.objects.create(
         mailbox=mailbox,
         customer=customer,
-        subject=subject[:998],
+        subject=header_text(subject)[:998],  # every reply's Subject comes from it: one line
         channel=channel,
         cc=sorted(set(cc)),
         unverified=bool(unverified_reason),
@@ -189,11 +227,11 @@ def message_receive(
         conversation=conversation,
         kind=Message.Kind.CUSTOMER,
         customer=customer,
-        from_name=from_name[:300],
+        from_name=header_text(from_name)[:300],
         from_address=from_address[:320],
         to=list(to),
         cc=list(cc),
-        subject=subject[:998],
+        subject=header_text(subject)[:998],
         text=text,
         quoted=quoted,
         html=html,
@@ -316,7 +354,7 @@ def reply_message_build(
         from_address=conversation.mailbox.address,
         to=[to],
         cc=list(conversation.cc),
-        subject=reply_subject(conversation.subject, conversation.number),
+        subject=header_text(reply_subject(conversation.subject, conversation.number)),
         text=text,
         message_id=new_message_id(conversation),
         in_reply_to=in_reply_to,
@@ -531,7 +569,7 @@ def customer_fill_in(customer: Customer, *, name: str, timezone_name: str = "") 
     """Fill in a missing name or time zone (from the contact form, once the sender is trusted)."""
     changed: list[str] = []
     if name.strip() and not customer.name:
-        customer.name, changed = " ".join(name.split())[:200], [*changed, "name"]
+        customer.name, changed = " ".join(header_text(name).split())[:200], [*changed, "name"]
     if timezone_name and not customer.timezone:
         customer.timezone, changed = timezone_name[:64], [*changed, "timezone"]
     if changed:

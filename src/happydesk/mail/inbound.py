@@ -2,6 +2,10 @@
 
 Idempotent: a raw message is processed once (row lock + state check), and the same email arriving twice
 or by two paths maps to one dedupe key, decided here and only here (`dedupe_key`).
+
+Quarantine is for mail that cannot be processed (it does not parse, it is for nobody here). When the
+system fails instead (a full disk, a locked or unreachable database, an I/O error) the message stays
+pending, deferred with the reason, and the queue pauses with backoff until the fault passes.
 """
 
 from __future__ import annotations
@@ -10,19 +14,24 @@ import hashlib
 import logging
 import os
 import socket
+import time
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
+from typing import NoReturn
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from happydesk.customers.services import customer_for_address
 from happydesk.inbox import services as inbox
 from happydesk.inbox.models import Mailbox, Message
+from happydesk.inbox.services import attachments_undo_on_error
 from happydesk.mail import autoreply
 from happydesk.mail.auth import AuthVerdict, verdict_from_headers, verify_received
+from happydesk.mail.faults import PASSING_ERRNOS, passing_fault
 from happydesk.mail.models import RawMessage
 from happydesk.mail.parsing import Limits, ParsedEmail, ParseFailure, content_hash, parse_email
 from happydesk.mail.store import mailbox_for_address, read_raw, split_plus
@@ -33,6 +42,50 @@ log = logging.getLogger(__name__)
 
 class Quarantine(Exception):
     """Processing stopped for a reason an admin can read and act on."""
+
+
+class PassingFault(Exception):
+    """The system failed, not the message (mail.faults): the message stays pending and the queue
+    waits `delay` seconds before it tries again."""
+
+    def __init__(self, reason: str, delay: float) -> None:
+        super().__init__(reason)
+        self.reason, self.delay = reason, delay
+
+
+# Seconds before a deferred message (and the paused queue) is tried again; the last step repeats until
+# the fault passes, so mail flows within half a minute of the disk being freed or the database returning.
+RETRY_BACKOFF = (1, 2, 5, 10, 20, 30)
+
+
+def retry_delay(deferrals: int) -> int:
+    """Seconds to wait after the `deferrals`-th passing fault in a row (1-based)."""
+    return RETRY_BACKOFF[min(max(deferrals, 1), len(RETRY_BACKOFF)) - 1]
+
+
+class _Pause:
+    """This worker's pause of the inbound queue after a passing fault: one message probes the fault per
+    interval, instead of every message of a backlog being read, parsed and failed in turn."""
+
+    until = 0.0  # time.monotonic()
+    faults = 0  # in a row; 0 once a message went through
+    reason = ""
+
+
+_pause = _Pause()
+
+
+def queue_pause_forget() -> None:
+    """End this process's pause of the inbound queue (tests: a fault one test played is over)."""
+    _pause.until, _pause.faults, _pause.reason = 0.0, 0, ""
+
+
+def _pause_queue(reason: str, delay: float) -> None:
+    _pause.faults += 1
+    _pause.until = time.monotonic() + delay
+    if reason != _pause.reason or _pause.faults in (1, len(RETRY_BACKOFF)):
+        log.warning("inbound queue paused for %ss: %s", delay, reason)
+    _pause.reason = reason
 
 
 def dedupe_key(*, mailbox: Mailbox, message_id: str | None, chash: str) -> str:
@@ -113,6 +166,7 @@ def claim_batch(*, limit: int = 20) -> list[int]:
             RawMessage.objects.select_for_update(skip_locked=True)
             .filter(state=RawMessage.State.PENDING)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
             .order_by("id")
             .values_list("id", flat=True)[:limit]
         )
@@ -122,19 +176,46 @@ def claim_batch(*, limit: int = 20) -> list[int]:
 
 
 def process_pending(*, limit: int = 200) -> int:
-    """Process up to `limit` pending raw messages in leased batches; returns how many were handled."""
+    """Process up to `limit` pending raw messages in leased batches; returns how many were handled.
+    After a passing fault the queue pauses (RETRY_BACKOFF) and this returns at once until it is over."""
+    if time.monotonic() < _pause.until:
+        return 0
     done = 0
-    while done < limit:
-        ids = claim_batch(limit=min(20, limit - done))
-        if not ids:
-            break
-        # One query for the batch's rows and one for the mailboxes, instead of two per message.
-        mailboxes = _mailboxes()
-        raws = RawMessage.objects.select_related("mailbox").filter(pk__in=ids, state=RawMessage.State.PENDING)
-        for raw in sorted(raws, key=lambda r: r.pk):
-            if _process_one(raw, mailboxes):
-                done += 1
+    ids: list[int] = []
+    try:
+        while done < limit:
+            ids = claim_batch(limit=min(20, limit - done))
+            if not ids:
+                break
+            # One query for the batch's rows and one for the mailboxes, instead of two per message.
+            mailboxes = _mailboxes()
+            raws = RawMessage.objects.select_related("mailbox").filter(
+                pk__in=ids, state=RawMessage.State.PENDING
+            )
+            for raw in sorted(raws, key=lambda r: r.pk):
+                ids.remove(raw.pk)
+                if _process_one(raw, mailboxes):
+                    done += 1
+                _pause.faults, _pause.reason = 0, ""
+    except PassingFault as fault:
+        _pause_queue(fault.reason, fault.delay)
+        _release(ids)  # the rest of the batch: claimable again once the pause is over
+    except Exception as exc:
+        reason = passing_fault(exc)  # claiming failed: the database is full, locked or gone
+        if reason is None:
+            raise
+        _pause_queue(reason, retry_delay(_pause.faults + 1))
     return done
+
+
+def _release(ids: list[int]) -> None:
+    """Give up this worker's lease on these rows (best effort: the lease expires anyway)."""
+    if not ids:
+        return
+    try:
+        RawMessage.objects.filter(pk__in=ids, claimed_by=WORKER_ID).update(claimed_by="", claimed_until=None)
+    except Exception as exc:
+        log.info("could not release leases of %s (they expire in %s): %s", ids, LEASE, exc)
 
 
 def _mailboxes() -> dict[str, Mailbox]:
@@ -142,22 +223,28 @@ def _mailboxes() -> dict[str, Mailbox]:
 
 
 def process_raw(raw_id: int) -> bool:
-    """Process one raw message (see _process_one); False if it was not pending."""
+    """Process one raw message (see _process_one); False if it was not pending, or it was deferred by a
+    passing fault (it stays pending, with the reason, for the worker)."""
     raw = (
         RawMessage.objects.select_related("mailbox").filter(pk=raw_id, state=RawMessage.State.PENDING).first()
     )
-    return raw is not None and _process_one(raw, _mailboxes())
+    try:
+        return raw is not None and _process_one(raw, _mailboxes())
+    except PassingFault:
+        return False
 
 
 def _process_one(raw: RawMessage, mailboxes: dict[str, Mailbox]) -> bool:
     """Reading and parsing happen before the write transaction, so the database write lock is held only
-    for the inserts. Database contention leaves the message pending for the next pass; any other failure
-    quarantines it with the reason. Never raises for bad input."""
+    for the inserts. A passing fault (passing_fault) defers the message and raises PassingFault; mail
+    that cannot be processed is quarantined with the reason. Never raises for bad input."""
     raw_id = raw.pk
     try:
         data, parsed = _read_and_parse(raw)
         verdict = sender_verdict(raw, data)  # DNS lookups happen here, outside the write lock
-        with transaction.atomic():
+        # A rolled-back message leaves no attachment file behind: retried on a full disk, copies of its
+        # files would otherwise eat the space that is freed.
+        with attachments_undo_on_error(), transaction.atomic():
             locked = (
                 RawMessage.objects.select_for_update(skip_locked=True)
                 .filter(pk=raw_id, state=RawMessage.State.PENDING)
@@ -169,23 +256,54 @@ def _process_one(raw: RawMessage, mailboxes: dict[str, Mailbox]) -> bool:
             _process(raw, data, parsed, mailboxes, verdict)
         return True
     except Quarantine as exc:
-        _quarantine(raw_id, str(exc))
+        why = str(exc)
+        _settle(raw, lambda: _quarantine(raw_id, why))
         return True
     except IntegrityError as exc:
         # Another worker committed the same email (or customer) a moment ago: a conflict, not bad input.
         # Retry; the next pass sees the committed row and settles it (duplicate, or the same customer).
-        return _retry_or_quarantine(raw_id, f"conflict with a concurrent write: {exc}")
-    except OperationalError as exc:
-        if "locked" in str(exc).lower() or "could not serialize" in str(exc).lower():
-            log.warning("raw %s: database busy, will retry: %s", raw_id, exc)
-            return False
-        _quarantine(raw_id, f"database error: {exc}")
-        return True
+        conflict = f"conflict with a concurrent write: {exc}"
+        return _settle(raw, lambda: _retry_or_quarantine(raw_id, conflict))
     except Exception as exc:
+        fault = passing_fault(exc)
+        if fault is not None:
+            _defer(raw, fault)
         log.exception("raw %s: unexpected error while processing", raw_id)
         tail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        _quarantine(raw_id, f"internal error: {tail[:900]}")
+        _settle(raw, lambda: _quarantine(raw_id, f"internal error: {tail[:900]}"))
         return True
+
+
+def _settle(raw: RawMessage, write: Callable[[], bool | None]) -> bool:
+    """Record the outcome; if the system fails while recording it, the message is deferred instead."""
+    try:
+        return bool(write())
+    except Exception as exc:
+        reason = passing_fault(exc)
+        if reason is None:
+            raise
+        _defer(raw, reason)
+
+
+def _defer(raw: RawMessage, reason: str) -> NoReturn:
+    """Leave the message pending with the reason and a time to try again (never quarantined for a fault
+    of ours), then raise PassingFault to pause the queue. If even that cannot be written (the disk is
+    full), the lease runs out and the message is tried again all the same."""
+    deferrals = raw.deferrals + 1
+    delay = retry_delay(deferrals)
+    try:
+        with transaction.atomic():
+            RawMessage.objects.filter(pk=raw.pk, state=RawMessage.State.PENDING).update(
+                deferrals=deferrals,
+                last_error=reason,
+                retry_at=timezone.now() + timedelta(seconds=delay),
+                claimed_by="",
+                claimed_until=None,
+            )
+    except Exception as exc:
+        log.warning("raw %s: could not record the deferral (%s); its lease will run out", raw.pk, exc)
+    log.warning("raw %s deferred (%s), tried again in %ss: %s", raw.pk, deferrals, delay, reason)
+    raise PassingFault(reason, delay)
 
 
 MAX_CONFLICT_RETRIES = 3
@@ -209,7 +327,11 @@ def _retry_or_quarantine(raw_id: int, reason: str) -> bool:
 def _quarantine(raw_id: int, reason: str) -> None:
     with transaction.atomic():
         RawMessage.objects.filter(pk=raw_id).update(
-            state=RawMessage.State.QUARANTINED, reason=reason[:2000], processed_at=timezone.now()
+            state=RawMessage.State.QUARANTINED,
+            reason=reason[:2000],
+            processed_at=timezone.now(),
+            last_error="",  # it no longer waits for a fault to pass
+            retry_at=None,
         )
     log.info("raw %s quarantined: %s", raw_id, reason)
 
@@ -217,7 +339,7 @@ def _quarantine(raw_id: int, reason: str) -> None:
 def raw_reprocess(*, raw: RawMessage) -> None:
     """Put a quarantined message back in the queue (after a fix, or a mailbox was added)."""
     RawMessage.objects.filter(pk=raw.pk, state=RawMessage.State.QUARANTINED).update(
-        state=RawMessage.State.PENDING, reason=f"reprocessing; was: {raw.reason}"[:2000]
+        state=RawMessage.State.PENDING, reason=f"reprocessing; was: {raw.reason}"[:2000], retry_at=None
     )
 
 
@@ -227,7 +349,19 @@ def _finish(raw: RawMessage, state: str, *, message: Message | None = None, reas
     raw.reason = reason[:2000]
     raw.attempts += 1
     raw.processed_at = timezone.now()
-    raw.save(update_fields=["state", "message", "reason", "attempts", "processed_at", "auth"])
+    raw.last_error, raw.retry_at = "", None  # a fault it met on the way is over
+    raw.save(
+        update_fields=[
+            "state",
+            "message",
+            "reason",
+            "attempts",
+            "processed_at",
+            "auth",
+            "last_error",
+            "retry_at",
+        ]
+    )
 
 
 def _read_and_parse(raw: RawMessage) -> tuple[bytes, ParsedEmail]:
@@ -235,6 +369,8 @@ def _read_and_parse(raw: RawMessage) -> tuple[bytes, ParsedEmail]:
     try:
         data = read_raw(raw)
     except OSError as exc:
+        if exc.errno in PASSING_ERRNOS:
+            raise  # an I/O error of the disk, not of the message: deferred
         raise Quarantine(f"raw file unreadable: {exc}") from exc
     if len(data) > settings.HAPPYDESK_MAX_MESSAGE_BYTES:
         raise Quarantine(f"too large: {len(data)} bytes (limit {settings.HAPPYDESK_MAX_MESSAGE_BYTES})")

@@ -10,7 +10,9 @@ class RawMessage(models.Model):
     """The bytes of one inbound mail as received, stored before we acknowledge it.
 
     The row is also the processing queue: the worker picks `pending` rows, and processing ends in exactly
-    one of processed, duplicate, ignored or quarantined, with the reason kept. Nothing is deleted.
+    one of processed, duplicate, ignored or quarantined, with the reason kept. Nothing is deleted. A
+    passing fault (full disk, database locked or gone) leaves the row pending: `last_error` says why it
+    waits and `retry_at` when it is tried again; only mail that cannot be processed is quarantined.
     """
 
     class Source(models.TextChoices):
@@ -45,6 +47,10 @@ class RawMessage(models.Model):
     # lease (the worker died) makes the rows claimable again. The state check at commit stays the guard.
     claimed_by = models.CharField(max_length=100, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Deferred by a passing fault: how often, why the last time (shown to admins), and not before when.
+    deferrals = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
     message = models.ForeignKey(
         "inbox.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from happydesk.headers import header_text
 from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.mail.models import OutboundMail
 
@@ -112,7 +113,7 @@ def notice_enqueue(
     return OutboundMail.objects.create(
         kind=kind[:40],
         to=list(to),
-        subject=subject[:998],
+        subject=header_text(subject)[:998],
         body_text=text,
         body_html=html or _html_body(text),
         headers=headers or {},
@@ -137,11 +138,11 @@ def compose_notice(row: OutboundMail) -> EmailMultiAlternatives:
     domain = settings.BASE_HOST or "localhost"
     headers = {"Message-ID": f"<notice-{row.pk}@{domain}>", "Auto-Submitted": "auto-generated", **row.headers}
     email = EmailMultiAlternatives(
-        subject=row.subject,
+        subject=header_text(row.subject),
         body=row.body_text,
-        from_email=row.from_email or notice_sender(),  # the default sender, as it is at sending time
-        to=row.to,
-        headers=headers,
+        from_email=header_text(row.from_email or notice_sender()),  # the default sender, as it is now
+        to=[header_text(a) for a in row.to],
+        headers=_one_line_headers(headers),
     )
     if row.body_html:
         email.attach_alternative(row.body_html, "text/html")
@@ -182,7 +183,7 @@ def compose(message: Message, footer: tuple[str, str] = ("", "")) -> EmailMultiA
     conversation = message.conversation
     mailbox = conversation.mailbox
     name = f"{message.author.name} via {mailbox.name}" if message.author else mailbox.name
-    from_header = f'"{name.replace(chr(34), "")}" <{mailbox.address}>'
+    from_header = f'"{header_text(name).replace(chr(34), "")}" <{mailbox.address}>'
     text = _text_body(message)
     headers = {
         "Message-ID": f"<{message.message_id}>",
@@ -197,12 +198,12 @@ def compose(message: Message, footer: tuple[str, str] = ("", "")) -> EmailMultiA
         headers["X-Auto-Response-Suppress"] = "All"
         headers["Precedence"] = "auto_reply"
     email = EmailMultiAlternatives(
-        subject=message.subject,
+        subject=header_text(message.subject),  # rows stored before intake cleaned subjects, too
         body=text,
         from_email=from_header,
-        to=message.to,
-        cc=message.cc,
-        headers=headers,
+        to=[header_text(a) for a in message.to],
+        cc=[header_text(a) for a in message.cc],
+        headers=_one_line_headers(headers),
     )
     html = _html_body(text)
     if footer[0]:
@@ -213,6 +214,12 @@ def compose(message: Message, footer: tuple[str, str] = ("", "")) -> EmailMultiA
         with attachment.file.open("rb") as fh:
             email.attach(attachment.filename, fh.read(), attachment.content_type)
     return email
+
+
+def _one_line_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Header values on one line: what we send is never refused (BadHeaderError) nor carries a header
+    someone typed in."""
+    return {header_text(name): header_text(str(value)) for name, value in headers.items()}
 
 
 def _claim(row_id: int) -> bool:

@@ -32,15 +32,20 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_durably(data: bytes, relative: str) -> Path:
-    """Write to a temp file, fsync it, rename into place and fsync the folder: survives power loss."""
+    """Write to a temp file, fsync it, rename into place and fsync the folder: survives power loss. A
+    write that fails (the disk is full) leaves no partial file to take up the space."""
     target = Path(settings.DATA_DIR) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(target.parent)
     return target
 
@@ -64,21 +69,41 @@ def store_raw(
         )
     now = timezone.now()
     relative = f"raw/{now:%Y/%m/%d}/{uuid.uuid4().hex}.eml"
-    write_durably(data, relative)
-    with transaction.atomic():
-        return RawMessage.objects.create(
-            source=source,
-            mailbox=mailbox,
-            envelope_from=envelope_from[:998],
-            envelope_to=list(envelope_to),
-            path=relative,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            origin=origin[:500],
-            peer_ip=peer_ip or None,
-            helo=helo[:255],
-            received_at=now,
-        )
+    path = write_durably(data, relative)
+    row: RawMessage | None = None
+    try:
+        with transaction.atomic():
+            row = RawMessage.objects.create(
+                source=source,
+                mailbox=mailbox,
+                envelope_from=envelope_from[:998],
+                envelope_to=list(envelope_to),
+                path=relative,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                origin=origin[:500],
+                peer_ip=peer_ip or None,
+                helo=helo[:255],
+                received_at=now,
+            )
+        return row
+    except BaseException:
+        # No row, no acknowledgement (the sender retries): the file would only take up space, which on a
+        # full disk is what the retries need.
+        if not _committed_after_all(row):
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _committed_after_all(row: RawMessage | None) -> bool:
+    """After a failed store: did the row commit anyway (a commit whose answer was lost with the
+    connection)? If that cannot be known, assume it did and keep its file."""
+    if row is None or row.pk is None:
+        return False  # the insert itself failed
+    try:
+        return RawMessage.objects.filter(pk=row.pk).exists()
+    except Exception:
+        return True
 
 
 def read_raw(raw: RawMessage) -> bytes:

@@ -15,8 +15,15 @@ from happydesk.mail.models import RawMessage
 
 @admin_required
 def quarantine(request: AgentRequest) -> HttpResponse:
+    """Quarantined mail with its reasons, and above it the mail that only waits (deferred by a passing
+    fault: a full disk, the database away), which goes through on its own."""
     rows = RawMessage.objects.filter(state=RawMessage.State.QUARANTINED).order_by("-id")[:200]
-    return render(request, "mail/quarantine.html", {"rows": rows})
+    deferred = (
+        RawMessage.objects.filter(state=RawMessage.State.PENDING, deferrals__gt=0)
+        .only("pk", "received_at", "source", "deferrals", "last_error", "retry_at")
+        .order_by("id")[:50]
+    )
+    return render(request, "mail/quarantine.html", {"rows": rows, "deferred": deferred})
 
 
 @admin_required

@@ -10,6 +10,7 @@ from django import forms
 from django.http import HttpRequest
 
 from happydesk.customers.models import Customer
+from happydesk.headers import header_text
 from happydesk.inbox import services
 from happydesk.inbox.models import Conversation, Mailbox
 from happydesk.portal import services as portal_services
@@ -45,6 +46,17 @@ class ContactForm(forms.Form):
             ]
         else:
             del self.fields["topic"]
+
+    def clean_name(self) -> str:
+        """One line: the name may reach a header (and a pasted CR/LF must never add one)."""
+        return header_text(self.cleaned_data["name"])
+
+    def clean_subject(self) -> str:
+        """One line: every reply's Subject is made from it, and a CR/LF would make replies unsendable."""
+        subject = header_text(self.cleaned_data["subject"])
+        if not subject:
+            raise forms.ValidationError("This field is required.")
+        return subject
 
     def submit(
         self,

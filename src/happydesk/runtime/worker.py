@@ -35,8 +35,8 @@ def run_once(jobs: Sequence[Job] | None = None) -> int:
     def run(job: Job) -> int:
         try:
             return job.run()
-        except Exception:
-            log.exception("job %s failed", job.name)
+        except Exception as exc:
+            _log_failure(f"job {job.name} failed", exc)
             return 0
 
     done = sum(run(job) for job in queues)
@@ -50,6 +50,18 @@ def run_once(jobs: Sequence[Job] | None = None) -> int:
     return done
 
 
+def _log_failure(what: str, exc: Exception) -> None:
+    """A passing fault (full disk, database away) is one warning line per pass, not a traceback each
+    second; anything else keeps its traceback."""
+    from happydesk.mail.faults import passing_fault
+
+    reason = passing_fault(exc)
+    if reason is not None:
+        log.warning("%s: %s", what, reason)
+    else:
+        log.exception(what)
+
+
 def run_forever(
     *, interval: float = 0.2, stop: threading.Event | None = None, on_idle: Callable[[], None] | None = None
 ) -> None:
@@ -61,14 +73,17 @@ def run_forever(
     log.info("worker %s-%s started", socket.gethostname(), os.getpid())
     from happydesk.mail.inbound import release_dead_leases, warm_up
 
-    release_dead_leases()
+    try:
+        release_dead_leases()
+    except Exception as exc:  # a full disk at start must not stop the worker: the leases run out anyway
+        _log_failure("releasing dead leases failed", exc)
     warm_up()
     while not stop.is_set():
         close_old_connections()
         try:
             done = run_once()
-        except Exception:
-            log.exception("worker pass failed; retrying")
+        except Exception as exc:
+            _log_failure("worker pass failed; retrying", exc)
             done = 0
             time.sleep(1)
         if not done:

@@ -10,12 +10,14 @@ import asyncio
 import ipaddress
 import logging
 import time
+from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from happydesk.inbox.models import Mailbox
+from happydesk.mail.faults import passing_fault
 from happydesk.mail.models import RawMessage
 from happydesk.mail.store import MessageTooLarge, split_plus, store_raw
 
@@ -74,8 +76,12 @@ class InboundHandler:
             )
         except MessageTooLarge:
             return "552 5.3.4 Message too big"
-        except Exception:
-            log.exception("could not store inbound message")
+        except Exception as exc:
+            fault = passing_fault(exc)  # a full disk, the database away: one line, not a traceback each
+            if fault is not None:
+                log.warning("could not store inbound message (451, the sender retries): %s", fault)
+            else:
+                log.exception("could not store inbound message")
             return "451 4.3.0 Could not store the message, please try again later"
         return f"250 2.0.0 OK queued as {raw.pk}"
 
@@ -91,8 +97,22 @@ def _ip_or_none(peer: str) -> str | None:
     return str(ip)
 
 
+class LongLineSMTP(SMTP):
+    """aiosmtpd's protocol without RFC 5321's 1,000-octet line limit: aiosmtpd answers a longer line with
+    a permanent 500, so the sender bounces mail that Postfix (and every big provider) accepts, such as
+    HTML written on one line. A line may be as long as a whole message; the size limit still holds (552).
+    Command lines keep their own 512-octet limit (aiosmtpd checks it after reading the line)."""
+
+    def __init__(self, handler: InboundHandler, **kwargs: Any) -> None:
+        # Read by aiosmtpd's __init__ (the stream reader's buffer limit) and by its DATA loop. +3: CRLF
+        # and a leading transparency dot; a longer line is over the size limit anyway (still permanent).
+        self.line_length_limit = settings.HAPPYDESK_MAX_MESSAGE_BYTES + 3
+        super().__init__(handler, **kwargs)
+
+
 def smtp_factory(handler: InboundHandler) -> SMTP:
-    return SMTP(
+    """The SMTP protocol for one client connection, with our limits."""
+    return LongLineSMTP(
         handler,
         data_size_limit=settings.HAPPYDESK_MAX_MESSAGE_BYTES,
         enable_SMTPUTF8=True,

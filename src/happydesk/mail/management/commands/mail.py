@@ -16,6 +16,7 @@ from happydesk.config import current_database_url
 from happydesk.inbox.models import Mailbox
 from happydesk.mail import inbound
 from happydesk.mail.models import RawMessage
+from happydesk.mail.selectors import inbound_held
 from happydesk.mail.store import MessageTooLarge, store_raw
 from happydesk.mail.transports.files import count_messages, iter_messages
 
@@ -94,16 +95,14 @@ class Command(BaseCommand):
         pending = RawMessage.objects.filter(pk__gte=lo, pk__lte=hi, state=RawMessage.State.PENDING)
         with tqdm(total=len(stored), unit="msg", desc="processing", disable=len(stored) < 2) as bar:
             while True:
-                inbound.process_pending(limit=20)
+                done = inbound.process_pending(limit=20)
                 left = pending.count()
                 bar.n = len(stored) - left
                 bar.refresh()
                 if not left:
                     break
-                if not RawMessage.objects.filter(
-                    pk__in=pending.values("pk"), claimed_until__isnull=True
-                ).exists():
-                    time.sleep(0.05)  # the rest is leased by helpers; wait for them
+                if not done:
+                    time.sleep(0.05)  # the rest is leased by helpers, or deferred by a passing fault
         for helper in helpers:
             helper.wait()
 
@@ -118,6 +117,11 @@ class Command(BaseCommand):
         for raw in rows:
             self.stdout.write(f"{raw.pk}\t{raw.received_at:%Y-%m-%d %H:%M}\t{raw.source}\t{raw.reason}")
         self.stdout.write(f"{rows.count()} quarantined")
+        held = inbound_held()
+        if held is not None:
+            self.stdout.write(
+                f"{held.sentence()} (oldest since {held.since:%Y-%m-%d %H:%M}); not quarantined"
+            )
 
     def _reprocess(self, opts: dict[str, Any]) -> None:
         rows = RawMessage.objects.filter(state=RawMessage.State.QUARANTINED)
