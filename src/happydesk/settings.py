@@ -270,6 +270,13 @@ DEFAULT_FROM_EMAIL = HAPPYDESK_FROM_EMAIL or f"Happydesk <noreply@{BASE_HOST or 
 # connection open for CONN_MAX_AGE seconds.
 HAPPYDESK_PAGE_THREADS = env_int("HAPPYDESK_PAGE_THREADS", 8)
 
+# STARTTLS on the SMTP listener (mail/transports/tls.py): PEM certificate chain and key, read again when
+# they change. Relays listed in HAPPYDESK_SMTP_REQUIRE_TLS_FROM (IPs or CIDRs) must STARTTLS before MAIL.
+HAPPYDESK_SMTP_TLS_CERT = os.environ.get("HAPPYDESK_SMTP_TLS_CERT", "")
+HAPPYDESK_SMTP_TLS_KEY = os.environ.get("HAPPYDESK_SMTP_TLS_KEY", "")
+HAPPYDESK_SMTP_REQUIRE_TLS_FROM = env_list("HAPPYDESK_SMTP_REQUIRE_TLS_FROM")
+parse_networks(HAPPYDESK_SMTP_REQUIRE_TLS_FROM)  # a bad entry fails here, at start
+
 # Inbound limits.
 HAPPYDESK_MAX_MESSAGE_BYTES = env_int("HAPPYDESK_MAX_MESSAGE_BYTES", 30 * 1024 * 1024)
 # Raw mail arrives as a request body on /api/v1/mail/raw: allow a full message.

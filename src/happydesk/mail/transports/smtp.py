@@ -20,6 +20,8 @@ from happydesk.inbox.models import Mailbox
 from happydesk.mail.faults import passing_fault
 from happydesk.mail.models import RawMessage
 from happydesk.mail.store import MessageTooLarge, split_plus, store_raw
+from happydesk.mail.transports.tls import server_context
+from happydesk.ratelimit import parse_networks
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,17 @@ class InboundHandler:
             self._addresses = await sync_to_async(self._load_addresses, thread_sensitive=False)()
             self._loaded_at = time.monotonic()
         return base in self._addresses
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        """A relay configured to use TLS (HAPPYDESK_SMTP_REQUIRE_TLS_FROM) may not deliver in clear text:
+        it is told to STARTTLS first, and a downgrade by someone in between fails instead of leaking."""
+        if session.ssl is None and _must_use_tls(session.peer):
+            return "530 5.7.0 Must issue a STARTTLS command first"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -97,6 +110,14 @@ def _ip_or_none(peer: str) -> str | None:
     return str(ip)
 
 
+def _must_use_tls(peer: object) -> bool:
+    required = settings.HAPPYDESK_SMTP_REQUIRE_TLS_FROM
+    if not required or not isinstance(peer, tuple) or not peer:
+        return False
+    ip = _ip_or_none(str(peer[0]))
+    return ip is not None and any(ipaddress.ip_address(ip) in net for net in parse_networks(required))
+
+
 class LongLineSMTP(SMTP):
     """aiosmtpd's protocol without RFC 5321's 1,000-octet line limit: aiosmtpd answers a longer line with
     a permanent 500, so the sender bounces mail that Postfix (and every big provider) accepts, such as
@@ -111,9 +132,11 @@ class LongLineSMTP(SMTP):
 
 
 def smtp_factory(handler: InboundHandler) -> SMTP:
-    """The SMTP protocol for one client connection, with our limits."""
+    """The SMTP protocol for one client connection, with our limits, offering STARTTLS when a
+    certificate is configured (read again when its files change: transports/tls.py)."""
     return LongLineSMTP(
         handler,
+        tls_context=server_context(),
         data_size_limit=settings.HAPPYDESK_MAX_MESSAGE_BYTES,
         enable_SMTPUTF8=True,
         decode_data=False,
