@@ -428,7 +428,28 @@ def backup_restore(*, source: Path, force: bool = False, say: Say = lambda _: No
     else:
         _restore_postgresql(db_file, engine, clean=force)
     say(f"restored the {engine.name} database")
+    _release_leases(say)
     return manifest
+
+
+def _release_leases(say: Say) -> None:
+    """Mail the backup's workers had leased is pending; those workers are not this desk's, so free it
+    for the first worker here instead of waiting out the lease (best effort: leases expire anyway)."""
+    from django.db import DatabaseError
+
+    from happydesk.mail.models import RawMessage
+
+    try:
+        freed = (
+            RawMessage.objects.filter(state=RawMessage.State.PENDING)
+            .exclude(claimed_by="")
+            .update(claimed_by="", claimed_until=None)
+        )
+    except DatabaseError as exc:  # a backup from a version whose schema migrate has yet to bring up
+        say(f"leases left to expire: {exc}")
+    else:
+        say(f"{freed} pending messages were leased by the backed-up desk's workers: freed")
+    connections.close_all()
 
 
 def _restore_sqlite(db_file: Path, target: Path) -> None:
