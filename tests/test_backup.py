@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 import shutil
 import smtplib
 import sqlite3
@@ -39,10 +41,13 @@ def _happydesk(env: dict[str, str], *args: str, check: bool = True) -> subproces
     return done
 
 
-def _desk(data: Path) -> dict[str, str]:
-    """The environment of a desk on its own data folder and embedded SQLite database."""
+def _desk(data: Path, url: str | None = None) -> dict[str, str]:
+    """The environment of a desk on its own data folder and its own database: embedded SQLite, or the
+    PostgreSQL database `url`."""
     env = subprocess_env(HAPPYDESK_DATA_DIR=str(data), HAPPYDESK_LOG_LEVEL="WARNING")
     env.pop("DATABASE_URL")
+    if url:
+        env["DATABASE_URL"] = url
     return env
 
 
@@ -50,17 +55,30 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _rows(db: Path, table: str) -> dict[int, tuple]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        return {row[0]: row for row in conn.execute(f"SELECT {STABLE[table]} FROM {table}")}  # noqa: S608
+def _query(data: Path, url: str | None, sql: str) -> list[tuple]:
+    """Rows straight from a desk's database, not through Django: what is really stored."""
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            return [tuple(r) for r in conn.execute(sql).fetchall()]
+    with sqlite3.connect(f"file:{data / 'happydesk.sqlite3'}?mode=ro", uri=True) as conn:
+        return conn.execute(sql).fetchall()
 
 
-def _wait_processed(db: Path, timeout: float) -> None:
+def _rows(data: Path, url: str | None, table: str) -> dict[int, tuple]:
+    return {row[0]: row for row in _query(data, url, f"SELECT {STABLE[table]} FROM {table}")}  # noqa: S608
+
+
+def _pending(data: Path, url: str | None) -> int:
+    return _query(data, url, "SELECT count(*) FROM mail_rawmessage WHERE state = 'pending'")[0][0]
+
+
+def _wait_processed(data: Path, url: str | None, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            if not conn.execute("SELECT count(*) FROM mail_rawmessage WHERE state = 'pending'").fetchone()[0]:
-                return
+        if not _pending(data, url):
+            return
         time.sleep(0.2)
     pytest.fail("the original desk never processed all its mail")
 
@@ -68,12 +86,38 @@ def _wait_processed(db: Path, timeout: float) -> None:
 @pytest.mark.slow
 @once_per_suite  # its own embedded database, whatever the suite runs on
 def test_backup_drill_during_a_burst_over_smtp(tmp_path):
+    """The drill on embedded SQLite: the online backup API while the serving process writes."""
+    _drill(tmp_path, None, None)
+
+
+@pytest.mark.slow
+@pytest.mark.pg_only
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL")
+def test_backup_drill_on_postgresql(tmp_path):
+    """The drill on PostgreSQL: pg_dump of the serving desk's database, pg_restore into a second one."""
+    import psycopg
+
+    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    names = [f"hd_drill_{secrets.token_hex(4)}", f"hd_restored_{secrets.token_hex(4)}"]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        for name in names:
+            admin.execute(f"CREATE DATABASE {name}")
+    try:
+        _drill(tmp_path, f"{base}/{names[0]}", f"{base}/{names[1]}")
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+            for name in names:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _drill(tmp_path: Path, url: str | None, restored_url: str | None) -> None:
     """200 messages over SMTP from two clients; `happydesk backup` runs in the middle. Restored into a
-    fresh folder: every message acknowledged before the database copy began is there, every raw row's
-    file has its SHA-256, rows equal the original's by id, and `migrate` and a worker run on it."""
+    fresh folder and database: every message acknowledged before the database copy began is there,
+    every raw row's file has its SHA-256, rows equal the original's by id, `migrate` and a worker run on
+    it; a second restore over it and a damaged backup are refused."""
     started = time.monotonic()
     data, restored, backup = tmp_path / "data", tmp_path / "restored", tmp_path / "backup"
-    env = _desk(data)
+    env = _desk(data, url)
     _happydesk(env, "migrate", "--no-input", "-v", "0")
     _happydesk(env, "mailbox", "add", "support@acme.test", "--name", "Acme Support")
     http, smtp = free_port(), free_port()
@@ -131,7 +175,7 @@ def test_backup_drill_during_a_burst_over_smtp(tmp_path):
         for t in threads:
             t.join(timeout=150)
         assert len(acked) == total, f"only {len(acked)} of {total} acknowledged"
-        _wait_processed(data / "happydesk.sqlite3", 120)
+        _wait_processed(data, url, 120)
     finally:
         stop(proc)
 
@@ -150,12 +194,10 @@ def test_backup_drill_during_a_burst_over_smtp(tmp_path):
         assert mode & 0o077 == 0, f"{path.relative_to(backup)} is {oct(mode)}"
 
     restored.mkdir()
-    renv = _desk(restored)
+    renv = _desk(restored, restored_url)
     _happydesk(renv, "restore", str(backup))
     _happydesk(renv, "migrate", "--no-input", "-v", "0")
-    rdb, odb = restored / "happydesk.sqlite3", data / "happydesk.sqlite3"
-
-    raw = _rows(rdb, "mail_rawmessage")
+    raw = _rows(restored, restored_url, "mail_rawmessage")
     senders = {row[2] for row in raw.values()}
     lost = before - senders
     assert not lost, f"{len(lost)} messages acknowledged before the backup are not in it: {sorted(lost)[:3]}"
@@ -165,7 +207,7 @@ def test_backup_drill_during_a_burst_over_smtp(tmp_path):
         assert _sha(restored / path) == sha == _sha(data / path), f"raw row {row[0]}: {path} differs"
     compared = 0
     for table in STABLE:
-        original, copy = _rows(odb, table), _rows(rdb, table)
+        original, copy = _rows(data, url, table), _rows(restored, restored_url, table)
         assert copy, f"{table}: nothing restored"
         for pk, row in copy.items():
             assert original.get(pk) == row, f"{table} {pk}: restored {row}, original {original.get(pk)}"
@@ -175,8 +217,7 @@ def test_backup_drill_during_a_burst_over_smtp(tmp_path):
 
     # The restored desk works: mail pending at backup time is processed there.
     _happydesk(renv, "worker", "--drain", "--inbound-only")
-    with sqlite3.connect(rdb) as conn:
-        assert not conn.execute("SELECT count(*) FROM mail_rawmessage WHERE state = 'pending'").fetchone()[0]
+    assert not _pending(restored, restored_url)
 
     # A desk in use is not overwritten.
     again = _happydesk(renv, "restore", str(backup), check=False)
@@ -189,12 +230,12 @@ def test_backup_drill_during_a_burst_over_smtp(tmp_path):
     target = damaged / "files" / victim
     target.write_bytes(target.read_bytes().replace(b"Drill", b"Drall", 1))
     fresh.mkdir()
-    refused = _happydesk(_desk(fresh), "restore", str(damaged), check=False)
+    refused = _happydesk(_desk(fresh, url and f"{url}_never"), "restore", str(damaged), check=False)
     assert refused.returncode != 0 and f"files/{victim}" in refused.stderr, refused.stderr
     assert not (fresh / "raw").exists()
 
     print(
-        f"drill: {total} messages, {len(before)} acked before the database copy began, {len(after)} after it "
+        f"drill ({'postgresql' if url else 'sqlite'}): {total} messages, {len(before)} acked before the database copy began, {len(after)} after it "
         f"ended; backup {backup_took:.2f}s ({len(manifest['files'])} files, {len(raw)} raw rows); compared "
         f"{compared} rows and {len(manifest['files'])} files; whole drill {time.monotonic() - started:.1f}s"
     )
