@@ -239,3 +239,28 @@ def _drill(tmp_path: Path, url: str | None, restored_url: str | None) -> None:
         f"ended; backup {backup_took:.2f}s ({len(manifest['files'])} files, {len(raw)} raw rows); compared "
         f"{compared} rows and {len(manifest['files'])} files; whole drill {time.monotonic() - started:.1f}s"
     )
+
+
+@once_per_suite
+def test_a_backup_stays_out_of_the_data_folder_and_restores_nothing_outside_it(tmp_path):
+    """The attacker's backup: a manifest that names `../` (with a matching hash) is refused before
+    anything is written; and a backup is never made inside the data folder it copies."""
+    data = tmp_path / "data"
+    env = _desk(data)
+    _happydesk(env, "migrate", "--no-input", "-v", "0")
+    inside = _happydesk(env, "backup", str(data / "raw" / "backup"), check=False)
+    assert inside.returncode != 0 and "inside the data folder" in inside.stderr, inside.stderr
+    backup = tmp_path / "backup"
+    _happydesk(env, "backup", str(backup))
+    evil = tmp_path / "evil.txt"
+    (backup / "files" / "raw").mkdir()
+    (backup / "files" / "raw" / "x").write_text("owned")
+    manifest = json.loads((backup / "manifest.json").read_text())
+    manifest["files"].append(
+        {"path": "raw/../../evil.txt", "size": 5, "sha256": _sha(backup / "files/raw/x")}
+    )
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    fresh = tmp_path / "fresh"
+    refused = _happydesk(_desk(fresh), "restore", str(backup), check=False)
+    assert refused.returncode != 0 and "outside the data folder" in refused.stderr, refused.stderr
+    assert not evil.exists() and (fresh / "secret_key").read_text() != (data / "secret_key").read_text()
