@@ -241,6 +241,7 @@ def _drill(tmp_path: Path, url: str | None, restored_url: str | None) -> None:
     )
 
 
+@pytest.mark.slow
 @once_per_suite
 def test_a_backup_stays_out_of_the_data_folder_and_restores_nothing_outside_it(tmp_path):
     """The attacker's backup: a manifest that names `../` (with a matching hash) is refused before
