@@ -16,9 +16,9 @@ from email.utils import make_msgid
 
 import pytest
 
-from tests.helpers import free_port, make_email, start_serve, stop
+from tests.helpers import free_port, make_email, once_per_suite, start_serve, stop
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, once_per_suite]  # its own SQLite on a tmpfs, whatever the suite runs on
 
 CLIENTS, PER_CLIENT = 4, 40
 ROOM = 1_500_000  # bytes left free when the burst starts: room for a few dozen messages
