@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("core", {"inbox", "mail"}),
     (
         "features",
-        {"replies", "kb", "community", "status", "feedback", "reports", "portal", "widget", "api"},
+        {"replies", "kb", "community", "status", "feedback", "reports", "portal", "widget", "api", "privacy"},
     ),
     ("runtime", {"runtime"}),
     ("project", {"settings", "urls", "routing", "asgi", "wsgi", "cli"}),

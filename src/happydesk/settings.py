@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "happydesk.web",
     "happydesk.portal",
     "happydesk.widget",
+    "happydesk.privacy",
     "happydesk.runtime",
 ]
 
@@ -298,6 +299,9 @@ HAPPYDESK_TRUSTED_ARC_SEALERS = env_list("HAPPYDESK_TRUSTED_ARC_SEALERS", lower=
 HAPPYDESK_SSO_JWT_SECRETS = env_list("HAPPYDESK_SSO_JWT_SECRET")
 # How long a conversation link in our emails opens that conversation for its customer.
 HAPPYDESK_PORTAL_LINK_DAYS = env_int("HAPPYDESK_PORTAL_LINK_DAYS", 30)
+# Retention (privacy/erasure.py): closed conversations with no activity for this many days are erased by
+# the worker, as an erasure does. 0 (the default) keeps them forever.
+HAPPYDESK_RETENTION_DAYS = env_int("HAPPYDESK_RETENTION_DAYS", 0)
 # Agent sign-in by OpenID Connect: on when an issuer and a client id are set.
 HAPPYDESK_OIDC_ISSUER = os.environ.get("HAPPYDESK_OIDC_ISSUER", "").rstrip("/")
 HAPPYDESK_OIDC_CLIENT_ID = os.environ.get("HAPPYDESK_OIDC_CLIENT_ID", "")

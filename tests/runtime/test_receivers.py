@@ -57,6 +57,7 @@ def test_the_job_registry_is_this():
         ("reports-refresh", timedelta(minutes=5)),
         ("reports-sweep", timedelta(hours=24)),
         ("reports-mail", timedelta(minutes=10)),
+        ("privacy-retention", timedelta(hours=1)),
     ]
 
 

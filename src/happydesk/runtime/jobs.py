@@ -16,6 +16,7 @@ from django.utils import timezone
 from happydesk.inbox import jobs as inbox_jobs
 from happydesk.jobs import Job
 from happydesk.mail import jobs as mail_jobs
+from happydesk.privacy import jobs as privacy_jobs
 from happydesk.reports import jobs as reports_jobs
 from happydesk.status import jobs as status_jobs
 
@@ -24,6 +25,7 @@ JOBS: tuple[Job, ...] = (
     *inbox_jobs.JOBS,
     *status_jobs.JOBS,
     *reports_jobs.JOBS,
+    *privacy_jobs.JOBS,
 )
 
 _not_before: dict[str, datetime] = {}  # per process: a job is surely not due before this
