@@ -125,6 +125,36 @@ def test_the_conversation_page_widens_only_what_its_email_frames_need(agent, con
     assert_strict(shown, email_frames=True, remote_images=True)
 
 
+def test_each_email_frame_narrows_the_page_policy_again(agent, mailbox):
+    """The frame runs no script (sandbox without allow-scripts, default-src 'none') and loads images only
+    from its own conversation's attachments, until its remote images are asked for."""
+    from html import unescape
+
+    deliver(subject="Invoice", verified=True)
+    conversation = Conversation.objects.get()
+    message = conversation.messages.get(kind="customer")
+    message.html = '<p style="color: green">Total: $49</p>'
+    message.save(update_fields=["html"])
+    client = Client()
+    assert password_sign_in(client, "alex@acme.test", "correct-horse-battery")
+
+    def frame(query: dict) -> tuple[str, str]:  # type: ignore[type-arg]
+        page = client.get(f"/c/{conversation.number}/", query).content.decode()
+        tag = re.search(r"<iframe [^>]*>", page).group(0)  # type: ignore[union-attr]
+        srcdoc = unescape(re.search(r'srcdoc="([^"]*)"', tag).group(1))  # type: ignore[union-attr]
+        meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', srcdoc)
+        return tag, unescape(meta.group(1))  # type: ignore[union-attr]
+
+    tag, policy = frame({})
+    assert 'sandbox="allow-same-origin"' in tag and "allow-scripts" not in tag
+    attachments = f"http://testserver/c/{conversation.number}/attachments/"
+    assert policy == f"default-src 'none'; img-src data: {attachments}; style-src 'unsafe-inline'"
+    _, policy = frame({"images": message.pk})
+    assert (
+        policy == f"default-src 'none'; img-src data: {attachments} http: https:; style-src 'unsafe-inline'"
+    )
+
+
 def test_public_pages_send_the_policy(agent, conversation):
     stranger = Client()
     mailbox = conversation.mailbox
