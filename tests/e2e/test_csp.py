@@ -1,7 +1,7 @@
 """In the browser, with the site's Content-Security-Policy: what an attacker injects into one of our pages
 does not run, and the suite notices (every browser test fails on a violation, tests/e2e/conftest.py);
 a formatted email still shows its styles and inline images inside its frame, whose own policy narrows
-the page's."""
+the page's; signing in through the company's OpenID Connect provider still works under `form-action`."""
 
 from __future__ import annotations
 
@@ -160,3 +160,33 @@ def test_a_formatted_email_keeps_its_styles_and_inline_images(page, live_server,
     # an email cannot make the agent's browser call other pages of ours with the agent's cookie.
     page.wait_for_load_state("networkidle")
     assert not [url for url in served if "tracked=1" in url], served
+
+
+def test_an_agent_signs_in_with_the_company_provider_under_form_action(page, live_server, settings, mailbox):
+    """`form-action 'self'` also holds for where a form's answer redirects to: the sign-in button must lead
+    to the provider (another origin) without being a form."""
+    from happydesk.accounts import oidc
+    from happydesk.accounts.services import agent_create
+    from tests.oidc_provider import OidcProvider
+
+    provider = OidcProvider().start()
+    try:
+        settings.BASE_URL = live_server.url  # the redirect URI the provider knows
+        client_id, secret = provider.register_client(live_server.url + "/login/oidc/callback/")
+        settings.HAPPYDESK_OIDC_ISSUER = provider.issuer
+        settings.HAPPYDESK_OIDC_CLIENT_ID, settings.HAPPYDESK_OIDC_CLIENT_SECRET = client_id, secret
+        settings.HAPPYDESK_OIDC_NAME = "Acme SSO"
+        oidc._client_for.cache_clear()
+        provider.set_user("alex-at-op", email="alex@acme.test", email_verified=True)
+        agent_create(email="alex@acme.test", name="Alex Agent")
+
+        page.goto(f"{live_server.url}/login/?next=/inbox/%3Fstatus%3Dclosed")
+        page.get_by_role("link", name="Sign in with Acme SSO").click()
+        page.wait_for_url(f"{provider.issuer}/oauth2/authorize*")
+        page.get_by_placeholder("sub").fill("alex-at-op")
+        page.get_by_role("button", name="Authorize").click()
+        page.wait_for_url(f"{live_server.url}/inbox/?status=closed")
+        assert page.get_by_text("Alex Agent").first.is_visible()
+    finally:
+        oidc._client_for.cache_clear()
+        provider.stop()
