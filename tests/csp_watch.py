@@ -4,14 +4,13 @@
 `browser.new_context()` / `browser.new_page()` called by the test itself): a script Chromium runs in each
 document before the page's own listens for `securitypolicyviolation` and hands each one to Python, and
 console errors naming the Content Security Policy (Chromium's own line for each blocked load or script)
-are kept as well. At
-the end of the test the fixture fails it, listing them (tests/e2e/conftest.py).
+are kept as well. At the end of the test the fixture fails it, listing them (tests/e2e/conftest.py).
 
-The one place not watched is the sandboxed frame of a formatted email: blocking the remote content an
-email asks for is that frame's job (its own policy says so), it runs no script to report with, and its
-console lines come from about:srcdoc. What it must still show (its styles, inline and data: images) is
-checked by tests/e2e/test_csp.py instead.
-"""
+The one place not watched is the sandboxed frame of a formatted email: refusing the remote content an
+email asks for is that frame's job (its own policy says so), it runs no script to report with, and all
+its console lines come from about:srcdoc, so none of them is counted (a refusal by the page's policy in
+there neither). What the frame must still show (the styles and inline images of an email) is checked by
+tests/e2e/test_csp.py instead."""
 
 from __future__ import annotations
 
