@@ -80,6 +80,29 @@ if HTTPS:
 # domain owner's decision (HAPPYDESK_HSTS_PRELOAD=1), not a default a help desk should make.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# Content-Security-Policy on every response (django-csp; docs/security.md "Content-Security-Policy").
+# Scripts only from our own static files: no inline script, no event-handler attributes, no eval. The
+# websocket origin is the base URL's (the only one routing.py accepts); 'self' covers it in current
+# browsers, the explicit ws(s):// origin older ones. Style attributes stay allowed (Markdown table
+# alignment, one score bar): an attribute can neither run script nor select other elements, and url()
+# in it is held by img-src. Pages that show an email's frame widen the policy for that frame
+# (web/csp.py: the frame inherits the page's policy, then narrows it with its own).
+_WS_ORIGIN = ("wss://" if urlsplit(BASE_URL).scheme == "https" else "ws://") + urlsplit(BASE_URL).netloc
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'report-sample'"],  # a violation report quotes what was blocked
+        "style-src": ["'self'", "'report-sample'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'", _WS_ORIGIN],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],  # as X-Frame-Options: DENY, which stays for older browsers
+    }
+}
+
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -88,6 +111,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "csp",  # Content-Security-Policy header (CONTENT_SECURITY_POLICY above); its checks catch old settings
     "axes",  # sign-in lockout (AXES_* below)
     "django_otp",  # two-factor sign-in: TOTP apps, and recovery codes as static tokens
     "django_otp.plugins.otp_totp",
@@ -117,6 +141,8 @@ SILENCED_SYSTEM_CHECKS += ["models.W040"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files (an SVG opened on its own) carry the policy too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -61,7 +61,7 @@ def test_presence_drafts_and_send_guard(browser, served, mailbox, agent):
 
     # The draft is on the server: it survives a reload.
     sam_page.wait_for_function(
-        "document.getElementById('reply-form').dataset.draftSaved === '1'", timeout=5000
+        "() => document.getElementById('reply-form').dataset.draftSaved === '1'", timeout=5000
     )
     sam_page.reload()
     assert (

@@ -31,7 +31,7 @@ def test_search_filters_without_reloading(page, live_server, mailbox, agent):
     page.evaluate("window.__sameDocument = true")
     page.get_by_label("Search conversations").type("passw")
     page.locator("#conversation-list tr.row").filter(has_text="Login trouble").wait_for()
-    page.wait_for_function("document.querySelectorAll('#conversation-list tr.row').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#conversation-list tr.row').length === 1")
     assert page.evaluate("window.__sameDocument") is True  # the list changed, the page did not reload
     assert "q=passw" in page.url
     assert page.locator("#conversation-list mark").first.inner_text().lower().startswith("passw")

@@ -18,9 +18,10 @@ def test_set_up_two_factor_and_sign_in_with_a_code(page, live_server):
     sign_in(page, live_server.url, "sam@acme.test", "another-password")
     page.get_by_role("link", name="Two-factor").click()
     page.get_by_role("link", name="Set up an authenticator app").click()
-    assert page.get_by_role("img", name="QR code for your authenticator app").evaluate(
-        "img => img.complete && img.naturalWidth > 0"
-    )
+    qr = page.get_by_role("img", name="QR code for your authenticator app")
+    qr.wait_for()
+    page.wait_for_function("img => img.complete", arg=qr.element_handle())  # it loads after the page
+    assert qr.evaluate("img => img.naturalWidth > 0")
     secret = page.locator("#totp-secret").inner_text()
     page.get_by_label("Code").fill(totp(secret))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()

@@ -483,3 +483,39 @@ def test_open_incident_shows_a_banner(page, site, live_server, mailbox):
     page.set_viewport_size({"width": 375, "height": 700})
     box = dialog.bounding_box()
     assert box["x"] == 0 and box["width"] == 375
+
+
+def test_the_widget_works_on_a_host_page_with_a_strict_policy(page, site, live_server, mailbox, agent, kb):
+    """A company whose own site has a strict Content-Security-Policy needs to allow only our origin for
+    scripts, connections and images: the widget adds no inline style or script the page would refuse
+    (the suite fails on any violation), and a table's alignment survives, set through the CSSOM."""
+    from happydesk.kb.services import article_save
+
+    article_save(
+        title="Plans and prices",
+        body="| Plan | Price |\n|:-----|------:|\n| Basic | $5 |\n| Greenhouse | $19 |\n",
+        author=agent,
+        category=kb.reset.category,
+        publish=True,
+    )
+    policy = (
+        f"default-src 'none'; script-src {live_server.url}; connect-src {live_server.url}; "
+        f"img-src 'self' data: {live_server.url}; style-src 'self'; base-uri 'none'; form-action 'none'"
+    )
+    host = CALM_PAGE.replace("<style>", "<!--").replace("</style>", "-->")  # the page's own CSS is inline
+    host = host.replace("<head>", f'<head><meta http-equiv="Content-Security-Policy" content="{policy}">')
+    site.pages["/strict.html"] = host.replace("__WIDGET__", site.tag)
+    page.goto(site.url + "/strict.html")
+    widget_ready(page)
+    page.get_by_role("button", name=re.compile(r"^Help")).click()
+    search_and_read(page, kb)
+
+    page.get_by_role("button", name="Back").click()
+    search = page.get_by_label("Search for answers")
+    search.fill("")
+    search.press_sequentially("plans", delay=40)
+    page.get_by_role("option").filter(has_text="Plans and prices").click()
+    price = page.get_by_role("dialog").get_by_role("cell", name="$19")
+    price.wait_for()
+    assert price.evaluate("td => getComputedStyle(td).textAlign") == "right"
+    assert page.evaluate("() => document.querySelector('happydesk-widget').style.position") == "fixed"

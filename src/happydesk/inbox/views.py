@@ -21,6 +21,7 @@ from happydesk.inbox.access import access_conversation_for_agent, conversations_
 from happydesk.inbox.forms import NoteForm, ReplyForm, SnoozeForm, StatusForm, TagForm
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, Tag
 from happydesk.inbox.placeholders import Unfilled, UnfilledPlaceholders
+from happydesk.web.csp import allow_email_frames
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -125,7 +126,9 @@ def _conversation_page(
         **_customer_context(request, convo),
         **extra,
     }
-    return render(request, "inbox/conversation.html", context, status=status)
+    response = render(request, "inbox/conversation.html", context, status=status)
+    # The email frames inherit the page's Content-Security-Policy; let it hold what they may show.
+    return allow_email_frames(response, remote_images=bool(context["remote_images"]))
 
 
 def _customer_context(request: AgentRequest, convo: Conversation) -> dict:

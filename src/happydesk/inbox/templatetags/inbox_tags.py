@@ -52,10 +52,13 @@ def has_remote_content(message: Message) -> bool:
 @register.simple_tag(takes_context=True)
 def formatted_srcdoc(context: template.Context, message: Message) -> str:
     """The message's HTML for its sandboxed frame, under a policy that lets it load images only from
-    this site (inline attachments) and `data:`: a remote image would tell the sender who read the
-    message and when. The agent lifts it per message ("Load remote images": `?images=<id>`)."""
+    its conversation's attachments (inline `cid:` images) and `data:`: a remote image would tell the
+    sender who read the message and when. The agent lifts it per message ("Load remote images":
+    `?images=<id>`). The frame is same-origin (so the agent's cookie fetches the attachments) and runs
+    no script: its sandbox allows none, and neither does this policy."""
     request = context["request"]
-    here = f"{request.scheme}://{request.get_host()}"
+    attachments = reverse("attachment", args=[message.conversation_id, 0]).removesuffix("0/")
+    here = f"{request.scheme}://{request.get_host()}{attachments}"
     allowed = context.get("remote_images") or set()
     images = f"data: {here}" + (" http: https:" if message.pk in allowed else "")
     policy = f"default-src 'none'; img-src {images}; style-src 'unsafe-inline'"

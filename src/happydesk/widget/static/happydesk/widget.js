@@ -115,8 +115,8 @@
   const ATTRIBUTES = {
     a: ["href", "title"],
     img: ["src", "alt", "title", "width", "height"],
-    td: ["colspan", "rowspan", "style"],
-    th: ["colspan", "rowspan", "style", "scope"],
+    td: ["colspan", "rowspan", "data-align"],
+    th: ["colspan", "rowspan", "data-align", "scope"],
     ol: ["start"],
     abbr: ["title"],
   };
@@ -146,9 +146,11 @@
             let value = node.getAttribute(name);
             if (value === null) continue;
             if (name === "href" || name === "src") value = safeUrl(value, against);
-            else if (name === "style") {
-              const m = /text-align:\s*(left|right|center|justify)/i.exec(value);
-              value = m ? `text-align: ${m[1].toLowerCase()}` : null;
+            else if (name === "data-align") {
+              // A table column's alignment, set through the CSSOM: a host page's strict policy allows that,
+              // where it would refuse a style attribute (the server sends none for this reason).
+              if (/^(left|right|center|justify)$/.test(value)) el.style.textAlign = value;
+              continue;
             }
             if (value !== null) el.setAttribute(name, value);
           }
@@ -406,6 +408,7 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
 .news li { padding: 10px 0; border-bottom: 1px solid var(--line); }
 .news li:last-child { border-bottom: 0; }
 .news a { font-weight: 600; }
+.msg-text { white-space: pre-wrap; margin: 4px 0 0; }
 .news time { display: block; color: var(--muted); font-size: 12.5px; }
 
 .foot { display: flex; justify-content: center; gap: 18px; padding: 10px 16px; border-top: 1px solid var(--line);
@@ -432,12 +435,12 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
   // --- the element and its shadow root ------------------------------------------------------------
   const hostEl = document.createElement("happydesk-widget");
   // Inline !important as a first line of defence; :host !important in the shadow styles wins over
-  // any rule on the page (important declarations of the inner context beat the outer one).
-  hostEl.setAttribute(
-    "style",
+  // any rule on the page (important declarations of the inner context beat the outer one). Set through
+  // the CSSOM, which a host page's Content-Security-Policy allows even without 'unsafe-inline' styles
+  // (a style attribute set with setAttribute would be refused).
+  hostEl.style.cssText =
     "all: initial !important; position: fixed !important; right: 0 !important; bottom: 0 !important; " +
-      "width: 0 !important; height: 0 !important; z-index: 2147483000 !important; display: block !important;"
-  );
+    "width: 0 !important; height: 0 !important; z-index: 2147483000 !important; display: block !important;";
   const root = hostEl.attachShadow({ mode: "open" });
   // A constructed stylesheet also works under a strict Content-Security-Policy (no 'unsafe-inline').
   let sheet = null;
@@ -1190,7 +1193,7 @@ legend { padding: 0; margin: 0 0 6px; font-size: 13px; font-weight: 600; }
             h("strong", {}, m.from === "you" ? "You" : m.from),
             " ",
             h("time", { datetime: m.at }, formatDate(m.at)),
-            h("p", { style: "white-space: pre-wrap; margin: 4px 0 0" }, m.text)
+            h("p", { class: "msg-text" }, m.text)
           )
         )
       )
