@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import enum
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal
 
-from happydesk.ratelimit import client_ip
+from happydesk.ratelimit import client_ip, over_limit
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -85,6 +86,10 @@ def _audit(
     from happydesk.audit import services as audit
     from happydesk.audit.models import Action
 
+    if kind == SignInEvent.LOCKED_OUT and over_limit(
+        f"audit-locked-out:{email}:{ip}", limit=1, window=timedelta(minutes=1)
+    ):
+        return  # a client hammering a locked account adds one entry a minute, not one a request
     action = Action(AUDIT_ACTIONS[kind])
     anonymous = kind in (SignInEvent.FAILED, SignInEvent.LOCKED_OUT)
     account = agent if agent is not None else User.objects.filter(email=email).first() if email else None
