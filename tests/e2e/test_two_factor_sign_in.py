@@ -18,6 +18,7 @@ def test_set_up_two_factor_and_sign_in_with_a_code(page, live_server):
     sign_in(page, live_server.url, "sam@acme.test", "another-password")
     page.get_by_role("link", name="Two-factor").click()
     page.get_by_role("link", name="Set up an authenticator app").click()
+    page.wait_for_load_state("load")  # the QR code is an image the page fetches after its HTML
     assert page.get_by_role("img", name="QR code for your authenticator app").evaluate(
         "img => img.complete && img.naturalWidth > 0"
     )
