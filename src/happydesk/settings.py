@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "django_otp",  # two-factor sign-in: TOTP apps, and recovery codes as static tokens
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "happydesk.audit",
     "happydesk.accounts",
     "happydesk.customers",
     "happydesk.inbox",

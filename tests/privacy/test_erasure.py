@@ -298,3 +298,26 @@ def test_the_worker_job_follows_the_retention_setting(world, settings):
     settings.HAPPYDESK_RETENTION_DAYS = 365
     assert job.run() == 1 and not Conversation.objects.filter(pk=closed.pk).exists()
     assert not any(p.exists() for p in raw)  # the raw mail files went with it
+
+
+def test_export_and_erasure_are_in_the_audit_log_by_number_only(mailbox):
+    from happydesk.audit.models import Action, AuditEntry
+    from happydesk.privacy.erasure import customer_erase
+    from happydesk.privacy.export import customer_export
+    from tests.helpers import customer_conversation
+
+    convo = customer_conversation(
+        mailbox, address="zed.quill@example.test", name="Zed Quill", subject="Forget me", text="Please"
+    )
+    number = convo.customer_id
+    customer_export(customer=convo.customer)
+    customer_erase(customer=convo.customer, scrub=False)
+    entries = {e.action: e for e in AuditEntry.objects.filter(target_type="customer")}
+    assert set(entries) == {Action.CUSTOMER_EXPORTED, Action.CUSTOMER_ERASED}
+    assert entries[Action.CUSTOMER_EXPORTED].target_id == str(number)
+    assert entries[Action.CUSTOMER_ERASED].target_id.startswith("ref-")  # not the erased customer's id
+    erased = entries[Action.CUSTOMER_ERASED]
+    assert erased.details["customers"] == 1 and erased.details["conversations"] == 1
+    for entry in entries.values():
+        text = f"{entry.target_label} {entry.details}".lower()
+        assert "zed" not in text and "quill" not in text and "example.test" not in text

@@ -7,11 +7,11 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseForbidden
 
 from happydesk.accounts.models import User
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]  # pages, and streamed downloads (the audit log CSV)
 
 
 class AgentRequest(HttpRequest):
@@ -33,7 +33,7 @@ def role_required(
     def decorate(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             assert isinstance(user, User)  # login_required let only a signed-in agent through
             reading = request.method in ("GET", "HEAD")

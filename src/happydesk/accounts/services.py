@@ -1,4 +1,6 @@
-"""State changes for agents and API tokens: who may work here, in which role, with which tokens."""
+"""State changes for agents and API tokens: who may work here, in which role, with which tokens. Each
+change is added to the audit log in its own transaction; `by` is the admin (or agent) who made it, None
+from the command line, and `ip` their client address (ratelimit.client_ip) when it came over the web."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from django.utils import timezone
 
 from happydesk.accounts.models import ApiToken, User
 from happydesk.accounts.signin import SignInEvent, signin_record
+from happydesk.audit import services as audit
+from happydesk.audit.models import Action
 
 if TYPE_CHECKING:
     from django_otp.models import Device
@@ -43,6 +47,10 @@ def _keep_an_admin(agent: User) -> None:
         raise AgentChangeRefused(f"{agent.email} is the last active admin; make another admin first")
 
 
+def _agent_target(user: User) -> audit.Target:
+    return audit.Target("agent", user.pk, user.email)
+
+
 def _apply_role(user: User, role: str) -> None:
     if role not in User.Role.values:
         raise AgentChangeRefused(f"role must be one of {', '.join(User.Role.values)}")
@@ -59,6 +67,8 @@ def agent_create(
     password: str | None = None,
     admin: bool = False,
     role: str | None = None,
+    by: User | None = None,
+    ip: str = "",
 ) -> User:
     """Create an agent (or update name/role/password of an existing one with that email). `admin=True`
     is the same as role "admin"; without a role a new agent is a full agent and an existing one keeps
@@ -66,6 +76,7 @@ def agent_create(
     email = email.strip().lower()
     role = User.Role.ADMIN if admin else role
     user = User.objects.filter(email=email).first()
+    before = (user.role, user.name) if user is not None else None
     if user is None:
         user = User(email=email)
         _apply_role(user, role or User.Role.AGENT)
@@ -83,24 +94,59 @@ def agent_create(
     elif not user.pk:
         user.set_unusable_password()
     user.save()
+    secret = {"password": "set" if before is None else "changed"} if password else {}
+    if before is None:
+        audit.record(
+            Action.AGENT_CREATED,
+            actor=by,
+            target=_agent_target(user),
+            ip=ip,
+            details={"role": user.role, **secret},
+        )
+        return user
+    if before[0] != user.role:
+        audit.record(
+            Action.AGENT_ROLE_CHANGED,
+            actor=by,
+            target=_agent_target(user),
+            ip=ip,
+            details={"from": before[0], "to": user.role},
+        )
+    if before[1] != user.name or password:
+        changed = ["name"] if before[1] != user.name else []
+        audit.record(
+            Action.AGENT_UPDATED,
+            actor=by,
+            target=_agent_target(user),
+            ip=ip,
+            details={"changed": changed + (["password"] if password else []), **secret},
+        )
     return user
 
 
 @transaction.atomic
-def agent_set_role(*, agent: User, role: str) -> User:
+def agent_set_role(*, agent: User, role: str, by: User | None = None, ip: str = "") -> User:
     """Change an agent's role (admin, agent, light); the last active admin cannot be demoted."""
     user = User.objects.select_for_update().get(pk=agent.pk)
     if role == user.role and user.is_superuser == (role == User.Role.ADMIN):
         return user
     if user.is_admin and role != User.Role.ADMIN and user.is_active:
         _keep_an_admin(user)
+    before = user.role
     _apply_role(user, role)
     user.save(update_fields=["role", "is_staff", "is_superuser"])
+    audit.record(
+        Action.AGENT_ROLE_CHANGED,
+        actor=by,
+        target=_agent_target(user),
+        ip=ip,
+        details={"from": before, "to": user.role},
+    )
     return user
 
 
 @transaction.atomic
-def agent_deactivate(*, agent: User) -> User:
+def agent_deactivate(*, agent: User, by: User | None = None, ip: str = "") -> User:
     """Stop an agent: they cannot sign in, their open sessions end at their next request (the auth
     backend refuses inactive users) and their API tokens stop working. Their work stays."""
     user = User.objects.select_for_update().get(pk=agent.pk)
@@ -110,37 +156,64 @@ def agent_deactivate(*, agent: User) -> User:
         _keep_an_admin(user)
     user.is_active = False
     user.save(update_fields=["is_active"])
+    audit.record(Action.AGENT_DEACTIVATED, actor=by, target=_agent_target(user), ip=ip)
     return user
 
 
 @transaction.atomic
-def agent_activate(*, agent: User) -> User:
+def agent_activate(*, agent: User, by: User | None = None, ip: str = "") -> User:
     """Let a deactivated agent work again, in the role they had; tokens revoked meanwhile stay revoked."""
     user = User.objects.select_for_update().get(pk=agent.pk)
     if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active"])
+        audit.record(Action.AGENT_ACTIVATED, actor=by, target=_agent_target(user), ip=ip)
     return user
 
 
-def token_create(*, user: User, name: str = "", kind: str = ApiToken.Kind.API) -> str:
-    """Create a token for the agent and return it; only its hash is kept. An MTA token (kind "mta")
-    may only post raw mail, and only a full agent or admin may hold one."""
+def _token_target(token: ApiToken) -> audit.Target:
+    return audit.Target("api_token", token.pk, f"{token.prefix}… of {token.user.email}")
+
+
+@transaction.atomic
+def token_create(
+    *, user: User, name: str = "", kind: str = ApiToken.Kind.API, by: User | None = None, ip: str = ""
+) -> str:
+    """Create a token for the agent and return it; only its hash is kept (and the audit log keeps only
+    its prefix). An MTA token (kind "mta") may only post raw mail, and only a full agent or admin may
+    hold one."""
     if kind not in ApiToken.Kind.values:
         raise AgentChangeRefused(f"kind must be one of {', '.join(ApiToken.Kind.values)}")
     if kind == ApiToken.Kind.MTA and (user.role == User.Role.LIGHT or not user.is_active):
         raise AgentChangeRefused("an MTA token needs an active agent who is not a light agent")
     token = "hd_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(
+    row = ApiToken.objects.create(
         user=user, name=name, kind=kind, digest=ApiToken.digest_of(token), prefix=token[:8]
+    )
+    audit.record(
+        Action.API_TOKEN_CREATED,
+        actor=by,
+        target=_token_target(row),
+        ip=ip,
+        details={"prefix": row.prefix, "kind": kind, "name": name},
     )
     return token
 
 
-def token_revoke(*, token: ApiToken) -> ApiToken:
-    """Revoke a token: it is refused from the next request on. Revoking twice keeps the first time."""
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+@transaction.atomic
+def token_revoke(*, token: ApiToken, by: User | None = None, ip: str = "") -> ApiToken:
+    """Revoke a token: it is refused from the next request on. Revoking twice keeps the first time
+    (and is recorded once)."""
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     token.refresh_from_db()
+    if revoked:
+        audit.record(
+            Action.API_TOKEN_REVOKED,
+            actor=by,
+            target=_token_target(token),
+            ip=ip,
+            details={"prefix": token.prefix, "kind": token.kind},
+        )
     return token
 
 
@@ -158,13 +231,13 @@ def token_authenticate(token: str, *, kind: str = ApiToken.Kind.API) -> User | N
     return row.user
 
 
-def agent_unlock(*, agent: User, by: User | None = None) -> int:
+def agent_unlock(*, agent: User, by: User | None = None, ip: str = "") -> int:
     """Lift the sign-in lockout of the agent's account at once (every failed attempt naming their email
     is forgotten); returns how many attempt records went. The lockout of a client address is left."""
     from axes.utils import reset
 
     count = reset(username=agent.email)
-    signin_record(SignInEvent.UNLOCKED, agent=agent, by=by, detail=f"{count} attempt records cleared")
+    signin_record(SignInEvent.UNLOCKED, agent=agent, by=by, ip=ip, detail=f"{count} attempt records cleared")
     return count
 
 
@@ -209,7 +282,7 @@ def two_factor_pending_device(agent: User) -> TOTPDevice | None:
 
 
 @transaction.atomic
-def two_factor_confirm(*, agent: User, code: str) -> list[str]:
+def two_factor_confirm(*, agent: User, code: str, ip: str = "") -> list[str]:
     """Turn two-factor sign-in on with the unconfirmed key, once the agent shows a code from it; returns
     the new recovery codes (shown once). TwoFactorRefused for a wrong code or no key to confirm."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -225,11 +298,11 @@ def two_factor_confirm(*, agent: User, code: str) -> list[str]:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = _new_recovery_codes(agent)
-    signin_record(SignInEvent.TWO_FACTOR_ON, agent=agent)
+    signin_record(SignInEvent.TWO_FACTOR_ON, agent=agent, ip=ip)
     return codes
 
 
-def two_factor_check(*, agent: User, code: str) -> Device | None:
+def two_factor_check(*, agent: User, code: str, ip: str = "") -> Device | None:
     """The agent's device that accepts this code (a code from the app, or an unused recovery code, which
     is then spent), or None. Each device throttles wrong codes itself (OTP_*_THROTTLE_FACTOR), and a
     code from the app is accepted once."""
@@ -245,7 +318,10 @@ def two_factor_check(*, agent: User, code: str) -> Device | None:
         word = "".join(code.split()).replace("-", "").lower()
         if recovery is not None and word and recovery.verify_token(word):
             signin_record(
-                SignInEvent.RECOVERY_CODE_USED, agent=agent, detail=f"{recovery_codes_left(agent)} left"
+                SignInEvent.RECOVERY_CODE_USED,
+                agent=agent,
+                ip=ip,
+                detail=f"{recovery_codes_left(agent)} left",
             )
             return recovery
     return None
@@ -272,38 +348,38 @@ def recovery_codes_left(agent: User) -> int:
 
 
 @transaction.atomic
-def recovery_codes_renew(*, agent: User, code: str) -> list[str]:
+def recovery_codes_renew(*, agent: User, code: str, ip: str = "") -> list[str]:
     """New recovery codes for an agent with two-factor on (the old ones stop working), after a current
     code or recovery code; TwoFactorRefused otherwise."""
-    if not two_factor_enabled(agent) or two_factor_check(agent=agent, code=code) is None:
+    if not two_factor_enabled(agent) or two_factor_check(agent=agent, code=code, ip=ip) is None:
         raise TwoFactorRefused("That code didn't match.")
     codes = _new_recovery_codes(agent)
-    signin_record(SignInEvent.RECOVERY_CODES_NEW, agent=agent)
+    signin_record(SignInEvent.RECOVERY_CODES_NEW, agent=agent, ip=ip)
     return codes
 
 
 @transaction.atomic
-def two_factor_disable(*, agent: User, code: str) -> None:
+def two_factor_disable(*, agent: User, code: str, ip: str = "") -> None:
     """The agent turns two-factor sign-in off, showing a current code or recovery code; refused while the
     team requires it."""
     if two_factor_required():
         raise TwoFactorRefused("Your team requires two-factor sign-in, so it stays on.")
-    if two_factor_check(agent=agent, code=code) is None:
+    if two_factor_check(agent=agent, code=code, ip=ip) is None:
         raise TwoFactorRefused("That code didn't match.")
     _remove_devices(agent)
-    signin_record(SignInEvent.TWO_FACTOR_OFF, agent=agent)
+    signin_record(SignInEvent.TWO_FACTOR_OFF, agent=agent, ip=ip)
 
 
 @transaction.atomic
-def two_factor_reset(*, agent: User, by: User) -> None:
+def two_factor_reset(*, agent: User, by: User, ip: str = "") -> None:
     """An admin removes an agent's authenticator and recovery codes (a lost phone): the password alone
     signs them in again, or, when the team requires two-factor, leads them to set up a new app."""
     _remove_devices(agent)
-    signin_record(SignInEvent.TWO_FACTOR_OFF, agent=agent, by=by, detail="reset by an admin")
+    signin_record(SignInEvent.TWO_FACTOR_OFF, agent=agent, by=by, ip=ip, detail="reset by an admin")
 
 
 @transaction.atomic
-def two_factor_require(*, required: bool, by: User) -> None:
+def two_factor_require(*, required: bool, by: User, ip: str = "") -> None:
     """Require (or stop requiring) two-factor sign-in for every agent. Turning it on needs an admin who
     uses it already, and signs out every agent who does not, so their next sign-in sets it up."""
     from happydesk.accounts.models import SignInPolicy
@@ -319,7 +395,7 @@ def two_factor_require(*, required: bool, by: User) -> None:
     if required:
         _end_sessions_without_two_factor()
     signin_record(
-        SignInEvent.TWO_FACTOR_POLICY, agent=by, by=by, detail="required" if required else "optional"
+        SignInEvent.TWO_FACTOR_POLICY, agent=by, by=by, ip=ip, detail="required" if required else "optional"
     )
 
 

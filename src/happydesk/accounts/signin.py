@@ -1,7 +1,7 @@
-"""What happens at agent sign-in, announced in one place: `signin_record` logs each event and sends
-`signin_event`, which an audit log (or anything else) can subscribe to. Password sign-ins, failures and
-lockouts arrive here from Django's and django-axes' signals (connected in apps.py); two-factor changes,
-unlocks and the sign-in policy from accounts.services.
+"""What happens at agent sign-in, in one place: `signin_record` logs each event, adds it to the audit log
+(happydesk.audit, a lower layer) and sends `signin_event` for anything else that wants to hear it.
+Password sign-ins, failures and lockouts arrive here from Django's and django-axes' signals (connected
+in apps.py); two-factor changes, unlocks and the sign-in policy from accounts.services.
 
 Also the two small adapters django-axes is configured with (settings.AXES_*): the client address comes
 from ratelimit.client_ip (so HAPPYDESK_TRUSTED_PROXIES applies), the account from the typed email."""
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import enum
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal
 
-from happydesk.ratelimit import client_ip
+from happydesk.ratelimit import client_ip, over_limit
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -41,6 +42,20 @@ class SignInEvent(enum.StrEnum):
 signin_event = Signal()
 
 
+# The audit log's action for each event (TWO_FACTOR_OFF by an admin is a reset; the policy says which way).
+AUDIT_ACTIONS = {
+    SignInEvent.SIGNED_IN: "signin.succeeded",
+    SignInEvent.FAILED: "signin.failed",
+    SignInEvent.LOCKED_OUT: "signin.locked_out",
+    SignInEvent.UNLOCKED: "signin.unlocked",
+    SignInEvent.TWO_FACTOR_ON: "two_factor.enabled",
+    SignInEvent.TWO_FACTOR_OFF: "two_factor.disabled",
+    SignInEvent.RECOVERY_CODES_NEW: "recovery_codes.renewed",
+    SignInEvent.RECOVERY_CODE_USED: "recovery_codes.used",
+    SignInEvent.TWO_FACTOR_POLICY: "two_factor.required",
+}
+
+
 def signin_record(
     kind: SignInEvent,
     *,
@@ -49,14 +64,45 @@ def signin_record(
     agent: User | None = None,
     by: User | None = None,
     detail: str = "",
+    ip: str = "",
 ) -> None:
-    """Log one sign-in event and announce it to signin_event's receivers."""
+    """Log one sign-in event, add it to the audit log and announce it to signin_event's receivers. The
+    client address is the request's (ratelimit.client_ip), else `ip` as the caller's view saw it."""
     email = (email or (agent.email if agent is not None else "")).strip().lower()
-    ip = client_ip(request) if request is not None else ""
+    ip = client_ip(request) if request is not None else ip
     log.info("sign-in %s: %s from %s%s", kind, email or "-", ip or "-", f" ({detail})" if detail else "")
+    _audit(kind, email=email, agent=agent, by=by, ip=ip, detail=detail)
     signin_event.send(
         sender=SignInEvent, kind=kind, email=email, agent=agent, client_ip=ip, by=by, detail=detail
     )
+
+
+def _audit(
+    kind: SignInEvent, *, email: str, agent: User | None, by: User | None, ip: str, detail: str
+) -> None:
+    """The audit entry of a sign-in event. A failure or lockout names the account only when one has the
+    typed email: what someone typed into the email field may be their password, and is not kept."""
+    from happydesk.accounts.models import User
+    from happydesk.audit import services as audit
+    from happydesk.audit.models import Action
+
+    if kind == SignInEvent.LOCKED_OUT and over_limit(
+        f"audit-locked-out:{email}:{ip}", limit=1, window=timedelta(minutes=1)
+    ):
+        return  # a client hammering a locked account adds one entry a minute, not one a request
+    action = Action(AUDIT_ACTIONS[kind])
+    anonymous = kind in (SignInEvent.FAILED, SignInEvent.LOCKED_OUT)
+    account = agent if agent is not None else User.objects.filter(email=email).first() if email else None
+    target = audit.Target("agent", account.pk, account.email) if account else audit.Target("agent", "", "")
+    details: dict[str, str] = {"note": detail} if detail else {}
+    if account is None:
+        details["account"] = "unknown"
+    if kind == SignInEvent.TWO_FACTOR_OFF and by is not None:  # two_factor_reset: an admin did it
+        action, details = Action.TWO_FACTOR_RESET, {}
+    elif kind == SignInEvent.TWO_FACTOR_POLICY:
+        action = Action.TWO_FACTOR_REQUIRED if detail == "required" else Action.TWO_FACTOR_OPTIONAL
+        target, details = audit.Target("sign_in_policy", "", "Two-factor sign-in"), {}
+    audit.record(action, actor=None if anonymous else by or account, target=target, ip=ip, details=details)
 
 
 def typed_email(credentials: dict[str, Any] | None) -> str:
@@ -95,7 +141,14 @@ def _on_login_failed(
         and getattr(request, "axes_failures_since_start", None) is None
     ):
         return
-    signin_record(SignInEvent.FAILED, request=request, email=typed_email(credentials))
+    # The code step reports a wrong code as a failed sign-in too (two_factor_views.login_code).
+    code = sender == "happydesk.accounts.two_factor_views"
+    signin_record(
+        SignInEvent.FAILED,
+        request=request,
+        email=typed_email(credentials),
+        detail="wrong two-factor code" if code else "",
+    )
 
 
 def _on_locked_out(sender: Any, request: HttpRequest, username: str | None, **kwargs: Any) -> None:

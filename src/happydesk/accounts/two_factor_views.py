@@ -38,6 +38,7 @@ from happydesk.accounts.services import (
     two_factor_required,
     two_factor_wait,
 )
+from happydesk.ratelimit import client_ip
 
 PENDING_KEY = "happydesk_2fa_pending"
 PENDING_SECONDS = 300
@@ -102,7 +103,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
         return refusal
     error, status = "", 200
     if request.method == "POST":
-        device = two_factor_check(agent=user, code=request.POST.get("code", ""))
+        device = two_factor_check(agent=user, code=request.POST.get("code", ""), ip=client_ip(request))
         if device is not None:
             _sign_in(request, user, data, device)
             if device.__class__.__name__ == "StaticDevice":
@@ -151,7 +152,7 @@ def login_setup(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            codes = two_factor_confirm(agent=user, code=request.POST.get("code", ""))
+            codes = two_factor_confirm(agent=user, code=request.POST.get("code", ""), ip=client_ip(request))
         except TwoFactorRefused as exc:
             error = str(exc)
         else:
@@ -209,9 +210,10 @@ def account_two_factor_setup(request: HttpRequest) -> HttpResponse:
     replacing = two_factor_enabled(user)  # moving to a new app: a code from the old one first
     if request.method == "POST":
         try:
-            if replacing and two_factor_check(agent=user, code=request.POST.get("current", "")) is None:
+            current = request.POST.get("current", "")
+            if replacing and two_factor_check(agent=user, code=current, ip=client_ip(request)) is None:
                 raise TwoFactorRefused("The code from your current app didn't match.")
-            codes = two_factor_confirm(agent=user, code=request.POST.get("code", ""))
+            codes = two_factor_confirm(agent=user, code=request.POST.get("code", ""), ip=client_ip(request))
         except TwoFactorRefused as exc:
             error = str(exc)
         else:
@@ -232,7 +234,7 @@ def account_recovery_codes(request: HttpRequest) -> HttpResponse:
     """New recovery codes (the old ones stop working), after a current code."""
     user: User = request.user  # type: ignore[assignment]
     try:
-        codes = recovery_codes_renew(agent=user, code=request.POST.get("code", ""))
+        codes = recovery_codes_renew(agent=user, code=request.POST.get("code", ""), ip=client_ip(request))
     except TwoFactorRefused as exc:
         flash.error(request, str(exc))
         return redirect("two_factor")
@@ -245,7 +247,7 @@ def account_two_factor_off(request: HttpRequest) -> HttpResponse:
     """Turn two-factor sign-in off, after a current code; refused while the team requires it."""
     user: User = request.user  # type: ignore[assignment]
     try:
-        two_factor_disable(agent=user, code=request.POST.get("code", ""))
+        two_factor_disable(agent=user, code=request.POST.get("code", ""), ip=client_ip(request))
     except TwoFactorRefused as exc:
         flash.error(request, str(exc))
     else:

@@ -1,10 +1,10 @@
 """Agent sign-in (password, or OpenID Connect: 404 unless HAPPYDESK_OIDC_ISSUER and
-HAPPYDESK_OIDC_CLIENT_ID are set), the agents admin and API tokens."""
+HAPPYDESK_OIDC_CLIENT_ID are set), the agents admin, API tokens and the audit log (read only)."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from happydesk.accounts import oidc_views, two_factor_views, views
+from happydesk.accounts import audit_views, oidc_views, two_factor_views, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -31,6 +31,8 @@ urlpatterns = [
         name="admin_agent_two_factor_reset",
     ),
     path("admin/agents/two-factor/", views.two_factor_policy, name="admin_two_factor_policy"),
+    path("admin/audit/", audit_views.audit_log, name="admin_audit"),
+    path("admin/audit/export.csv", audit_views.audit_export, name="admin_audit_export"),
     path("account/tokens/", views.my_tokens, name="my_tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -36,6 +36,7 @@ from happydesk.accounts.services import (
 from happydesk.accounts.services import agent_unlock as unlock
 from happydesk.accounts.services import token_revoke as revoke_token
 from happydesk.accounts.two_factor_views import second_step
+from happydesk.ratelimit import client_ip
 
 
 class LoginView(auth_views.LoginView):
@@ -82,7 +83,7 @@ def two_factor_policy(request: AgentRequest) -> HttpResponse:
     """Require two-factor sign-in for every agent (signing out those without it), or stop requiring it."""
     required = request.POST.get("required") == "1"
     try:
-        two_factor_require(required=required, by=request.user)
+        two_factor_require(required=required, by=request.user, ip=client_ip(request))
     except AgentChangeRefused as exc:
         flash.error(request, str(exc))
     else:
@@ -101,7 +102,7 @@ def two_factor_policy(request: AgentRequest) -> HttpResponse:
 def agent_two_factor_reset(request: AgentRequest, agent_id: int) -> HttpResponse:
     """Remove an agent's authenticator and recovery codes (a lost phone)."""
     agent = get_object_or_404(User, pk=agent_id)
-    two_factor_reset(agent=agent, by=request.user)
+    two_factor_reset(agent=agent, by=request.user, ip=client_ip(request))
     flash.success(request, f"Two-factor sign-in of {agent.email} was reset.")
     return redirect("admin_agent", agent_id=agent_id)
 
@@ -117,6 +118,8 @@ def agent_add(request: AgentRequest) -> HttpResponse:
                 name=data["name"],
                 password=data["password"] or None,
                 role=data["role"] or None,
+                by=request.user,
+                ip=client_ip(request),
             )
         except PasswordRefused as exc:
             form.add_error("password", exc.messages)
@@ -151,7 +154,7 @@ def agent_detail(request: AgentRequest, agent_id: int) -> HttpResponse:
 def agent_unlock(request: AgentRequest, agent_id: int) -> HttpResponse:
     """Lift an agent's sign-in lockout now, so the right password works again at once."""
     agent = get_object_or_404(User, pk=agent_id)
-    unlock(agent=agent, by=request.user)
+    unlock(agent=agent, by=request.user, ip=client_ip(request))
     flash.success(request, f"{agent.email} can sign in again.")
     return redirect("admin_agent", agent_id=agent_id)
 
@@ -162,7 +165,9 @@ def agent_role(request: AgentRequest, agent_id: int) -> HttpResponse:
     """Change an agent's role; the last active admin cannot be demoted (themselves or by another)."""
     agent = get_object_or_404(User, pk=agent_id)
     try:
-        agent = agent_set_role(agent=agent, role=request.POST.get("role", ""))
+        agent = agent_set_role(
+            agent=agent, role=request.POST.get("role", ""), by=request.user, ip=client_ip(request)
+        )
     except AgentChangeRefused as exc:
         flash.error(request, str(exc))
     else:
@@ -177,10 +182,10 @@ def agent_active(request: AgentRequest, agent_id: int) -> HttpResponse:
     agent = get_object_or_404(User, pk=agent_id)
     try:
         if request.POST.get("active") == "1":
-            agent_activate(agent=agent)
+            agent_activate(agent=agent, by=request.user, ip=client_ip(request))
             flash.success(request, f"{agent.email} can work again.")
         else:
-            agent_deactivate(agent=agent)
+            agent_deactivate(agent=agent, by=request.user, ip=client_ip(request))
             flash.success(request, f"{agent.email} is deactivated: signed out and tokens refused.")
     except AgentChangeRefused as exc:
         flash.error(request, str(exc))
@@ -203,7 +208,7 @@ def token_revoke(request: AgentRequest, token_id: int) -> HttpResponse:
     """Revoke a token: an admin any agent's, an agent their own (someone else's is a 404)."""
     tokens = tokens_for(None if request.user.is_admin else request.user)
     token = get_object_or_404(tokens, pk=token_id)
-    revoke_token(token=token)
+    revoke_token(token=token, by=request.user, ip=client_ip(request))
     flash.success(request, f"Token {token.prefix}… revoked.")
     if request.user.is_admin and request.POST.get("next") == "agent":
         return redirect("admin_agent", agent_id=token.user_id)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from happydesk.accounts.decorators import AgentRequest, admin_required
 from happydesk.inbox.forms import MailboxForm
 from happydesk.inbox.models import Mailbox
-from happydesk.inbox.services import mailbox_create
+from happydesk.inbox.services import mailbox_create, mailbox_update
+from happydesk.ratelimit import client_ip
 from happydesk.search.selectors import deflection
 
 
@@ -35,15 +36,19 @@ def mailbox_edit(request: AgentRequest, mailbox_id: int | None = None) -> HttpRe
             for k, v in form.cleaned_data.items()
             if k not in {"address", "name", "imap_folders_text", "form_topics_text", "imap_password_forget"}
         }
-        if instance is not None and instance.address != form.cleaned_data["address"]:
-            Mailbox.objects.filter(pk=instance.pk).update(address=form.cleaned_data["address"])
-        mailbox = mailbox_create(
-            address=form.cleaned_data["address"],
-            name=form.cleaned_data["name"],
-            imap_folders=form.folders(),
-            form_topics=form.topics(),
+        values = {
+            "address": form.cleaned_data["address"],
+            "name": form.cleaned_data["name"],
+            "imap_folders": form.folders(),
+            "form_topics": form.topics(),
+            "by": request.user,
+            "ip": client_ip(request),
             **fields,
-        )
+        }
+        if instance is not None:
+            mailbox = mailbox_update(mailbox=instance, **values)
+        else:
+            mailbox = mailbox_create(**values)
         flash.success(request, f"Mailbox {mailbox.address} saved.")
         return redirect("admin_mailboxes")
     return render(

@@ -17,6 +17,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from happydesk.accounts.models import User
+from happydesk.audit import services as audit
+from happydesk.audit.models import Action
 from happydesk.customers.models import Customer
 from happydesk.headers import header_text
 from happydesk.inbox import events
@@ -499,12 +501,64 @@ def conversation_tag(*, conversation: Conversation, names: Iterable[str]) -> Non
 
 
 @transaction.atomic
-def mailbox_create(*, address: str, name: str, **fields: object) -> Mailbox:
-    """Create a mailbox, or update the name and fields of the one with this address."""
-    mailbox, _ = Mailbox.objects.update_or_create(
-        address=address.strip().lower(), defaults={"name": name, **fields}
-    )
+def mailbox_create(
+    *, address: str, name: str, by: User | None = None, ip: str = "", **fields: object
+) -> Mailbox:
+    """Create a mailbox, or update the name and fields of the one with this address; audited."""
+    address = address.strip().lower()
+    before = Mailbox.objects.select_for_update().filter(address=address).first()
+    state = _mailbox_state(before) if before is not None else None
+    mailbox, _ = Mailbox.objects.update_or_create(address=address, defaults={"name": name, **fields})
+    _mailbox_audit(state, mailbox, by=by, ip=ip)
     return mailbox
+
+
+@transaction.atomic
+def mailbox_update(
+    *, mailbox: Mailbox, address: str, name: str, by: User | None = None, ip: str = "", **fields: object
+) -> Mailbox:
+    """Change a mailbox's address, name and fields (the mailbox admin's edit); audited."""
+    row = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    state = _mailbox_state(row)
+    for field, value in {"address": address.strip().lower(), "name": name, **fields}.items():
+        setattr(row, field, value)
+    row.save()
+    _mailbox_audit(state, row, by=by, ip=ip)
+    return row
+
+
+# Settings whose old and new values the audit log shows (short, and no secret); other changes are named.
+MAILBOX_SHOWN = ("address", "imap_host", "imap_port", "imap_security", "imap_username", "imap_folders")
+
+
+def _mailbox_state(mailbox: Mailbox) -> dict[str, object]:
+    return {
+        f.attname: getattr(mailbox, f.attname)
+        for f in Mailbox._meta.concrete_fields
+        if f.name not in ("id", "created_at")
+    }
+
+
+def _mailbox_audit(before: dict[str, object] | None, mailbox: Mailbox, *, by: User | None, ip: str) -> None:
+    """Record which settings a save changed; the IMAP password only as set, changed or removed."""
+    after = _mailbox_state(mailbox)
+    target = audit.Target("mailbox", mailbox.pk, mailbox.address)
+    if before is None:
+        details: dict[str, object] = {"imap_host": mailbox.imap_host} if mailbox.imap_host else {}
+        if mailbox.imap_password:
+            details["imap_password"] = "set"  # noqa: S105 - that one is set, never what it is
+        audit.record(Action.MAILBOX_CREATED, actor=by, target=target, ip=ip, details=details)
+        return
+    changed = sorted(k for k, v in after.items() if before[k] != v)
+    if not changed:
+        return
+    details = {"changed": changed}
+    shown = {k: {"from": before[k], "to": after[k]} for k in MAILBOX_SHOWN if k in changed}
+    if shown:
+        details["values"] = shown
+    if "imap_password" in changed:
+        details["imap_password"] = "changed" if mailbox.imap_password else "removed"
+    audit.record(Action.MAILBOX_UPDATED, actor=by, target=target, ip=ip, details=details)
 
 
 @transaction.atomic

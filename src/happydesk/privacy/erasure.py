@@ -22,6 +22,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from happydesk.accounts.models import PortalLoginToken
+from happydesk.audit import services as audit
+from happydesk.audit.models import Action
+from happydesk.audit.services import Target, erasure_reference
 from happydesk.community.models import ModerationLog, Notified, Post, Revision, Topic, public_name
 from happydesk.community.search_documents import topic_search_refresh
 from happydesk.customers.models import Customer
@@ -192,8 +195,12 @@ def customer_erase(*, customer: Customer, scrub: bool = True) -> dict[str, int]:
         for topic_id in {*topics, *post_topics}:
             topic_search_refresh(topic_id)
 
-        # AUDIT: the audit log (being built on its own branch) records the erasure here, in this
-        # transaction, with `counts` and who asked, never the addresses or the name.
+        # In this transaction, by number only: never the addresses or the name.
+        audit.record(
+            Action.CUSTOMER_ERASED,
+            target=Target("customer", erasure_reference()),  # opaque: the log must not say whom
+            details=dict(counts),
+        )
         transaction.on_commit(lambda: _files_remove(raw_paths, files))
     counts["sent mail files"] += _outbox_files_remove(addresses)
     if scrub:
@@ -215,7 +222,11 @@ def conversations_erase(*, conversation_ids: list[int], scrub: bool = True) -> d
     counts: Counter[str] = Counter()
     with transaction.atomic():
         raw_paths, files = _conversations_delete(conversation_ids, counts)
-        # AUDIT: the audit log records this erasure here, with `counts` and the reason (retention).
+        audit.record(
+            Action.CUSTOMER_ERASED,
+            target=Target("conversations"),  # retention: how many is in the counts
+            details=dict(counts),
+        )
         transaction.on_commit(lambda: _files_remove(raw_paths, files))
     if scrub and counts["conversations"]:
         database_scrub(vacuum=False)

@@ -15,6 +15,9 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils import timezone
 
+from happydesk.audit import services as audit
+from happydesk.audit.models import Action
+from happydesk.audit.services import Target
 from happydesk.community.models import Follow, Post, PostVote, Topic, Vote
 from happydesk.customers.models import Customer
 from happydesk.feedback.models import Rating
@@ -176,6 +179,10 @@ def customer_export(*, customer: Customer) -> bytes:
                 for s in Subscriber.objects.filter(email__in=addresses).order_by("id")
             ],
         }
-        # AUDIT: the audit log records the export here (who, which customer id), not its contents.
+        audit.record(  # which customer, never what the archive holds
+            Action.CUSTOMER_EXPORTED,
+            target=Target("customer", customer.pk),
+            details={"conversations": len(conversations), "messages": len(messages)},
+        )
         archive.writestr("customer.json", json.dumps(document, indent=2, ensure_ascii=False))
     return buffer.getvalue()

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from happydesk.accounts.models import User
+from happydesk.audit import services as audit
+from happydesk.audit.models import Action
 from happydesk.reports.models import BusinessVolume, ReportSettings, ReportShare, SupportCost
 
 SHARE_SALT = "happydesk.reports.share"
@@ -46,19 +48,48 @@ def share_from_link(link_token: str) -> ReportShare:
     return share
 
 
-@transaction.atomic
-def share_create(*, params: Mapping[str, str], name: str, created_by: User) -> ReportShare:
-    """A read-only link to the report with these filters (a rolling period keeps rolling)."""
-    return ReportShare.objects.create(name=name.strip()[:200], filters=dict(params), created_by=created_by)
+def _share_target(share: ReportShare) -> audit.Target:
+    return audit.Target("report_share", share.pk, str(share))
 
 
 @transaction.atomic
-def share_revoke(*, share: ReportShare) -> ReportShare:
+def share_create(*, params: Mapping[str, str], name: str, created_by: User, ip: str = "") -> ReportShare:
+    """A read-only link to the report with these filters (a rolling period keeps rolling); audited
+    without the link's token."""
+    share = ReportShare.objects.create(name=name.strip()[:200], filters=dict(params), created_by=created_by)
+    audit.record(
+        Action.SHARE_LINK_CREATED,
+        actor=created_by,
+        target=_share_target(share),
+        ip=ip,
+        details={"filters": dict(params)},
+    )
+    return share
+
+
+@transaction.atomic
+def share_revoke(*, share: ReportShare, by: User | None = None, ip: str = "") -> ReportShare:
     """Retire a share link: from now on it answers 410 Gone."""
     if share.revoked_at is None:
         share.revoked_at = timezone.now()
         share.save(update_fields=["revoked_at"])
+        audit.record(Action.SHARE_LINK_REVOKED, actor=by, target=_share_target(share), ip=ip)
     return share
+
+
+def report_exported(
+    *,
+    table: str,
+    params: Mapping[str, str],
+    by: User | None = None,
+    share: ReportShare | None = None,
+    ip: str = "",
+) -> None:
+    """Record that a report table left as CSV: downloaded by an agent, or through a share link by
+    whoever holds it (no agent then; the link is the target)."""
+    target = _share_target(share) if share is not None else audit.Target("report", table, "Happiness report")
+    details = {"table": table, "filters": dict(params), **({"via": "share link"} if share else {})}
+    audit.record(Action.REPORT_EXPORTED, actor=by, target=target, ip=ip, details=details)
 
 
 def share_viewed(*, share: ReportShare) -> None:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from happydesk.accounts.decorators import AgentRequest, admin_required
 from happydesk.inbox.models import Conversation, Mailbox, Tag
+from happydesk.ratelimit import client_ip
 from happydesk.reports import selectors, services
 from happydesk.reports.filters import PERIODS, Filters, filters_from
 from happydesk.reports.forms import CostForm, SettingsForm, VolumeForm
@@ -73,10 +74,11 @@ def export_csv(request: AgentRequest, table: str) -> HttpResponse:
     """One table of the report as CSV, for the same filters as the page."""
     if table not in TABLE_KEYS:
         raise Http404("no such table")
-    report = build_report(
-        _filters(request.GET), with_agents=table == "agents", full=True, viewer=request.user
-    )
-    return _csv(report, table)
+    f = _filters(request.GET)
+    report = build_report(f, with_agents=table == "agents", full=True, viewer=request.user)
+    response = _csv(report, table)
+    services.report_exported(table=table, params=f.params(), by=request.user, ip=client_ip(request))
+    return response
 
 
 @login_required
@@ -88,7 +90,9 @@ def share_create(request: AgentRequest) -> HttpResponse:
         request.POST.get("name", "").strip()
         or f"Happiness report ({f.start:%b} {f.start.day}–{f.end:%b} {f.end.day})"
     )
-    share = services.share_create(params=f.params(), name=name, created_by=request.user)
+    share = services.share_create(
+        params=f.params(), name=name, created_by=request.user, ip=client_ip(request)
+    )
     flash.success(request, f"Share link created: {_share_url(request, share)}")
     return redirect(reverse("reports") + "?" + f.query() + "#shares")
 
@@ -98,7 +102,7 @@ def share_create(request: AgentRequest) -> HttpResponse:
 def share_revoke(request: AgentRequest, share_id: int) -> HttpResponse:
     """Retire a share link; it answers 410 Gone from now on."""
     share = get_object_or_404(ReportShare, pk=share_id)
-    services.share_revoke(share=share)
+    services.share_revoke(share=share, by=request.user, ip=client_ip(request))
     flash.success(request, f"Share link “{share}” revoked.")
     return redirect(reverse("reports") + "#shares")
 
@@ -137,7 +141,10 @@ def shared_export(request: HttpRequest, share_token: str, table: str) -> HttpRes
         return share
     if table not in SHARED_TABLES:
         raise Http404("no such table")
-    return _csv(build_report(_filters(share.filters), shared=True, full=True), table)
+    f = _filters(share.filters)
+    response = _csv(build_report(f, shared=True, full=True), table)
+    services.report_exported(table=table, params=f.params(), share=share, ip=client_ip(request))
+    return response
 
 
 @admin_required
