@@ -265,3 +265,20 @@ def test_a_backup_stays_out_of_the_data_folder_and_restores_nothing_outside_it(t
     refused = _happydesk(_desk(fresh), "restore", str(backup), check=False)
     assert refused.returncode != 0 and "outside the data folder" in refused.stderr, refused.stderr
     assert not evil.exists() and (fresh / "secret_key").read_text() != (data / "secret_key").read_text()
+
+
+def test_a_crafted_manifest_cannot_name_a_database_outside_the_backup(tmp_path):
+    """The attacker's backup names someone else's database (with its true hash): refused by the check
+    every restore runs first, before anything is read into this desk."""
+    from happydesk.runtime.backup import FORMAT, BackupError, backup_verify
+
+    theirs = tmp_path / "theirs.sqlite3"
+    theirs.write_bytes(b"SQLite format 3\0")
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    for name in (str(theirs), "../theirs.sqlite3"):
+        database = {"engine": "sqlite", "file": name, "size": theirs.stat().st_size, "sha256": _sha(theirs)}
+        manifest = {"format": FORMAT, "database": database, "files": []}
+        (backup / "manifest.json").write_text(json.dumps(manifest))
+        with pytest.raises(BackupError, match="database file outside the backup"):
+            backup_verify(backup)

@@ -356,6 +356,10 @@ def backup_verify(source: Path) -> dict[str, Any]:
             f"{source} has backup format {manifest.get('format')!r}; this version reads {FORMAT}"
         )
     db = manifest["database"]
+    # The database file is one of the two names backup_create writes, beside the manifest: a crafted
+    # manifest cannot have restore load a database from elsewhere (`/tmp/theirs.sqlite3`, `../x`).
+    if db.get("file") not in ("database.sqlite3", "database.pgdump"):
+        raise BackupError(f"the manifest names a database file outside the backup: {db.get('file')!r}")
     entries = [(db["file"], db["size"], db["sha256"])]
     entries += [(f"files/{_safe_relative(f['path'])}", f["size"], f["sha256"]) for f in manifest["files"]]
     for rel, size, sha in entries:
