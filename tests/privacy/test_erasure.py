@@ -321,3 +321,23 @@ def test_export_and_erasure_are_in_the_audit_log_by_number_only(mailbox):
     for entry in entries.values():
         text = f"{entry.target_label} {entry.details}".lower()
         assert "zed" not in text and "quill" not in text and "example.test" not in text
+
+
+def test_erase_takes_the_address_off_another_customers_conversation_that_cc_d_it(world):
+    """The other customer wrote with the erased customer in Cc: that conversation and message stay
+    (they are the other customer's), but no row of it names the erased address any more."""
+    deliver(
+        sender=f"{OTHER_NAME} <{OTHER}>",
+        subject="Looping in a colleague",
+        body="Please keep my colleague informed.\n",
+        headers={"Cc": f"{NAME} <{ADDRESS}>"},
+    )
+    theirs = Conversation.objects.get(subject="Looping in a colleague")
+    assert ADDRESS.lower() in [a.lower() for a in theirs.cc + theirs.messages.get().cc]
+
+    run_command("customers", "erase", ADDRESS, "--yes")
+
+    theirs.refresh_from_db()
+    message = theirs.messages.get()
+    assert theirs.customer == world.other.customer and message.text.startswith("Please keep")
+    assert ADDRESS.lower() not in [a.lower() for a in theirs.cc + message.cc + message.to]

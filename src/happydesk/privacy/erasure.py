@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 from django.conf import settings
@@ -79,6 +80,33 @@ def _conversations_delete(ids: list[int], counts: Counter[str]) -> tuple[list[st
         Conversation.objects.filter(id__in=ids).delete()[1].get("inbox.Conversation", 0)
     )
     return raw_paths, files
+
+
+def _addresses_unlist(addresses: list[str]) -> int:
+    """Take these addresses off the Cc and To lists of the conversations and messages that stay (another
+    customer's mail that copied them in). Those rows are the other customer's and are kept; one query
+    per model finds the candidates, one bulk update writes them."""
+    if not addresses:
+        return 0
+    gone = set(addresses)
+
+    def kept(values: list[str]) -> list[str]:
+        return [v for v in values if parseaddr(v)[1].lower() not in gone]
+
+    changed = 0
+    for model, fields in ((Conversation, ("cc",)), (Message, ("to", "cc"))):
+        q = Q(pk__in=[])
+        annotations = {f"{f}_text": Cast(f, TextField()) for f in fields}
+        for field in fields:
+            for address in addresses:
+                q |= Q(**{f"{field}_text__icontains": address})
+        rows = list(model.objects.annotate(**annotations).filter(q).only("pk", *fields))  # type: ignore[attr-defined]
+        for row in rows:
+            for field in fields:
+                setattr(row, field, kept(getattr(row, field)))
+        model.objects.bulk_update(rows, list(fields), batch_size=500)  # type: ignore[attr-defined]
+        changed += len(rows)
+    return changed
 
 
 def _outbox_files_remove(addresses: list[str]) -> int:
@@ -155,6 +183,7 @@ def customer_erase(*, customer: Customer, scrub: bool = True) -> dict[str, int]:
         stray_raw.delete()  # quarantined and duplicate mail from them too
         counts["messages"] += theirs.delete()[1].get("inbox.Message", 0)
         reindex_conversations(others)
+        counts["addresses taken off other conversations"] += _addresses_unlist(addresses)
 
         # Notices that are not replies (status updates, community "shipped" mail): `to` is a JSON list.
         notices = OutboundMail.objects.annotate(to_text=Cast("to", TextField()))
