@@ -125,6 +125,20 @@ def test_the_conversation_page_widens_only_what_its_email_frames_need(agent, con
     assert_strict(shown, email_frames=True, remote_images=True)
 
 
+def test_another_conversations_message_id_does_not_widen_the_page_policy(agent, conversation):
+    """?images= names a message; one that is not in this conversation (the agent's or anyone's) loads
+    nothing here, so the page keeps its strict image policy."""
+    client = Client()
+    assert password_sign_in(client, "alex@acme.test", "correct-horse-battery")
+    deliver(subject="Another order", verified=True)
+    other = Conversation.objects.exclude(pk=conversation.pk).get().messages.first()
+    assert other is not None
+    for images in (other.pk, 999_999):
+        page = client.get(f"/c/{conversation.number}/", {"images": images})
+        assert page.status_code == 200
+        assert_strict(page, email_frames=True)
+
+
 def test_each_email_frame_narrows_the_page_policy_again(agent, mailbox):
     """The frame runs no script (sandbox without allow-scripts, default-src 'none') and loads images only
     from its own conversation's attachments, until its remote images are asked for."""

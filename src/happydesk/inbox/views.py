@@ -116,8 +116,10 @@ def _conversation_page(
         "exchanges": selectors.exchanges_without_resolution(convo, thread),
         "all_tags": Tag.objects.order_by("name").values_list("name", flat=True)[:500],
         "draft": saved_draft or "",
-        # Messages whose remote images the agent asked to load (one per click; see formatted_srcdoc).
-        "remote_images": {int(pk) for pk in request.GET.getlist("images") if pk.isdigit()},
+        # Messages whose remote images the agent asked to load (one per click; see formatted_srcdoc). Only
+        # this thread's: another id must not widen this page's policy for nothing it shows.
+        "remote_images": {int(pk) for pk in request.GET.getlist("images") if pk.isdigit()}
+        & {m.pk for m in thread},
         "possibly_same_as": (
             conversations_for_agent(request.user).filter(pk=convo.possibly_same_as_id).first()
             if convo.possibly_same_as_id and convo.unverified
