@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from happydesk.accounts.models import ApiToken, User
+from happydesk.accounts.selectors import two_factor_users
 from happydesk.accounts.signin import SignInEvent, signin_record
 from happydesk.audit import services as audit
 from happydesk.audit.models import Action
@@ -425,9 +426,8 @@ def _end_sessions_without_two_factor() -> None:
     """Delete the sessions of agents with no confirmed authenticator (customers' sessions are left)."""
     from django.contrib.auth import SESSION_KEY
     from django.contrib.sessions.models import Session
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    enrolled = {str(pk) for pk in TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True)}
+    enrolled = {str(pk) for pk in two_factor_users()}
     doomed = [
         s.pk
         for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
