@@ -247,3 +247,27 @@ def test_no_template_or_script_of_ours_has_inline_code():
             if pattern.search(text):
                 offenders.append(f"{path.relative_to(root)}: {what}")
     assert offenders == []
+
+
+def test_loaded_remote_images_never_include_our_own_pages(agent, mailbox):
+    """Once an agent loads a message's remote images, an image on our own host (an absolute URL the
+    sanitizer keeps) would be fetched with the agent's cookie: it is left out of the frame; images on
+    other servers, and the notice that the message has some, stay."""
+    from html import unescape
+
+    deliver(subject="Newsletter", verified=True)
+    conversation = Conversation.objects.get()
+    message = conversation.messages.get(kind="customer")
+    message.html = (
+        '<p>Hi</p><img src="http://testserver/admin/agents/"><img src="https://TESTSERVER:8443/inbox/">'
+        '<img src="https://pixel.example.test/open.png">'
+    )
+    message.save(update_fields=["html"])
+    client = Client()
+    assert password_sign_in(client, "alex@acme.test", "correct-horse-battery")
+    page = client.get(f"/c/{conversation.number}/").content.decode()
+    assert "Load remote images" in page
+    page = client.get(f"/c/{conversation.number}/", {"images": message.pk}).content.decode()
+    srcdoc = unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))  # type: ignore[union-attr]
+    assert "pixel.example.test/open.png" in srcdoc
+    assert "testserver/admin/agents" not in srcdoc and "TESTSERVER:8443" not in srcdoc

@@ -11,6 +11,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from happydesk.inbox.models import Message
+from happydesk.web.csp import email_frame_own_policy, has_remote_images, without_images_from
 from happydesk.web.templatetags.happydesk import srcdoc
 
 register = template.Library()
@@ -33,20 +34,10 @@ def html_with_inline_images(message: Message) -> str:
     return CID.sub(swap, message.html or "")
 
 
-# A reference that would make the agent's browser fetch something from the sender's side of the internet:
-# an absolute or protocol-relative URL in an attribute that loads (src, srcset, background, poster) or
-# in CSS (url(...), @import).
-REMOTE = re.compile(
-    r"""(?:\b(?:src|srcset|background|poster)\s*=\s*["']?\s*|url\(\s*["']?\s*|@import\s+["']?)"""
-    r"""(?:https?:)?//""",
-    re.IGNORECASE,
-)
-
-
 @register.filter
 def has_remote_content(message: Message) -> bool:
-    """Whether the message's HTML would load anything from another server (images, CSS, fonts)."""
-    return bool(message.html and REMOTE.search(message.html))
+    """Whether the message's HTML would load an image from some server (all the sanitizer leaves)."""
+    return has_remote_images(message.html or "")
 
 
 @register.simple_tag(takes_context=True)
@@ -58,11 +49,14 @@ def formatted_srcdoc(context: template.Context, message: Message) -> str:
     no script: its sandbox allows none, and neither does this policy."""
     request = context["request"]
     attachments = reverse("attachment", args=[message.conversation_id, 0]).removesuffix("0/")
-    here = f"{request.scheme}://{request.get_host()}{attachments}"
-    allowed = context.get("remote_images") or set()
-    images = f"data: {here}" + (" http: https:" if message.pk in allowed else "")
-    policy = f"default-src 'none'; img-src {images}; style-src 'unsafe-inline'"
-    return srcdoc(html_with_inline_images(message), policy)
+    remote = message.pk in (context.get("remote_images") or set())
+    html = html_with_inline_images(message)
+    if remote:  # images from anywhere now, but never from our own pages with the agent's cookie
+        html = without_images_from(html, request.get_host().rsplit(":", 1)[0])
+    policy = email_frame_own_policy(
+        images_from=f"{request.scheme}://{request.get_host()}{attachments}", remote_images=remote
+    )
+    return srcdoc(html, policy)
 
 
 @register.simple_tag
