@@ -179,3 +179,38 @@ def test_the_migration_encrypts_passwords_stored_in_the_clear():
     stored = _stored_password(box.pk)
     assert stored.startswith("fernet:") and PASSWORD not in stored
     assert Mailbox.objects.get(pk=box.pk).imap_password == PASSWORD
+
+
+@pytest.mark.django_db
+def test_no_other_way_in_gives_the_imap_password_back(agent):
+    """The outsider's tries after an admin saved a password: the API, the audit log (page and CSV
+    export), the mailbox list, and another agent who opens the admin form."""
+    from happydesk.accounts.services import agent_create, token_create
+    from happydesk.audit.models import AuditEntry
+
+    admin = Client()
+    admin.force_login(agent)
+    box = mailbox_create(address="ops@acme.test", name="Ops", imap_host="imap.acme.test", by=agent)
+    box = mailbox_create(address="ops@acme.test", name="Ops", imap_password=PASSWORD, by=agent)
+    stored = _stored_password(box.pk)
+    leaks = (PASSWORD, stored, stored.removeprefix("fernet:"))
+
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=agent)}")
+    seen = {
+        "api": api.get("/api/v1/mailboxes").content.decode(),
+        "audit": admin.get("/admin/audit/").content.decode(),
+        "audit csv": admin.get("/admin/audit/export.csv").content.decode(),
+        "mailboxes": admin.get("/admin/mailboxes/").content.decode(),
+        "audit rows": repr(list(AuditEntry.objects.values_list("details", flat=True))),
+    }
+    assert "ops@acme.test" in seen["api"]  # the endpoint answered, and the page is the real one
+    details = list(AuditEntry.objects.values_list("details", flat=True))
+    assert {"changed": ["imap_password"], "imap_password": "changed"} in details  # named, never shown
+    for where, text in seen.items():
+        assert not any(secret in text for secret in leaks), where
+
+    helper = agent_create(email="sam@acme.test", name="Sam", password="correct-horse-battery")
+    other = Client()
+    other.force_login(helper)
+    r = other.get(f"/admin/mailboxes/{box.pk}/")
+    assert r.status_code in (302, 403, 404) and PASSWORD not in r.content.decode()

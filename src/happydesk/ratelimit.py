@@ -59,15 +59,24 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_networks(items: list[str] | tuple[str, ...]) -> tuple[Network, ...]:
+def parse_networks(
+    items: list[str] | tuple[str, ...], *, setting: str = "HAPPYDESK_TRUSTED_PROXIES"
+) -> tuple[Network, ...]:
     """IPs and CIDRs ("10.0.0.1", "10.0.0.0/8", "::1") as networks; ValueError names a bad entry."""
     networks = []
     for item in items:
         try:
             networks.append(ipaddress.ip_network(item.strip(), strict=False))
         except ValueError as exc:
-            raise ValueError(f"HAPPYDESK_TRUSTED_PROXIES: {item!r} is not an IP address or CIDR") from exc
+            raise ValueError(f"{setting}: {item!r} is not an IP address or CIDR") from exc
     return tuple(networks)
+
+
+def ip_in_networks(ip: str, items: list[str] | tuple[str, ...]) -> bool:
+    """Whether `ip` (IPv4-mapped IPv6 read as IPv4) is one of these IPs or CIDRs. The list is parsed once
+    per distinct value (settings.py has already refused a bad entry at start), not on every call."""
+    address = _address(ip)
+    return address is not None and _is_trusted(address, _networks(tuple(items)))
 
 
 @functools.lru_cache(maxsize=8)

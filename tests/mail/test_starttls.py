@@ -128,3 +128,20 @@ def test_a_relay_that_must_use_tls_cannot_deliver_in_clear_text(
         s.ehlo("client.test")
         s.sendmail("bo@example.test", ["support@acme.test"], make_email(subject="Plain from elsewhere"))
     assert RawMessage.objects.count() == 2
+
+
+def test_a_relay_that_must_use_tls_is_recognised_in_every_form_of_its_address(settings):
+    """A dual-stack listener sees an IPv4 relay as ::ffff:a.b.c.d; it must not slip through in clear text
+    that way, and nobody outside the list is asked for STARTTLS."""
+    from happydesk.mail.transports.smtp import _must_use_tls
+    from happydesk.ratelimit import parse_networks
+
+    settings.HAPPYDESK_SMTP_REQUIRE_TLS_FROM = ["192.0.2.0/28", "2001:db8::1"]
+    assert _must_use_tls(("192.0.2.5", 25))
+    assert _must_use_tls(("::ffff:192.0.2.5", 25, 0, 0))
+    assert _must_use_tls(("2001:db8::1", 25, 0, 0))
+    assert not _must_use_tls(("192.0.2.16", 25))
+    assert not _must_use_tls(("::ffff:192.0.2.16", 25, 0, 0))
+    assert not _must_use_tls(("not an ip", 25))
+    with pytest.raises(ValueError, match="HAPPYDESK_SMTP_REQUIRE_TLS_FROM: 'nonsense'"):
+        parse_networks(["nonsense"], setting="HAPPYDESK_SMTP_REQUIRE_TLS_FROM")

@@ -31,7 +31,7 @@ from happydesk.inbox.models import Mailbox, Message
 from happydesk.inbox.services import attachments_undo_on_error
 from happydesk.mail import autoreply
 from happydesk.mail.auth import AuthVerdict, verdict_from_headers, verify_received
-from happydesk.mail.faults import PASSING_ERRNOS, passing_fault
+from happydesk.mail.faults import passing_fault
 from happydesk.mail.models import RawMessage
 from happydesk.mail.parsing import Limits, ParsedEmail, ParseFailure, content_hash, parse_email
 from happydesk.mail.store import mailbox_for_address, read_raw, split_plus
@@ -369,7 +369,7 @@ def _read_and_parse(raw: RawMessage) -> tuple[bytes, ParsedEmail]:
     try:
         data = read_raw(raw)
     except OSError as exc:
-        if exc.errno in PASSING_ERRNOS:
+        if passing_fault(exc) is not None:
             raise  # an I/O error of the disk, not of the message: deferred
         raise Quarantine(f"raw file unreadable: {exc}") from exc
     if len(data) > settings.HAPPYDESK_MAX_MESSAGE_BYTES:

@@ -21,7 +21,7 @@ from happydesk.mail.faults import passing_fault
 from happydesk.mail.models import RawMessage
 from happydesk.mail.store import MessageTooLarge, split_plus, store_raw
 from happydesk.mail.transports.tls import server_context
-from happydesk.ratelimit import parse_networks
+from happydesk.ratelimit import ip_in_networks
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +111,11 @@ def _ip_or_none(peer: str) -> str | None:
 
 
 def _must_use_tls(peer: object) -> bool:
+    """Checked on every MAIL command: the setting's networks are parsed once (ratelimit), not each time."""
     required = settings.HAPPYDESK_SMTP_REQUIRE_TLS_FROM
     if not required or not isinstance(peer, tuple) or not peer:
         return False
-    ip = _ip_or_none(str(peer[0]))
-    return ip is not None and any(ipaddress.ip_address(ip) in net for net in parse_networks(required))
+    return ip_in_networks(str(peer[0]), required)
 
 
 class LongLineSMTP(SMTP):
