@@ -341,3 +341,29 @@ def test_erase_takes_the_address_off_another_customers_conversation_that_cc_d_it
     message = theirs.messages.get()
     assert theirs.customer == world.other.customer and message.text.startswith("Please keep")
     assert ADDRESS.lower() not in [a.lower() for a in theirs.cc + message.cc + message.to]
+
+
+def test_the_export_holds_every_message_the_erasure_would_remove(mailbox):
+    """A message sent from the customer's address into another customer's conversation, not linked to
+    them: erasure removes it, so the archive they asked for first must hold it too."""
+    from happydesk.inbox.services import message_receive
+    from happydesk.privacy.export import customer_export
+    from tests.helpers import customer_conversation
+
+    mine = customer_conversation(
+        mailbox, address="ivy.stone@example.test", name="Ivy Stone", subject="Mine", text="Hello"
+    )
+    other = customer_conversation(
+        mailbox, address="bo.other@example.test", name="Bo Other", subject="Theirs", text="Hi"
+    )
+    message_receive(
+        conversation=other,
+        customer=other.customer,
+        from_name="Ivy Stone",
+        from_address="IVY.STONE@example.test",
+        subject="Re: Theirs",
+        text="Chiming in from Ivy",
+    )
+    with zipfile.ZipFile(io.BytesIO(customer_export(customer=mine.customer))) as archive:
+        exported = archive.read("customer.json").decode()
+    assert "Chiming in from Ivy" in exported and "Hello" in exported

@@ -33,18 +33,11 @@ from happydesk.feedback.models import Rating, RatingRequest
 from happydesk.inbox.indexing import reindex_conversations
 from happydesk.inbox.models import Attachment, Conversation, Message
 from happydesk.mail.models import AutoReplyLog, OutboundMail, RawMessage
+from happydesk.privacy.selectors import any_iexact, messages_written_by
 from happydesk.status.models import Subscriber
 
 # The name a customer's kept community posts show once the customer is erased.
 ANONYMOUS = public_name(None)
-
-
-def _any_iexact(field: str, values: Iterable[str]) -> Q:
-    """field equals one of values, ignoring case (addresses arrive in any case)."""
-    q = Q(pk__in=[])
-    for value in values:
-        q |= Q(**{f"{field}__iexact": value})
-    return q
 
 
 def _files_remove(paths: Iterable[str], attachments: Iterable[str]) -> None:
@@ -174,10 +167,10 @@ def customer_erase(*, customer: Customer, scrub: bool = True) -> dict[str, int]:
 
         # Their words in other customers' conversations (a cc'd reply, a merge): removed, and those
         # conversations' search documents rebuilt without them.
-        theirs = Message.objects.filter(Q(customer=customer) | _any_iexact("from_address", addresses))
+        theirs = messages_written_by(customer, addresses)
         others = list(theirs.values_list("conversation_id", flat=True).distinct())
         files += list(Attachment.objects.filter(message__in=theirs).values_list("file", flat=True))
-        stray_raw = RawMessage.objects.filter(Q(message__in=theirs) | _any_iexact("envelope_from", addresses))
+        stray_raw = RawMessage.objects.filter(Q(message__in=theirs) | any_iexact("envelope_from", addresses))
         raw_paths += list(stray_raw.values_list("path", flat=True))
         counts["raw messages"] += stray_raw.count()
         stray_raw.delete()  # quarantined and duplicate mail from them too
@@ -192,11 +185,11 @@ def customer_erase(*, customer: Customer, scrub: bool = True) -> dict[str, int]:
             notice_q |= Q(to_text__icontains=address)
         notice_ids = list(notices.filter(notice_q).values_list("pk", flat=True))
         counts["outbox rows"] += OutboundMail.objects.filter(pk__in=notice_ids).delete()[0]
-        counts["auto-reply log"] += AutoReplyLog.objects.filter(_any_iexact("address", addresses)).delete()[0]
-        counts["status subscriptions"] += Subscriber.objects.filter(_any_iexact("email", addresses)).delete()[
+        counts["auto-reply log"] += AutoReplyLog.objects.filter(any_iexact("address", addresses)).delete()[0]
+        counts["status subscriptions"] += Subscriber.objects.filter(any_iexact("email", addresses)).delete()[
             0
         ]
-        counts["community notices"] += Notified.objects.filter(_any_iexact("address", addresses)).delete()[0]
+        counts["community notices"] += Notified.objects.filter(any_iexact("address", addresses)).delete()[0]
         counts["portal links"] += PortalLoginToken.objects.filter(customer=customer).delete()[0]
 
         # Community posts stay (answers others rely on) under the anonymous name.

@@ -23,6 +23,7 @@ from happydesk.customers.models import Customer
 from happydesk.feedback.models import Rating
 from happydesk.inbox.models import Attachment, Conversation, Message
 from happydesk.mail.models import RawMessage
+from happydesk.privacy.selectors import messages_written_by
 from happydesk.status.models import Subscriber
 
 FORMAT = "happydesk-customer-export/1"
@@ -59,9 +60,10 @@ def customer_export(*, customer: Customer) -> bytes:
     addresses = [e.address for e in customer.emails.order_by("id")]
     conversations = list(Conversation.objects.filter(customer=customer).order_by("id"))
     messages = list(
-        Message.objects.filter(Q(conversation__in=conversations) | Q(customer=customer)).order_by(
-            "created_at", "id"
-        )
+        Message.objects.filter(
+            Q(conversation__in=conversations)
+            | Q(pk__in=messages_written_by(customer, addresses).values("pk"))
+        ).order_by("created_at", "id")
     )
     attachments = list(Attachment.objects.filter(message__in=messages).order_by("id"))
     raw_ids = {m.raw_id for m in messages if m.raw_id}
