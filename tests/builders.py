@@ -13,13 +13,13 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from happydesk.accounts.models import User
-from happydesk.customers.services import customer_for_address
 from happydesk.feedback.models import Rating, RatingRequest
 from happydesk.feedback.services import rating_record
 from happydesk.inbox.models import Conversation, Mailbox, Message
-from happydesk.inbox.services import conversation_open, message_receive, reply_create
+from happydesk.inbox.services import reply_create
 from happydesk.status import services as status
 from happydesk.status.models import Component, Incident
+from tests.helpers import customer_conversation
 
 UPTIME_DAYS = 90  # the status page's bars: today and the 89 days before it
 
@@ -130,16 +130,8 @@ def conversation_at(
     mailbox: Mailbox, *, address: str, name: str, subject: str, text: str, at: datetime
 ) -> Conversation:
     """A customer's email conversation whose first message arrived at `at`, through the inbox services."""
-    customer = customer_for_address(address=address, name=name)
-    conversation = conversation_open(mailbox=mailbox, customer=customer, subject=subject, at=at)
-    message_receive(
-        conversation=conversation,
-        customer=customer,
-        from_name=name,
-        from_address=address,
-        subject=subject,
-        text=text,
-        at=at,
+    conversation = customer_conversation(
+        mailbox, address=address, name=name, subject=subject, text=text, at=at
     )
     conversation.refresh_from_db()
     return conversation

@@ -256,12 +256,15 @@ def deliver(*, verified: bool = False, **email_fields):  # type: ignore[no-untyp
 
 def customer_conversation(mailbox, *, address: str, name: str, subject: str, text: str, **message):  # type: ignore[no-untyped-def]
     """A customer (made or found by address) with a conversation holding their first message, written
-    through the inbox services; `message` passes on to message_receive (attachments, verification...)."""
+    through the inbox services; `message` passes on to message_receive (attachments, verification, `at`
+    for a conversation that began in the past...)."""
     from happydesk.customers.services import customer_for_address
     from happydesk.inbox.services import conversation_open, message_receive
 
     customer = customer_for_address(address=address, name=name)
-    conversation = conversation_open(mailbox=mailbox, customer=customer, subject=subject)
+    conversation = conversation_open(
+        mailbox=mailbox, customer=customer, subject=subject, at=message.get("at")
+    )
     message_receive(
         conversation=conversation,
         customer=customer,
