@@ -44,14 +44,20 @@ class Lockout:
     locked_until: datetime | None
 
 
+def _recent_attempts() -> QuerySet:
+    """django-axes' failed-attempt rows still inside the lockout window: the ones that count."""
+    from axes.models import AccessAttempt
+
+    return AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME)
+
+
 def signin_lockout(agent: User) -> Lockout:
     """The lockout state of the agent's account (django-axes' attempts for their email, from any address;
     a lockout of the client address alone is not shown here)."""
-    from axes.models import AccessAttempt
-
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
-    row = AccessAttempt.objects.filter(username=agent.email, attempt_time__gte=since).aggregate(
-        failures=Sum("failures_since_start"), last=Max("attempt_time")
+    row = (
+        _recent_attempts()
+        .filter(username=agent.email)
+        .aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
     )
     failures = row["failures"] or 0
     locked = failures >= settings.AXES_FAILURE_LIMIT and row["last"] is not None
@@ -60,11 +66,9 @@ def signin_lockout(agent: User) -> Lockout:
 
 def locked_out_emails() -> set[str]:
     """The emails whose accounts are locked now (for the agents list)."""
-    from axes.models import AccessAttempt
-
-    since = timezone.now() - settings.AXES_COOLOFF_TIME
     rows = (
-        AccessAttempt.objects.filter(attempt_time__gte=since, username__isnull=False)
+        _recent_attempts()
+        .filter(username__isnull=False)
         .values("username")
         .annotate(failures=Sum("failures_since_start"))
         .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
