@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 def test_the_panel_table_is_this_and_is_installed():
     """A new panel is a deliberate change: added here and in runtime/panels.py together."""
     assert dict(PANELS) == {
+        "list_top": ("mail/_inbound_held_panel.html", "status/_inbox_panel.html"),
         "composer": ("replies/_saved_reply_picker.html",),
         "message_actions": ("kb/_article_from_reply.html",),
         "sidebar": ("community/_conversation_ideas.html", "feedback/_past_ratings.html"),

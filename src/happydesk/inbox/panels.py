@@ -1,10 +1,11 @@
-"""Feature parts of the conversation page. The page has slots; the templates that fill each slot come
+"""Feature parts of the inbox's pages (the list and the conversation). The pages have slots; the templates that fill each slot come
 from one table, `happydesk.runtime.panels.PANELS`, installed when the runtime app starts, so the inbox
 never imports a feature and a reader finds every panel in one file (like the event receivers, ADR 0005).
 
-A panel is a template included with the page's context (`c` the conversation, `user`, `request`; in
-`message_actions` also `m`, the message). It loads its own app's template tags for the rest, and checks
-what it shows through `inbox.access` like any other reader. Slots:
+A panel is a template included with the page's context (`user`, `request`; on the conversation page `c`
+the conversation, in `message_actions` also `m`, the message). It loads its own app's template tags for
+the rest, and checks what it shows through `inbox.access` like any other reader. Slots:
+- `list_top`: the inbox list, above the search (held-up mail for admins, early warnings);
 - `composer`: above the reply box (saved replies);
 - `message_actions`: under each message of the thread (make an article from a reply);
 - `sidebar`: the customer column, shown only once the sender is verified (ideas, ratings).
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, get_args
 
-Slot = Literal["composer", "message_actions", "sidebar"]
+Slot = Literal["list_top", "composer", "message_actions", "sidebar"]
 SLOTS: tuple[Slot, ...] = get_args(Slot)
 Table = Mapping[Slot, tuple[str, ...]]
 
@@ -30,5 +31,5 @@ def panels_install(table: Table) -> None:
 
 
 def installed() -> Table:
-    """What the conversation view hands its template: slot -> template names, in order."""
+    """What the inbox's views hand their templates: slot -> template names, in order."""
     return dict(_installed)

@@ -77,6 +77,7 @@ def inbox(request: AgentRequest) -> HttpResponse:
         page = Paginator(qs, 50).get_page(request.GET.get("page"))
     snippets = selectors.search_snippets(q, [c.pk for c in page.object_list]) if hits else {}
     context = {
+        "panels": panels.installed(),
         "page": page,
         "status": status,
         "q": q,
