@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent / "src" / "happydesk"
 
 # Lowest first. Within a layer imports are allowed as long as they form no cycle.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("base", {"config", "crypto", "jobs", "ratelimit", "redirects", "db", "headers", "web", "audit"}),
+    (
+        "base",
+        {"config", "crypto", "tokens", "jobs", "ratelimit", "redirects", "db", "headers", "web", "audit"},
+    ),
     ("foundations", {"customers", "accounts", "search", "scheduling"}),
     ("core", {"inbox", "mail"}),
     (

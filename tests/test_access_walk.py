@@ -146,7 +146,7 @@ def test_every_api_route_needs_a_token(victim):
 def test_wrong_token_in_a_portal_link_is_404(victim):
     assert Client().get("/portal/c/" + "x" * 22 + "/").status_code == 404
     assert portal_token_redeem(token="nope") is None
-    assert Conversation.objects.filter(token=victim["c"].token).exists()
+    assert Conversation.objects.filter(Conversation.with_token(victim["c"].token)).exists()
 
 
 # -- A light agent against a security report -------------------------------------------------------

@@ -27,7 +27,7 @@ from tests.helpers import free_port, make_email, once_per_suite, stop, subproces
 STABLE = {
     "mail_rawmessage": "id, source, envelope_from, path, size, sha256, received_at",
     "inbox_message": "id, kind, from_address, subject, text, message_id, conversation_id, customer_id, raw_id",
-    "inbox_conversation": "id, subject, token, customer_id, mailbox_id, created_at",
+    "inbox_conversation": "id, subject, link_selector, customer_id, mailbox_id, created_at",
     "customers_customer": "id, name, created_at",
 }
 

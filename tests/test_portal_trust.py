@@ -180,7 +180,7 @@ def test_conversation_link_opens_that_one_conversation_and_answers_verified(mail
         True,
         "conversation link from email",
     )
-    assert visitor.session[GRANTS_KEY] == {own.token: known.pk} and SESSION_KEY not in visitor.session
+    assert visitor.session[GRANTS_KEY] == {str(own.pk): known.pk} and SESSION_KEY not in visitor.session
     # The grant is for that conversation only: not the customer's other one, not their list.
     assert visitor.get(f"/portal/c/{second.token}/").status_code == 403
     assert "Kim's second matter" not in visitor.get("/portal/").content.decode()

@@ -40,6 +40,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Keys retired from HAPPYDESK_SECRET_KEY that still open what they signed (links, happydesk/tokens.py)
+# until they are dropped from this list, so a key can be rotated without breaking every mailed link.
+SECRET_KEY_FALLBACKS = env_list("HAPPYDESK_SECRET_KEY_FALLBACKS")
 BASE_URL = os.environ.get("HAPPYDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 BASE_HOST = (urlsplit(BASE_URL).hostname or "").lower()  # the base URL's host name, without a port
 

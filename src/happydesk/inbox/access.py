@@ -44,7 +44,7 @@ def access_conversation_for_customer(token: str) -> Conversation:
     """The conversation a customer's secret link points to."""
     conversation = (
         Conversation.objects.select_related("mailbox", "customer")
-        .filter(token=token)
+        .filter(Conversation.with_token(token))
         .exclude(status=Conversation.Status.SPAM)
         .first()
     )

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.timezone import now
 
+from happydesk import tokens
 from happydesk.crypto import EncryptedTextField
 
 if TYPE_CHECKING:
@@ -107,13 +109,15 @@ class Tag(models.Model):
         return self.name
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(16)
+LINK_PURPOSE, REPLY_PURPOSE = "conversation-link", "reply-address"
 
 
-def new_reply_token() -> str:
-    # Short, lowercase and unguessable: survives MTAs that lowercase the local part.
-    return secrets.token_hex(8)
+def new_link_selector() -> str:
+    return tokens.new_selector(12)
+
+
+def new_reply_selector() -> str:
+    return tokens.new_selector(8)
 
 
 class Conversation(models.Model):
@@ -144,9 +148,12 @@ class Conversation(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Secret for customer-facing links (portal, rating) and the reply address token.
-    token = models.CharField(max_length=32, unique=True, default=new_token)
-    reply_token = models.CharField(max_length=32, unique=True, default=new_reply_token)
+    # Selectors of the two secrets we hand out (happydesk/tokens.py): the portal link's token and the
+    # reply address's. The tokens themselves are never stored; links from before are kept as digests.
+    link_selector = models.CharField(max_length=32, unique=True, default=new_link_selector)
+    reply_selector = models.CharField(max_length=32, unique=True, default=new_reply_selector)
+    link_legacy_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    reply_legacy_digest = models.CharField(max_length=64, blank=True, db_index=True)
     cc = models.JSONField(default=list, blank=True, help_text="Other addresses on the thread.")
     unverified = models.BooleanField(
         default=False, help_text="Opened from a message whose sender could not be trusted."
@@ -225,6 +232,30 @@ class Conversation(models.Model):
     def number(self) -> int:
         """The public conversation number shown to agents and in subjects (`[#123]`)."""
         return self.pk
+
+    @property
+    def token(self) -> str:
+        """The secret in the customer's portal link to this conversation (not stored; tokens.py)."""
+        return tokens.issue(LINK_PURPOSE, self.link_selector)
+
+    @property
+    def reply_token(self) -> str:
+        """The secret in the reply address that threads an answer back here (not stored; tokens.py)."""
+        return tokens.issue(REPLY_PURPOSE, self.reply_selector)
+
+    @staticmethod
+    def with_token(token: str) -> Q:
+        """A filter for the conversation whose portal link carries this token."""
+        return tokens.matching(
+            LINK_PURPOSE, token, selector_field="link_selector", legacy_field="link_legacy_digest"
+        )
+
+    @staticmethod
+    def with_reply_token(token: str) -> Q:
+        """A filter for the conversation whose reply address carries this token."""
+        return tokens.matching(
+            REPLY_PURPOSE, token, selector_field="reply_selector", legacy_field="reply_legacy_digest"
+        )
 
 
 class Message(models.Model):

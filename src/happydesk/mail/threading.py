@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from happydesk.customers.models import CustomerEmail
 from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.mail.store import split_plus
@@ -127,7 +129,10 @@ def decide(facts: InboundFacts, mailbox: Mailbox) -> ThreadDecision:
 
     tokens = [tag for tag in (split_plus(r)[1] for r in facts.recipients) if tag]
     if tokens:
-        conversation = Conversation.objects.filter(reply_token__in=tokens).first()
+        found = Q(pk__in=[])
+        for token in tokens:
+            found |= Conversation.with_reply_token(token)
+        conversation = Conversation.objects.filter(found).first()
         if conversation is not None:
             decision = _check(conversation, facts, "reply-token", "the reply address", secret=True)
             if decision.conversation is not None:

@@ -36,7 +36,7 @@ from happydesk.portal.forms import ContactForm, TooManyMessages
 from happydesk.portal.services import portal_link_send
 
 VIA_KEY = "portal_verified_via"  # how they were shown to be that customer: "link" or "sso"
-GRANTS_KEY = "portal_conversation_grants"  # {conversation token: customer id} opened by a signed link
+GRANTS_KEY = "portal_conversation_grants"  # {conversation number: customer id} opened by a signed link
 VIA_LABELS = {"link": "portal session", "sso": "SSO (JWT)"}  # the verification a message records
 
 
@@ -184,7 +184,7 @@ def portal_link(request: HttpRequest, value: str) -> HttpResponse:
     token, customer_id = conversation.token, conversation.customer_id
     if current is None:
         grants = dict(request.session.get(GRANTS_KEY) or {})
-        grants[token] = customer_id
+        grants[str(conversation.pk)] = customer_id
         request.session[GRANTS_KEY] = grants
     return redirect("portal_conversation", token=token)
 
@@ -219,7 +219,7 @@ def _conversation_for_visitor(request: HttpRequest, token: str) -> tuple[Convers
             VIA_LABELS.get(via, "portal session") if customer.pk == conversation.customer_id else ""
         )
     grants = request.session.get(GRANTS_KEY) or {}
-    if grants.get(token) == conversation.customer_id:
+    if grants.get(str(conversation.pk)) == conversation.customer_id:
         return conversation, "conversation link from email"
     return conversation, None
 

@@ -8,12 +8,12 @@ Subscriber mail goes through the shared outbox (`mail.OutboundMail`, see mail.py
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from happydesk import tokens
 
 
 class ComponentState(models.TextChoices):
@@ -198,15 +198,21 @@ class IncidentUpdate(models.Model):
         ordering = ["-created_at", "-id"]
 
 
-def _subscriber_token() -> str:
-    return secrets.token_urlsafe(32)
+SUBSCRIBER_PURPOSE = "status-subscriber"
+
+
+def new_subscriber_selector() -> str:
+    return tokens.new_selector(16)
 
 
 class Subscriber(models.Model):
     """Someone who asked for status updates by email; gets them only once confirmed, until unsubscribed."""
 
     email = models.EmailField(max_length=320, unique=True)
-    token = models.CharField(max_length=64, unique=True, default=_subscriber_token)
+    # The selector of the secret in the confirm and unsubscribe links (happydesk/tokens.py); the token
+    # itself is never stored, and one handed out before is kept as a digest.
+    selector = models.CharField(max_length=64, unique=True, default=new_subscriber_selector)
+    legacy_digest = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     confirm_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -218,6 +224,18 @@ class Subscriber(models.Model):
     @property
     def is_active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+    @property
+    def token(self) -> str:
+        """The secret in this subscriber's confirm and unsubscribe links (not stored; tokens.py)."""
+        return tokens.issue(SUBSCRIBER_PURPOSE, self.selector)
+
+    @staticmethod
+    def with_token(token: str) -> Q:
+        """A filter for the subscriber whose links carry this token."""
+        return tokens.matching(
+            SUBSCRIBER_PURPOSE, token, selector_field="selector", legacy_field="legacy_digest"
+        )
 
 
 # The incident plan, early warnings and security flags live in their own module; Django finds them here.

@@ -27,7 +27,7 @@ from happydesk.status.models import (
     IncidentComponent,
     IncidentUpdate,
     Subscriber,
-    _subscriber_token,
+    new_subscriber_selector,
 )
 
 # A pending subscription can be confirmed for a week; the confirmation is sent again at most this often.
@@ -405,7 +405,8 @@ def subscriber_add(*, email: str, at: datetime | None = None) -> Subscriber:
             return subscriber
         if subscriber.unsubscribed_at is not None:  # subscribing again starts over, with a fresh token
             subscriber.unsubscribed_at = subscriber.confirmed_at = None
-            subscriber.token, subscriber.created_at = _subscriber_token(), at
+            subscriber.selector, subscriber.legacy_digest = new_subscriber_selector(), ""
+            subscriber.created_at = at
         elif subscriber.confirm_sent_at and at - subscriber.confirm_sent_at < CONFIRM_RESEND_AFTER:
             return subscriber
     subscriber.confirm_sent_at = at
@@ -427,7 +428,9 @@ def subscriber_confirm(*, token: str, at: datetime | None = None) -> Subscriber 
     """Confirm by the emailed link; None when the link is unknown, unsubscribed or expired."""
     at = at or timezone.now()
     subscriber = (
-        Subscriber.objects.select_for_update().filter(token=token, unsubscribed_at__isnull=True).first()
+        Subscriber.objects.select_for_update()
+        .filter(Subscriber.with_token(token), unsubscribed_at__isnull=True)
+        .first()
     )
     if subscriber is None:
         return None
@@ -443,7 +446,7 @@ def subscriber_confirm(*, token: str, at: datetime | None = None) -> Subscriber 
 @transaction.atomic
 def subscriber_unsubscribe(*, token: str, at: datetime | None = None) -> Subscriber | None:
     """Stop all mail to this subscriber, including anything still queued; repeating it is harmless."""
-    subscriber = Subscriber.objects.select_for_update().filter(token=token).first()
+    subscriber = Subscriber.objects.select_for_update().filter(Subscriber.with_token(token)).first()
     if subscriber is None:
         return None
     if subscriber.unsubscribed_at is None:

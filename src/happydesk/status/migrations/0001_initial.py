@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('email', models.EmailField(max_length=320, unique=True)),
-                ('token', models.CharField(default=happydesk.status.models._subscriber_token, max_length=64, unique=True)),
+                ('token', models.CharField(default=happydesk.status.models.new_subscriber_selector, max_length=64, unique=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('confirm_sent_at', models.DateTimeField(blank=True, null=True)),
                 ('confirmed_at', models.DateTimeField(blank=True, null=True)),
