@@ -110,3 +110,13 @@ class SignInPolicy(models.Model):
     def current(cls) -> SignInPolicy:
         policy, _ = cls.objects.get_or_create(pk=1)
         return policy
+
+
+class SecretFingerprints(models.Model):
+    """What the SSO secrets (environment settings) looked like when a web process last started: a keyed
+    fingerprint per secret, never the secret, so a change of HAPPYDESK_SSO_JWT_SECRET or
+    HAPPYDESK_OIDC_CLIENT_SECRET is noticed and written to the audit log (accounts/sso_secrets.py)."""
+
+    setting = models.CharField(max_length=100, unique=True)
+    fingerprints = models.JSONField(default=list)
+    changed_at = models.DateTimeField(default=timezone.now)

@@ -41,8 +41,8 @@ class Action(models.TextChoices):
     SHARE_LINK_CREATED = "share_link.created", "Report share link created"
     SHARE_LINK_REVOKED = "share_link.revoked", "Report share link revoked"
     AUDIT_EXPORTED = "audit.exported", "Audit log exported"
-    # Reserved: the SSO secrets are environment settings today (HAPPYDESK_SSO_JWT_SECRET,
-    # HAPPYDESK_OIDC_CLIENT_SECRET), which the app cannot change; a page that changes them records this.
+    # The SSO secrets are environment settings (HAPPYDESK_SSO_JWT_SECRET, HAPPYDESK_OIDC_CLIENT_SECRET):
+    # a web process that starts with other secrets than the last start records this (sso_secrets.py).
     SSO_SECRET_CHANGED = "sso.secret_changed", "SSO secret changed"
     # For the customer data commands (issue 12): details hold counts only, the target an opaque reference.
     CUSTOMER_EXPORTED = "customer.exported", "Customer data exported"

@@ -55,6 +55,9 @@ class Command(BaseCommand):
         count = 0 if opts["no_worker"] else max(1, opts["workers"])
         # Without Redis the workers' realtime pushes (the live inbox) come to this process's layer.
         relay = None if os.environ.get("REDIS_URL") or not count else self._relay_path()
+        from happydesk.accounts.sso_secrets import sso_secrets_note_changes
+
+        sso_secrets_note_changes()  # the audit log hears of secrets changed while we were down
         env = {**os.environ, **({"HAPPYDESK_REALTIME_RELAY": str(relay)} if relay else {})}
         workers = [
             subprocess.Popen(
