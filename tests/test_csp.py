@@ -4,6 +4,7 @@ conversation page makes for its email frames. tests/e2e/test_csp.py shows the br
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -51,6 +52,7 @@ def assert_strict(response, *, email_frames: bool = False, remote_images: bool =
         path
     )
     assert p["style-src-attr"] == ["'unsafe-inline'"], path
+    assert p["report-uri"] == ["/csp-report/"], path
     assert set(p) == {
         "default-src",
         "script-src",
@@ -62,6 +64,7 @@ def assert_strict(response, *, email_frames: bool = False, remote_images: bool =
         "img-src",
         "style-src",
         "style-src-attr",
+        "report-uri",
     }, path
 
 
@@ -271,3 +274,56 @@ def test_loaded_remote_images_never_include_our_own_pages(agent, mailbox):
     srcdoc = unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))  # type: ignore[union-attr]
     assert "pixel.example.test/open.png" in srcdoc
     assert "testserver/admin/agents" not in srcdoc and "TESTSERVER:8443" not in srcdoc
+
+
+REPORT = {
+    "csp-report": {
+        "document-uri": "http://127.0.0.1:8000/inbox/",
+        "effective-directive": "script-src-elem",
+        "blocked-uri": "inline",
+        "script-sample": "alert(1)\r\nForged: log line",
+        "line-number": 12,
+    }
+}
+
+
+def test_a_browsers_violation_report_is_logged_on_one_line(caplog):
+    with caplog.at_level("WARNING", logger="happydesk.csp"):
+        r = Client(enforce_csrf_checks=True).post(
+            "/csp-report/", json.dumps(REPORT), content_type="application/csp-report"
+        )
+    assert r.status_code == 204
+    (line,) = [rec.getMessage() for rec in caplog.records if rec.name == "happydesk.csp"]
+    assert (
+        "effective-directive='script-src-elem'" in line
+        and "document-uri='http://127.0.0.1:8000/inbox/'" in line
+    )
+    assert "\n" not in line and "\r" not in line  # a stranger's report cannot forge a log line
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [("not json", 400), ("[1, 2]", 400), (json.dumps({"other": 1}), 400), ("x" * 20_000, 413)],
+)
+def test_what_is_not_a_report_is_refused_and_nothing_logged(caplog, body, status):
+    with caplog.at_level("WARNING", logger="happydesk.csp"):
+        assert (
+            Client().post("/csp-report/", body, content_type="application/csp-report").status_code == status
+        )
+    assert not [rec for rec in caplog.records if rec.name == "happydesk.csp"]
+    assert Client().get("/csp-report/").status_code == 405
+
+
+def test_a_flood_of_reports_from_one_client_is_cut_off(caplog):
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    codes = [
+        client.post("/csp-report/", json.dumps(REPORT), content_type="application/csp-report").status_code
+        for _ in range(70)
+    ]
+    assert codes.count(204) == 60 and codes[-1] == 429
+    assert (
+        Client(REMOTE_ADDR="203.0.113.10")
+        .post("/csp-report/", json.dumps(REPORT), content_type="application/csp-report")
+        .status_code
+        == 204
+    )
