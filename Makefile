@@ -34,14 +34,17 @@ test: $(BIN)/.installed ## install system packages if missing, run the suite on 
 bench: $(BIN)/.installed ## ingest benchmarks on SQLite and PostgreSQL, written to bench/results.json
 	@scripts/bench.sh
 
+quality: $(BIN)/.installed ## measure triage order, search answers, early-warning precision, quote stripping (quality/)
+	@scripts/quality.sh
+
 screenshots: $(BIN)/.installed ## regenerate docs/screenshots from the browser tests (tests alone never write there)
 	@scripts/system-packages.sh
 	@HAPPYDESK_SHOTS_DIR=$(CURDIR)/docs/screenshots HAPPYDESK_DATA_DIR=$$(mktemp -d) CHROMIUM_PATH=$$(command -v chromium) \
 	  $(BIN)/python -m pytest -q -m e2e
 
 lint: $(BIN)/.installed ## ruff, mypy, the app import graph (layers, no cycles), the OpenAPI snapshot against the served schema
-	@$(BIN)/ruff check src tests bench scripts
-	@$(BIN)/ruff format --check src tests bench scripts
+	@$(BIN)/ruff check src tests bench scripts quality
+	@$(BIN)/ruff format --check src tests bench scripts quality
 	@$(BIN)/mypy
 	@$(BIN)/python scripts/app_graph.py
 	@$(BIN)/happydesk openapi --check
@@ -53,4 +56,4 @@ lock: ## refresh constraints.txt from a clean resolve of pyproject.toml
 	rm -rf /tmp/hd-lock && $(PYTHON) -m venv /tmp/hd-lock && /tmp/hd-lock/bin/pip install -q -U pip && /tmp/hd-lock/bin/pip install -q ".[dev]"
 	/tmp/hd-lock/bin/pip freeze --exclude happydesk | grep -v '^-e' > constraints.txt
 
-.PHONY: help install run test bench screenshots lint openapi lock
+.PHONY: help install run test bench quality screenshots lint openapi lock
