@@ -128,6 +128,25 @@ def test_reply_and_close_from_the_page(client_in, mailbox):
     assert c.status == "closed" and c.resolved_at is not None and c.first_response_at is not None
 
 
+def test_each_way_to_send_on_an_open_conversation_does_something_different(client_in, mailbox):
+    """The composer's choices, read off the page and each sent: no two of them end the same way."""
+    import re
+
+    seed(1)
+    c = Conversation.objects.get()
+    page = client_in.get(f"/c/{c.number}/").content.decode()
+    select = re.search(r'<select name="then".*?</select>', page, re.S).group(0)
+    choices = re.findall(r'<option value="([^"]*)">([^<]*)</option>', select)
+    ends = {}
+    for value, label in choices:
+        Conversation.objects.filter(pk=c.pk).update(status="active", snoozed_until=None)
+        client_in.post(f"/c/{c.number}/reply/", {"text": f"Answer for {label}", "then": value})
+        c.refresh_from_db()
+        ends[label] = (c.status, c.snoozed_until)
+    assert ends["Send and set pending"][0] == "pending" and ends["Send and keep open"][0] == "active"
+    assert len(set(ends.values())) == len(ends), ends
+
+
 def test_quarantine_page_lists_and_reprocesses(client_in, db):
     store_raw(make_email(to="sales@acme.test"), source="smtp")
     process_pending()

@@ -11,7 +11,8 @@ class ReplyForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea, max_length=200_000)
     then = forms.ChoiceField(
         choices=[
-            ("", "Send"),
+            ("", "Send"),  # an open conversation becomes pending (waiting on the customer); others stay
+            ("active", "Send and keep open"),
             ("pending", "Send and set pending"),
             ("closed", "Send and close"),
             ("snooze:tomorrow", "Send and snooze until tomorrow"),
