@@ -98,6 +98,17 @@ def test_small_demo_is_consistent_and_sends_nothing(client) -> None:  # type: ig
     assert CustomerEmail.objects.count() >= 24
     assert not OutboundMail.objects.exists()
     assert not Message.objects.exclude(delivery__in=["", Message.Delivery.SENT]).exists()
+    # The demo's snippets leave nothing an agent could not fill: "Offer a call" fills the booking link.
+    from happydesk.inbox.placeholders import find_unfilled
+    from happydesk.replies.models import SavedReply
+    from happydesk.replies.services import saved_reply_use
+
+    call = saved_reply_use(
+        saved_reply=SavedReply.objects.get(name="Offer a call"),
+        conversation=Conversation.objects.filter(mailbox=support).first(),
+        agent=admin,
+    )
+    assert support.call_link in call and not find_unfilled(call)
 
     messages = Message.objects.select_related("author").order_by("created_at", "id")
     by_conversation: dict[int, list[Message]] = {}

@@ -40,7 +40,16 @@ def test_use_fills_placeholders_and_counts(conversation, agent, refund):
     assert text.startswith("Hi Casey,")
     assert f"Alex, #{conversation.number}" in text
     assert "[ORDER]" in text  # left for the agent to fill
-    assert [r.name for r in most_used()] == ["Refund issued"]
+    assert most_used(at_least=1) == []  # inserted, not sent: no use yet
+    reply_create(conversation=conversation, author=agent, text=text.replace("[ORDER]", "4411"))
+    assert [(r.name, r.recent) for r in most_used(at_least=1)] == [("Refund issued", 1)]
+
+
+def test_an_insertion_taken_out_again_or_never_sent_does_not_count(conversation, agent, refund):
+    saved_reply_use(saved_reply=refund, conversation=conversation, agent=agent)
+    reply_create(conversation=conversation, author=agent, text="Sorry, wrong answer: we are checking.")
+    saved_reply_use(saved_reply=refund, conversation=conversation, agent=agent)  # draft abandoned
+    assert most_used(at_least=1) == []
 
 
 def test_reply_with_unfilled_placeholder_is_refused_and_nothing_is_stored(conversation, agent):
@@ -83,13 +92,28 @@ def test_insert_endpoint_is_scoped_to_the_conversation_mailbox(conversation, age
     assert c.get(f"/c/{conversation.number}/saved-replies/{refund.pk}/").status_code == 405
 
 
-def test_saved_replies_page_shows_fix_candidates(conversation, agent, refund):
-    for _ in range(3):
-        saved_reply_use(saved_reply=refund, conversation=conversation, agent=agent)
+def _send_through_the_page(client, conversation, saved) -> None:  # type: ignore[no-untyped-def]
+    text = client.post(f"/c/{conversation.number}/saved-replies/{saved.pk}/").json()["text"]
+    client.post(
+        f"/c/{conversation.number}/reply/", {"text": text.replace("[ORDER]", "4411"), "then": "active"}
+    )
+
+
+def test_saved_replies_page_shows_fix_candidates_only_past_the_threshold(conversation, agent, refund):
+    from happydesk.replies.services import FIX_THE_CAUSE_SENDS
+
+    twice = saved_reply_save(name="Twice only", body="Thanks for waiting.", author=agent)
     c = Client()
     c.force_login(agent)
+    for _ in range(2):
+        _send_through_the_page(c, conversation, twice)
+    for _ in range(FIX_THE_CAUSE_SENDS):
+        _send_through_the_page(c, conversation, refund)
+    c.post(f"/c/{conversation.number}/saved-replies/{refund.pk}/")  # inserted, then not sent
     body = c.get("/replies/").content.decode()
-    assert "used 3 times" in body and "product fix" in body
+    fix_list = body.split('<ul class="fix-list">', 1)[1].split("</ul>", 1)[0]
+    assert f"<strong>Refund issued</strong>: sent {FIX_THE_CAUSE_SENDS} times" in fix_list
+    assert "Twice only" not in fix_list and "product fix" in body
     r = c.post(
         "/replies/new/",
         {"name": "Password reset", "kind": "reply", "body": "Hi {{ customer.first_name }}", "note": ""},

@@ -188,13 +188,25 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
     )  # a rating this week on last week's
 
     SavedReplyUse.objects.create(
-        saved_reply=saved["refund"], agent=a, conversation=convs["c2"], used_at=ny(3, 4, 10)
+        saved_reply=saved["refund"],
+        agent=a,
+        conversation=convs["c2"],
+        used_at=ny(3, 4, 10),
+        sent_at=ny(3, 4, 10),
     )
     SavedReplyUse.objects.create(
-        saved_reply=saved["refund"], agent=b, conversation=convs["c3"], used_at=ny(3, 10, 9)
+        saved_reply=saved["refund"],
+        agent=b,
+        conversation=convs["c3"],
+        used_at=ny(3, 10, 9),
+        sent_at=ny(3, 10, 9),
     )
     SavedReplyUse.objects.create(
-        saved_reply=saved["reset"], agent=a, conversation=convs["c1"], used_at=ny(3, 3, 10)
+        saved_reply=saved["reset"],
+        agent=a,
+        conversation=convs["c1"],
+        used_at=ny(3, 3, 10),
+        sent_at=ny(3, 3, 10),
     )
     for day in range(3, 9):
         BusinessVolume.objects.create(date=date(2025, 3, day), metric="orders", value=100)

@@ -30,7 +30,11 @@ def test_every_receiver_is_in_the_one_table_and_the_table_is_this():
     """A new receiver is a deliberate change: it is added here and in runtime/receivers.py together."""
     assert {event.__name__: _names(receivers) for event, receivers in RECEIVERS.items()} == {
         "MessageReceived": ["happydesk.status.arrivals.incident_link_arrival", PUSH],
-        "ReplyCreated": ["happydesk.runtime.receivers.reply_to_outbox", PUSH],
+        "ReplyCreated": [
+            "happydesk.runtime.receivers.reply_to_outbox",
+            "happydesk.runtime.receivers.saved_reply_uses",
+            PUSH,
+        ],
         "NoteAdded": ["happydesk.mail.notices.mentions_notify", PUSH],
         "StatusChanged": [PUSH],
         "AssigneeChanged": [PUSH],

@@ -33,7 +33,9 @@ class SavedReply(models.Model):
 
 
 class SavedReplyUse(models.Model):
-    """One insertion into a reply: usage counts and the monthly "fix the cause" report read these."""
+    """One insertion into a reply. It counts as a use once the reply that carries it is sent
+    (`sent_at`, set by replies.services.saved_replies_mark_sent); an insertion deleted again before
+    sending never counts. Usage counts and the "fix the cause" list read the sent ones."""
 
     saved_reply = models.ForeignKey(SavedReply, on_delete=models.CASCADE, related_name="uses")
     agent = models.ForeignKey(
@@ -43,3 +45,6 @@ class SavedReplyUse(models.Model):
         "inbox.Conversation", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     used_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The start of the text inserted, to tell whether the reply sent still carries it.
+    inserted = models.CharField(max_length=120, blank=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from happydesk.accounts.models import User
 from happydesk.inbox.models import Conversation
-from happydesk.inbox.placeholders import fill
+from happydesk.inbox.placeholders import UNFILLED, fill
 from happydesk.replies.models import SavedReply, SavedReplyUse
 
 
@@ -27,6 +27,7 @@ def placeholder_values(*, conversation: Conversation, agent: User) -> dict[str, 
         "conversation.number": str(conversation.number),
         "conversation.subject": conversation.subject,
         "mailbox.name": conversation.mailbox.name,
+        "mailbox.call_link": conversation.mailbox.call_link,  # the mailbox's booking link, if it has one
     }
 
 
@@ -49,11 +50,52 @@ def saved_reply_save(
     return row
 
 
+# A saved reply answered that many times in 30 days points at a cause worth fixing in the product.
+FIX_THE_CAUSE_SENDS = 10
+# An insertion still unsent after this long is not waited for: the draft was abandoned.
+SEND_WINDOW = timedelta(days=2)
+
+
+def _words(text: str) -> str:
+    """Text compared for "does the reply still carry it": words only, case and spacing ignored."""
+    return " ".join(text.lower().split())
+
+
 @transaction.atomic
 def saved_reply_use(*, saved_reply: SavedReply, conversation: Conversation, agent: User) -> str:
-    """The saved reply's text with this conversation's placeholders filled in; counts the use."""
-    SavedReplyUse.objects.create(saved_reply=saved_reply, agent=agent, conversation=conversation)
-    return fill(saved_reply.body, placeholder_values(conversation=conversation, agent=agent))
+    """The saved reply's text with this conversation's placeholders filled in. The insertion is noted;
+    it counts as a use when the reply carrying it is sent (saved_replies_mark_sent)."""
+    text = fill(saved_reply.body, placeholder_values(conversation=conversation, agent=agent))
+    SavedReplyUse.objects.create(
+        saved_reply=saved_reply, agent=agent, conversation=conversation, inserted=_mark_of(text)
+    )
+    return text
+
+
+def _mark_of(text: str) -> str:
+    """What a sent reply must still contain to carry this insertion: its longest stretch between the
+    placeholders the agent will fill in (compared as words), at most 120 characters."""
+    stretches = [_words(part) for part in UNFILLED.split(text)]
+    return max(stretches, key=len, default="")[:120]
+
+
+def saved_replies_mark_sent(*, message_id: int, conversation_id: int, author_id: int) -> int:
+    """A reply was sent (the ReplyCreated receiver): the author's insertions into this conversation that
+    the reply still carries count as uses now. Returns how many."""
+    from happydesk.inbox.models import Message
+
+    reply = Message.objects.filter(pk=message_id).only("text", "created_at").first()
+    if reply is None:
+        return 0
+    sent = _words(reply.text)
+    waiting = SavedReplyUse.objects.filter(
+        conversation_id=conversation_id,
+        agent_id=author_id,
+        sent_at__isnull=True,
+        used_at__gte=reply.created_at - SEND_WINDOW,
+    )
+    carried = [use.pk for use in waiting if use.inserted and use.inserted in sent]
+    return SavedReplyUse.objects.filter(pk__in=carried).update(sent_at=reply.created_at)
 
 
 def saved_replies_for(conversation: Conversation) -> QuerySet[SavedReply]:
@@ -61,13 +103,15 @@ def saved_replies_for(conversation: Conversation) -> QuerySet[SavedReply]:
     return SavedReply.objects.filter(Q(mailbox__isnull=True) | Q(mailbox=conversation.mailbox_id))
 
 
-def most_used(*, days: int = 30, limit: int = 10) -> list[SavedReply]:
-    """Saved replies by uses in the last `days` days: frequent answers point at causes worth fixing."""
+def most_used(*, days: int = 30, limit: int = 10, at_least: int = FIX_THE_CAUSE_SENDS) -> list[SavedReply]:
+    """Saved replies sent at least `at_least` times in the last `days` days, most first: an answer
+    given that often points at a cause worth fixing in the product."""
     since = timezone.now() - timedelta(days=days)
     return list(
         SavedReply.objects.annotate(
-            recent=Count("uses", filter=Q(uses__used_at__gte=since)), total=Count("uses")
+            recent=Count("uses", filter=Q(uses__sent_at__gte=since)),
+            total=Count("uses", filter=Q(uses__sent_at__isnull=False)),
         )
-        .filter(recent__gt=0)
+        .filter(recent__gte=max(at_least, 1))
         .order_by("-recent", "name")[:limit]
     )

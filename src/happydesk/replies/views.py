@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -15,7 +15,13 @@ from happydesk.accounts.decorators import AgentRequest
 from happydesk.inbox.access import access_conversation_for_agent
 from happydesk.inbox.models import Mailbox
 from happydesk.replies.models import SavedReply
-from happydesk.replies.services import most_used, saved_replies_for, saved_reply_save, saved_reply_use
+from happydesk.replies.services import (
+    FIX_THE_CAUSE_SENDS,
+    most_used,
+    saved_replies_for,
+    saved_reply_save,
+    saved_reply_use,
+)
 
 
 class SavedReplyForm(forms.Form):
@@ -36,8 +42,13 @@ class SavedReplyForm(forms.Form):
 
 @login_required
 def saved_replies(request: AgentRequest) -> HttpResponse:
-    rows = SavedReply.objects.select_related("mailbox").annotate(total=Count("uses")).order_by("name")
-    return render(request, "replies/saved_replies.html", {"rows": rows, "top": most_used(days=30)})
+    rows = (
+        SavedReply.objects.select_related("mailbox")
+        .annotate(total=Count("uses", filter=Q(uses__sent_at__isnull=False)))
+        .order_by("name")
+    )
+    context = {"rows": rows, "top": most_used(days=30), "threshold": FIX_THE_CAUSE_SENDS}
+    return render(request, "replies/saved_replies.html", context)
 
 
 @login_required

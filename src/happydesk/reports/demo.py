@@ -75,6 +75,7 @@ def _saved_reply_uses(rng: random.Random) -> None:
                         agent_id=reply.author_id,
                         conversation_id=conversation_id,
                         used_at=reply.created_at,
+                        sent_at=reply.created_at,
                     )
                 )
         if counts[conversation_id] >= 3 and "Offer a call" in replies and rng.random() < 0.3:
@@ -84,6 +85,7 @@ def _saved_reply_uses(rng: random.Random) -> None:
                     agent_id=reply.author_id,
                     conversation_id=conversation_id,
                     used_at=reply.created_at,
+                    sent_at=reply.created_at,
                 )
             )
     SavedReplyUse.objects.bulk_create(uses, batch_size=500)

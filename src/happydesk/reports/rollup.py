@@ -159,7 +159,7 @@ def rollup_range(*, mailbox: Mailbox, first: date, last: date) -> int:
     )
     saved: dict[int, Counter[int]] = defaultdict(Counter)
     for conversation_id, saved_reply_id in SavedReplyUse.objects.filter(
-        conversation__in=convs.values("pk")
+        conversation__in=convs.values("pk"), sent_at__isnull=False
     ).values_list("conversation_id", "saved_reply_id"):
         saved[conversation_id][saved_reply_id] += 1
 
@@ -386,7 +386,7 @@ def rollup_refresh() -> int:
         | Q(pk__in=Tagging.objects.filter(pk__gt=state.last_tag_link_id).values("conversation_id"))
         | Q(
             pk__in=SavedReplyUse.objects.filter(
-                Q(pk__gt=state.last_saved_use_id) | Q(used_at__gte=since)
+                Q(pk__gt=state.last_saved_use_id) | Q(used_at__gte=since) | Q(sent_at__gte=since)
             ).values("conversation_id")
         )
         | Q(

@@ -1138,7 +1138,7 @@ DEMO_SAVED_REPLIES = [
     (
         None,
         "Offer a call",
-        "If it's easier to look at this together, pick a time that suits you: [BOOKING LINK]",
+        "If it's easier to look at this together, pick a time that suits you: {{ mailbox.call_link }}",
         "Snippet: after three back-and-forths without a fix.",
     ),
 ]

@@ -14,6 +14,7 @@ from happydesk.inbox import events
 from happydesk.inbox.live import push
 from happydesk.mail.notices import mentions_notify
 from happydesk.mail.outbound import reply_enqueue
+from happydesk.replies.services import saved_replies_mark_sent
 from happydesk.status.arrivals import incident_link_arrival
 from happydesk.status.security import security_escalate
 
@@ -31,9 +32,16 @@ def reply_to_outbox(event: events.ReplyCreated) -> None:
     reply_enqueue(message_id=event.message_id, footer=footer)
 
 
+def saved_reply_uses(event: events.ReplyCreated) -> None:
+    """A saved reply counts as used once the reply carrying it is sent."""
+    saved_replies_mark_sent(
+        message_id=event.message_id, conversation_id=event.conversation_id, author_id=event.author_id
+    )
+
+
 RECEIVERS: events.Table = {
     events.MessageReceived: (incident_link_arrival, push),
-    events.ReplyCreated: (reply_to_outbox, push),
+    events.ReplyCreated: (reply_to_outbox, saved_reply_uses, push),
     events.NoteAdded: (mentions_notify, push),
     events.StatusChanged: (push,),
     events.AssigneeChanged: (push,),
