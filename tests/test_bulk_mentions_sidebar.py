@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 
 from happydesk.accounts.services import agent_create
-from happydesk.inbox.models import Conversation, Mailbox
+from happydesk.customers.models import Customer
+from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.inbox.services import mailbox_create, note_add
 from happydesk.mail import outbound
 from happydesk.mail.inbound import process_pending
@@ -65,11 +66,33 @@ def test_mention_in_a_note_emails_the_agent(three, agent, smtp_sink):
 
 def test_sidebar_shows_local_time_and_attributes(web, three):
     customer = three[0].customer
-    customer.timezone, customer.attributes = "Asia/Tokyo", {"plan": "pro", "seats": 12}
+    customer.timezone = "Asia/Tokyo"
+    customer.attributes = {"plan": "pro", "seats": 12, "vip": True, "beta": False, "lifetime_orders": 7}
     customer.save()
     body = web.get(f"/c/{three[0].number}/").content.decode()
     assert "Local time:" in body and "(Asia/Tokyo)" in body
-    assert "<dt>plan</dt><dd>pro</dd>" in body and "<dt>seats</dt><dd>12</dd>" in body
+    assert "<dt>Plan</dt><dd>pro</dd>" in body and "<dt>Seats</dt><dd>12</dd>" in body
+    assert "<dt>VIP</dt><dd>Yes</dd>" in body and "<dt>Lifetime orders</dt><dd>7</dd>" in body
+    assert "True" not in body.split('class="attributes"')[1].split("</dl>")[0] and "Beta" not in body
+
+
+def test_an_email_customers_local_time_comes_from_their_date_header(web, mailbox):
+    from tests.helpers import deliver_raw, make_email
+
+    email = message_from_bytes(
+        make_email(sender="Ines <ines@example.test>", subject="Hola"), policy=policy.SMTP
+    )
+    email.replace_header("Date", "Tue, 01 Dec 2026 09:30:00 -0300")
+    raw = email.as_bytes()
+    message = Message.objects.get(raw=deliver_raw(raw, verified=True, envelope_to=["support@acme.test"]))
+    body = web.get(f"/c/{message.conversation.number}/").content.decode()
+    assert "(UTC-03:00, from their email)" in body
+    message.conversation.customer.timezone = "America/Sao_Paulo"  # a real zone, once known, wins
+    message.conversation.customer.save()
+    deliver_raw(
+        make_email(sender="Ines <ines@example.test>", subject="Again"), envelope_to=["support@acme.test"]
+    )
+    assert Customer.objects.get(pk=message.conversation.customer_id).timezone == "America/Sao_Paulo"
 
 
 def test_assign_to_me_then_mine_and_unassigned_views(web, three, agent):

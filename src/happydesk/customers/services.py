@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
 
 from happydesk.customers.models import Customer, CustomerEmail
@@ -26,3 +28,27 @@ def customer_for_address(*, address: str, name: str = "") -> Customer:
             return customer
     except IntegrityError:
         return CustomerEmail.objects.select_related("customer").get(address=address).customer
+
+
+OFFSET_PREFIX = "UTC"  # a time zone known only as an offset, from the Date header of their email
+
+
+def offset_zone(offset: timedelta) -> str:
+    """How a UTC offset is kept as a customer's time zone: "UTC+01:00", "UTC-05:30"."""
+    minutes = round(offset.total_seconds() / 60)
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    return f"{OFFSET_PREFIX}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def customer_note_utc_offset(*, customer: Customer, offset: timedelta | None) -> None:
+    """An email's Date header says what time it was where the customer wrote: keep that offset as
+    their time zone, unless a real zone is known (from SSO, the widget or an agent), which wins. A
+    missing or impossible offset changes nothing."""
+    if offset is None or abs(offset) > timedelta(hours=14):
+        return
+    if customer.timezone and not customer.timezone.startswith(OFFSET_PREFIX):
+        return
+    zone = offset_zone(offset)
+    if customer.timezone != zone:
+        Customer.objects.filter(pk=customer.pk).update(timezone=zone)
+        customer.timezone = zone

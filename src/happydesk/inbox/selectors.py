@@ -312,18 +312,52 @@ def with_priority(rows: Iterable[Conversation], *, now: datetime | None = None) 
 
 
 def customer_local_time(customer: Customer) -> str:
-    """The customer's local time, when we know their time zone ("14:05, Tuesday (Europe/Berlin)")."""
+    """The customer's local time, when we know their time zone ("14:05, Tuesday (Europe/Berlin)"), or
+    only the offset their email's Date header gave ("09:30, Tuesday (UTC-03:00, from their email)")."""
+    from datetime import timezone as dt_timezone
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from django.utils import timezone
 
     if not customer.timezone:
         return ""
+    if customer.timezone.startswith("UTC") and len(customer.timezone) == 9:  # "UTC+01:00": an email's Date
+        sign = -1 if customer.timezone[3] == "-" else 1
+        hours, minutes = int(customer.timezone[4:6]), int(customer.timezone[7:9])
+        offset = dt_timezone(sign * timedelta(hours=hours, minutes=minutes))
+        local = timezone.now().astimezone(offset)
+        return f"{local:%H:%M, %A} ({customer.timezone}, from their email)"
     try:
         local = timezone.now().astimezone(ZoneInfo(customer.timezone))
     except (ZoneInfoNotFoundError, ValueError):
         return ""
     return f"{local:%H:%M, %A} ({customer.timezone})"
+
+
+ATTRIBUTE_LABELS = {"vip": "VIP", "mrr": "MRR", "ltv": "Lifetime value", "id": "ID", "sso_id": "SSO ID"}
+
+
+def customer_attribute_rows(attributes: dict[str, object] | None) -> list[tuple[str, str]]:
+    """A customer's attributes as a person reads them: "VIP: Yes", "Plan: Pro", "Seats: 40". Keys come
+    from SSO or the API as code names (snake_case), values as JSON; a false flag or empty value is left
+    out, since "VIP: No" says nothing worth the space."""
+    rows = []
+    for key, value in sorted((attributes or {}).items()):
+        if value is None or value is False or value == "" or value == []:
+            continue
+        label = (
+            ATTRIBUTE_LABELS.get(key.lower()) or key.replace("_", " ").replace("-", " ").strip().capitalize()
+        )
+        if value is True:
+            text = "Yes"
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            text = ", ".join(f"{k}: {v}" for k, v in value.items())
+        else:
+            text = str(value)
+        rows.append((label, text[:200]))
+    return rows
 
 
 VIEW_FILTERS = ("status", "mailbox", "tag", "feeling", "waiting_over_minutes", "q", "channel", "assigned")

@@ -149,7 +149,7 @@ def _customer_context(request: AgentRequest, convo: Conversation) -> dict:
         .order_by("-last_activity_at")[:10],
         "addresses": convo.customer.emails.all(),
         "local_time": selectors.customer_local_time(convo.customer),
-        "attributes": sorted((convo.customer.attributes or {}).items()),
+        "attributes": selectors.customer_attribute_rows(convo.customer.attributes),
     }
 
 

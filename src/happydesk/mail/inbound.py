@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from happydesk.customers.services import customer_for_address
+from happydesk.customers.services import customer_for_address, customer_note_utc_offset
 from happydesk.inbox import services as inbox
 from happydesk.inbox.models import Mailbox, Message
 from happydesk.inbox.services import attachments_undo_on_error
@@ -441,6 +441,7 @@ def _process(
     decision = decide(facts, mailbox)
 
     customer = customer_for_address(address=sender, name=parsed.from_.name if parsed.from_ else "")
+    customer_note_utc_offset(customer=customer, offset=parsed.date.utcoffset() if parsed.date else None)
     ours = set(mailboxes)
     others = sorted(
         {a.address for a in [*parsed.to, *parsed.cc] if a.address and split_plus(a.address)[0] not in ours}
