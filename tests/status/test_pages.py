@@ -212,7 +212,8 @@ def test_atom_feed_is_valid_atom(history, upcoming, outage):
 
 def test_banner_and_notice_while_an_incident_is_open(history, upcoming, mailbox):
     client = Client()
-    pages = ["/portal/", f"/contact/{mailbox.pk}/"]
+    # Every page a customer lands on during an outage: the help centre first.
+    pages = ["/help/", "/help/search/?q=email", "/community/", "/portal/", f"/contact/{mailbox.pk}/"]
     # Closed incidents and maintenance that has not started show no banner.
     for path in pages:
         assert "status-banner" not in client.get(path).content.decode()
