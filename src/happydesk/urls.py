@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("happydesk.feedback.review_urls")),
     path("", include("happydesk.reports.urls")),
     path("", include("happydesk.community.urls")),
+    path("", include("happydesk.privacy.urls")),
 ]
