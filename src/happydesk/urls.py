@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("happydesk.reports.urls")),
     path("", include("happydesk.community.urls")),
     path("", include("happydesk.web.urls")),
+    path("", include("happydesk.privacy.urls")),
 ]

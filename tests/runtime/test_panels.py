@@ -24,7 +24,11 @@ def test_the_panel_table_is_this_and_is_installed():
         "list_top": ("mail/_inbound_held_panel.html", "status/_inbox_panel.html"),
         "composer": ("replies/_saved_reply_picker.html",),
         "message_actions": ("kb/_article_from_reply.html",),
-        "sidebar": ("community/_conversation_ideas.html", "feedback/_past_ratings.html"),
+        "sidebar": (
+            "community/_conversation_ideas.html",
+            "feedback/_past_ratings.html",
+            "privacy/_customer_privacy.html",
+        ),
     }
     assert panels.installed() == dict(PANELS)
 
@@ -62,9 +66,12 @@ def test_each_panel_renders_in_its_slot(mailbox, agent):
     sidebar = page[page.index('class="customer-col"') :]
     assert "Ratings" in sidebar and "Great" in sidebar and f"#{rated.number}" in sidebar  # feedback
     assert 'id="cm-ideas-title"' in sidebar  # community
+    assert "Export data" in sidebar and "Erase customer…" in sidebar  # privacy, for the admin
 
     light = User.objects.create_user(email="lee@acme.test", password="x" * 12, name="Lee", role="light")
-    assert "Make an article" not in _page(light, c.number)  # the kb panel's own rule
+    light_page = _page(light, c.number)
+    assert "Make an article" not in light_page  # the kb panel's own rule
+    assert "privacy-panel" not in light_page  # the privacy panel's: admins only
 
 
 def test_an_unverified_senders_page_shows_no_sidebar_panel(mailbox, agent):
@@ -82,3 +89,4 @@ def test_an_unverified_senders_page_shows_no_sidebar_panel(mailbox, agent):
     assert "Unverified sender" in sidebar
     assert "past-ratings" not in sidebar and "Great" not in sidebar and f"#{rated.number}" not in sidebar
     assert "cm-ideas-title" not in sidebar
+    assert "privacy-panel" not in sidebar  # no handle on the real customer's data from a stranger's mail

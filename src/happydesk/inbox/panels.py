@@ -8,7 +8,8 @@ the rest, and checks what it shows through `inbox.access` like any other reader.
 - `list_top`: the inbox list, above the search (held-up mail for admins, early warnings);
 - `composer`: above the reply box (saved replies);
 - `message_actions`: under each message of the thread (make an article from a reply);
-- `sidebar`: the customer column, shown only once the sender is verified (ideas, ratings).
+- `sidebar`: the customer column, shown only once the sender is verified (ideas, ratings, and for
+  admins the customer data export and erasure).
 """
 
 from __future__ import annotations

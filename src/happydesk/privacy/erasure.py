@@ -16,6 +16,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Q, TextField
@@ -152,11 +153,14 @@ def _secure_delete_on() -> None:
             cursor.execute("PRAGMA secure_delete=ON")
 
 
-def customer_erase(*, customer: Customer, scrub: bool = True) -> dict[str, int]:
+def customer_erase(
+    *, customer: Customer, scrub: bool = True, by: AbstractBaseUser | None = None, ip: str = ""
+) -> dict[str, int]:
     """Erase a customer: their conversations (messages, notes, attachments, raw mail, search rows,
     ratings, outbox rows), their status subscription, portal links, votes and follows, and the customer
     with every address. Community topics and posts are kept under ANONYMOUS. Returns what was erased,
-    as counts only: the audit record must not hold the erased data."""
+    as counts only: the audit record must not hold the erased data. `by` and `ip`: the admin who did it
+    from the web (None for the command line), recorded as the audit entry's actor."""
     _secure_delete_on()
     counts: Counter[str] = Counter()
     addresses = sorted({e.lower() for e in customer.emails.values_list("address", flat=True)})
@@ -220,6 +224,8 @@ def customer_erase(*, customer: Customer, scrub: bool = True) -> dict[str, int]:
         # In this transaction, by number only: never the addresses or the name.
         audit.record(
             Action.CUSTOMER_ERASED,
+            actor=by,
+            ip=ip,
             target=Target("customer", erasure_reference()),  # opaque: the log must not say whom
             details=dict(counts),
         )

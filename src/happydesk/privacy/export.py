@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.utils import timezone
@@ -53,10 +54,11 @@ def _message(message: Message, files: dict[int, list[dict[str, Any]]]) -> dict[s
     }
 
 
-def customer_export(*, customer: Customer) -> bytes:
+def customer_export(*, customer: Customer, by: AbstractBaseUser | None = None, ip: str = "") -> bytes:
     """The archive (zip) of everything about this customer: profile and addresses, every conversation
     with its messages, notes and event lines, ratings, community topics, posts, votes and follows,
-    status subscriptions; attachments under attachments/ and raw mail under raw/."""
+    status subscriptions; attachments under attachments/ and raw mail under raw/. `by` and `ip`: the
+    admin who asked for it from the web (None for the command line), the audit entry's actor."""
     addresses = [e.address for e in customer.emails.order_by("id")]
     conversations = list(Conversation.objects.filter(customer=customer).order_by("id"))
     messages = list(
@@ -183,6 +185,8 @@ def customer_export(*, customer: Customer) -> bytes:
         }
         audit.record(  # which customer, never what the archive holds
             Action.CUSTOMER_EXPORTED,
+            actor=by,
+            ip=ip,
             target=Target("customer", customer.pk),
             details={"conversations": len(conversations), "messages": len(messages)},
         )

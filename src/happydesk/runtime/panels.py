@@ -10,5 +10,9 @@ PANELS: panels.Table = {
     "list_top": ("mail/_inbound_held_panel.html", "status/_inbox_panel.html"),
     "composer": ("replies/_saved_reply_picker.html",),
     "message_actions": ("kb/_article_from_reply.html",),
-    "sidebar": ("community/_conversation_ideas.html", "feedback/_past_ratings.html"),
+    "sidebar": (
+        "community/_conversation_ideas.html",
+        "feedback/_past_ratings.html",
+        "privacy/_customer_privacy.html",
+    ),
 }
