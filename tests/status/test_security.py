@@ -143,7 +143,7 @@ def test_on_call_is_told_once_with_a_link_and_without_the_report(report, smtp_si
     )
     assert Conversation.objects.count() == 1
     alerts = OutboundMail.objects.filter(kind="status-security")
-    assert alerts.count() == 1 and alerts.get().dedupe_key == f"status-security:{report.pk}"
+    assert alerts.count() == 1 and alerts.get().dedupe_key == f"status-security:{report.pk}:notice"
     assert outbound.send_due() == 1 and outbound.send_due() == 0
     ((_, rcpts, data),) = smtp_sink.wait_for(1)
     email = message_from_bytes(data, policy=policy.default)
@@ -152,6 +152,38 @@ def test_on_call_is_told_once_with_a_link_and_without_the_report(report, smtp_si
     assert email["Subject"] == f"[Security report] #{report.number}: {SECRET_SUBJECT}"
     assert email["Importance"] == "high"
     assert f"http://127.0.0.1:8000/c/{report.number}/" in body and "<script>" not in body
+
+
+def test_on_call_full_agents_get_the_report_text_with_links_defanged(
+    mailbox, on_call, agent, light, smtp_sink
+):
+    on_call.on_call = [agent.email, light.email, "pager@ops.example"]
+    on_call.save()
+    mailbox.auto_reply_enabled = False
+    mailbox.save()
+    deliver(
+        sender="Riley Researcher <riley@example.test>",
+        subject=SECRET_SUBJECT,
+        body="Stored XSS: open https://app.acme.test/profile?name=<script>alert(1)</script> and see.",
+    )
+    assert outbound.send_due() == 2
+    got = {}
+    for _, rcpts, data in smtp_sink.wait_for(2):
+        email = message_from_bytes(data, policy=policy.default)
+        got[tuple(rcpts)] = email.get_body(("plain",)).get_content()
+    full = got[(agent.email,)]
+    assert "Stored XSS: open hxxps://app[.]acme.test/profile" in full and "https://app.acme" not in full
+    others = got[tuple(sorted([light.email, "pager@ops.example"]))]
+    assert "Stored XSS: open" not in others and "only in the conversation, for full agents" in others
+
+
+def test_full_agents_see_the_mark_in_the_list_and_on_the_page(report, light, agent):
+    full = Client()
+    full.force_login(agent)
+    row = full.get("/inbox/").content.decode().split(SECRET_SUBJECT)[0].rsplit("<tr", 1)[1]
+    assert "security report" in row
+    page = full.get(f"/c/{report.number}/").content.decode()
+    assert 'id="security-note"' in page and "mentions XSS" in page
 
 
 def test_escalation_at_any_hour_and_to_admins_when_nobody_is_on_call(mailbox, agent):

@@ -282,8 +282,10 @@ def triage_ids(qs: QuerySet[Conversation], *, now: datetime | None = None) -> Qu
 
 
 def with_row_data(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """What a list row shows, fetched with the rows."""
-    return qs.select_related("mailbox", "customer", "assignee").prefetch_related("tags", "customer__emails")
+    """What a list row shows, fetched with the rows (the security flag too: full agents see the mark)."""
+    return qs.select_related("mailbox", "customer", "assignee", "security_flag").prefetch_related(
+        "tags", "customer__emails"
+    )
 
 
 def rows_in_order(ids: list[int]) -> list[Conversation]:

@@ -3,6 +3,7 @@ inbox/security.py, and announces SecurityFlagged)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,9 +27,33 @@ def on_call_addresses() -> list[str]:
     return sorted(set(admins.values_list("email", flat=True)))
 
 
+REPORT_CHARS = 6000  # of the report's text in the email to on-call agents
+
+
+def _defanged(text: str) -> str:
+    """The report's words with its links made unclickable (hxxp://, [.]) in the on-call email: the
+    report may carry a working exploit or a phishing link, and agents read this on their phones."""
+    text = re.sub(r"(?i)\bhttp(s?)://", r"hxxp\1://", text)
+    return re.sub(r"(?i)\b(hxxps?://[^\s/]+?)\.", lambda m: m.group(0)[:-1] + "[.]", text)
+
+
+def _report_text(conversation_id: int) -> str:
+    """The customer's first message in the conversation: the report as it came in."""
+    from happydesk.inbox.models import Message
+
+    first = (
+        Message.objects.filter(conversation_id=conversation_id, kind=Message.Kind.CUSTOMER)
+        .order_by("created_at", "id")
+        .values_list("text", flat=True)
+        .first()
+    )
+    return (first or "").strip()
+
+
 def security_escalate(event: events.SecurityFlagged) -> None:
-    """Email on-call now (nights and weekends too). The report itself is left out on purpose: it may
-    describe a working attack, and the link needs a sign-in."""
+    """Email on-call now (nights and weekends too). On-call addresses that belong to active full agents
+    get the report's text (links defanged); any other address on the list (a pager, a light agent)
+    gets the notice without it, since the report may describe a working attack."""
     flag = SecurityFlag.objects.select_related("conversation__customer").get(pk=event.flag_id)
     conversation = flag.conversation
     to = on_call_addresses()
@@ -37,22 +62,39 @@ def security_escalate(event: events.SecurityFlagged) -> None:
     customer = conversation.customer
     link = settings.BASE_URL + reverse("conversation", args=[conversation.number])
     arrived = timezone.localtime(flag.created_at)
-    text = (
+    head = (
         f"Conversation #{conversation.number} looks like a security report ({flag.reason}).\n\n"
         f"From: {customer.name} <{customer.primary_email}>\n"
         f"Subject: {conversation.subject}\n"
         f"Arrived: {arrived:%a %b %-d, %H:%M %Z}\n\n"
         f"Open it (sign-in needed): {link}\n\n"
-        "It is hidden from light agents. The report's text is not in this email on purpose.\n"
+        "It is hidden from light agents.\n"
     )
-    notice_enqueue(
-        to=to,
-        subject=f"[Security report] #{conversation.number}: {conversation.subject}"[:300],
-        text=text,
-        headers={"Importance": "high", "X-Priority": "1"},
-        kind="status-security",
-        dedupe_key=f"status-security:{conversation.pk}",
-    )
+    full_agents = {
+        e.lower()
+        for e in User.objects.filter(is_active=True, email__in=to)
+        .exclude(role=User.Role.LIGHT)
+        .values_list("email", flat=True)
+    }
+    report = _defanged(_report_text(conversation.pk))
+    if len(report) > REPORT_CHARS:
+        report = report[:REPORT_CHARS] + "\n[… the rest is in the conversation]"
+    with_text = sorted(a for a in to if a.lower() in full_agents)
+    without = sorted(a for a in to if a.lower() not in full_agents)
+    subject = f"[Security report] #{conversation.number}: {conversation.subject}"[:300]
+    for group, text, key in (
+        (with_text, head + "\nThe report, as it came in (links defanged):\n\n" + report + "\n", ""),
+        (without, head + "The report's text is only in the conversation, for full agents.\n", ":notice"),
+    ):
+        if group:
+            notice_enqueue(
+                to=group,
+                subject=subject,
+                text=text,
+                headers={"Importance": "high", "X-Priority": "1"},
+                kind="status-security",
+                dedupe_key=f"status-security:{conversation.pk}{key}",
+            )
 
 
 def escalations_missing_send(*, within: timedelta = timedelta(days=1)) -> int:
@@ -62,7 +104,8 @@ def escalations_missing_send(*, within: timedelta = timedelta(days=1)) -> int:
 
     sent = 0
     for flag in SecurityFlag.objects.filter(active=True, created_at__gte=timezone.now() - within):
-        if not OutboundMail.objects.filter(dedupe_key=f"status-security:{flag.conversation_id}").exists():
+        key = f"status-security:{flag.conversation_id}"
+        if not OutboundMail.objects.filter(dedupe_key__in=[key, key + ":notice"]).exists():
             security_escalate(events.SecurityFlagged(conversation_id=flag.conversation_id, flag_id=flag.pk))
             sent += 1
     return sent
