@@ -25,11 +25,12 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class MessageReceived:
     """A customer's message was added (email, form, widget or portal); `opened` when it started the
-    conversation."""
+    conversation; `automated` for an automatic reply (out of office), filed without waking anyone."""
 
     conversation_id: int
     message_id: int
     opened: bool = False
+    automated: bool = False
 
 
 @dataclass(frozen=True)

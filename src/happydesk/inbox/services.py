@@ -220,10 +220,13 @@ def message_receive(
     attachments: Iterable[NewAttachment] = (),
     sender_verified: bool = False,
     verification: str = "",
+    automated: bool = False,
     at: datetime | None = None,
 ) -> Message:
     """Add a customer's message; a closed or pending conversation becomes active again. `verification`
-    says how the sender was shown to be who they are, or why not (`sender_verified`)."""
+    says how the sender was shown to be who they are, or why not (`sender_verified`). An `automated`
+    message (an out-of-office reply) is filed in the thread without waking anyone: the status, snooze,
+    waiting time, preview and triage standing stay as they were."""
     at = at or timezone.now()
     message = Message.objects.create(
         conversation=conversation,
@@ -255,6 +258,8 @@ def message_receive(
         text=text,
         who=f"{from_name} {from_address}",
     )
+    if automated:
+        return _automated_filed(conversation, message, cc)
     if conversation.snoozed_until is not None:
         _event(conversation, None, "snooze_ended", {"by": "customer"}, at)
         conversation.snoozed_until = None
@@ -287,6 +292,22 @@ def message_receive(
     events.announce(
         events.MessageReceived(
             conversation_id=conversation.pk, message_id=message.pk, opened=conversation.message_count == 1
+        )
+    )
+    return message
+
+
+def _automated_filed(conversation: Conversation, message: Message, cc: Sequence[str]) -> Message:
+    """message_receive's end for an automatic reply: counted in the thread, nothing else moves."""
+    first = conversation.message_count == 0
+    Conversation.objects.filter(pk=conversation.pk).update(
+        message_count=F("message_count") + 1,
+        **({"preview": preview_text(message.text)} if first else {}),
+    )
+    conversation.message_count += 1
+    events.announce(
+        events.MessageReceived(
+            conversation_id=conversation.pk, message_id=message.pk, opened=first, automated=True
         )
     )
     return message

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from happydesk.customers.services import customer_for_address, customer_note_utc_offset
 from happydesk.inbox import services as inbox
-from happydesk.inbox.models import Mailbox, Message
+from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.inbox.services import attachments_undo_on_error
 from happydesk.mail import autoreply
 from happydesk.mail.auth import AuthVerdict, verdict_from_headers, verify_received
@@ -492,11 +492,18 @@ def _process(
         threading_reason=threading_reason,
         sender_verified=verified,
         verification=_verification_line(verdict, parsed.from_defective),
+        automated=parsed.auto_reply,
         attachments=[
             inbox.NewAttachment(a.filename, a.content_type, a.data, a.content_id, a.inline)
             for a in parsed.attachments
         ],
     )
+    if is_new and parsed.auto_reply:
+        # An automatic reply that answers nothing we can find: filed closed, tagged, nobody woken.
+        inbox.conversation_set_status(
+            conversation=conversation, actor=None, status=Conversation.Status.CLOSED
+        )
+        inbox.conversation_tag(conversation=conversation, names=["automated"])
     _finish(raw, RawMessage.State.PROCESSED, message=message)
     if is_new and no_auto_reply is None:
         offset = parsed.date.utcoffset() if parsed.date is not None else None

@@ -12,5 +12,8 @@ from happydesk.inbox.models import Message
 def incident_link_arrival(event: events.MessageReceived) -> None:
     from happydesk.status.plan import link_arrival
 
+    if event.automated:
+        return  # an out-of-office reply is about nothing: it joins no incident
+
     message = Message.objects.select_related("conversation").get(pk=event.message_id)
     link_arrival(conversation=message.conversation, text=message.text)  # each link a get_or_create

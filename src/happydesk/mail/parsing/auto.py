@@ -10,7 +10,7 @@ import re
 
 from .bounces import is_daemon_address
 
-__all__ = ["detect_auto"]
+__all__ = ["detect_auto", "detect_auto_reply"]
 
 _AUTO_SUBJECT_RE = re.compile(
     r"^\s*(automatic reply|auto[- ]?reply|autoreply|auto response|out of (the )?office( autoreply)?|"
@@ -65,3 +65,19 @@ def detect_auto(
     if _AUTO_SUBJECT_RE.match(subject or ""):
         return "auto-reply subject"
     return None
+
+
+_RESPONDER_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder")
+
+
+def detect_auto_reply(headers: dict[str, str], *, subject: str) -> bool:
+    """An automatic *reply* (out of office, vacation, "we got your message"), as opposed to bulk or list
+    mail: it answers something, says nothing new and needs nobody. RFC 3834's `auto-replied`, the
+    responder headers, Precedence: auto_reply, or an auto-reply subject in one of several languages."""
+    if headers.get("auto-submitted", "").split(";")[0].strip().lower() == "auto-replied":
+        return True
+    if any(headers.get(n, "").strip().lower() not in ("", "no", "false", "0") for n in _RESPONDER_HEADERS):
+        return True
+    if headers.get("precedence", "").strip().lower() in ("auto_reply", "auto-reply"):
+        return True
+    return bool(_AUTO_SUBJECT_RE.match(subject or ""))

@@ -16,7 +16,7 @@ from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
 from .addresses import Address, parse_address_header, parse_from
-from .auto import detect_auto
+from .auto import detect_auto, detect_auto_reply
 from .bounces import analyse_bounce, message_ids
 from .charsets import clean_text, decode_header_value, fix_surrogates
 from .html import (
@@ -85,6 +85,7 @@ class ParsedEmail:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     is_auto: bool = False
     auto_reason: str | None = None
+    auto_reply: bool = False  # an out-of-office or other automatic reply (auto.detect_auto_reply)
     is_bounce: bool = False
     bounce_original_message_ids: list[str] = field(default_factory=list)
     bounce_recipient: str | None = None
@@ -270,6 +271,7 @@ def _parse(raw_in: object, limits: Limits) -> ParsedEmail:
         report_kind=report_kind,
     )
     result.is_auto = result.auto_reason is not None
+    result.auto_reply = result.is_auto and detect_auto_reply(auto_headers, subject=result.subject)
     result.headers = {n: decode_header_value(hdrs[n][0])[:500] for n in _DISPLAY_HEADERS if n in hdrs}
     result.defects = _dedupe(notes)[:_MAX_DEFECTS]
     return result
