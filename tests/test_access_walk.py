@@ -55,6 +55,7 @@ def fill(pattern: str, v) -> str:  # type: ignore[no-untyped-def]
         "attachment_id": v["attachment"].pk,
         "reply_id": v["reply"].pk,
         "message_id": v["attachment"].message_id,
+        "line_id": v["attachment"].message_id,  # undoing a merge: an event line of the conversation
         "raw_id": 1,
         "mailbox_id": v["c"].mailbox_id,
         "name": "x",
@@ -83,6 +84,7 @@ def fill(pattern: str, v) -> str:  # type: ignore[no-untyped-def]
         "share_token": "not-a-share",
         "share_id": 1,
         "token_id": 1,  # API tokens: revoking one (admins any, an agent their own)
+        "view_id": 1,  # saved inbox views: renaming or deleting one (sign-in needed)
     }
     path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), pattern)
     return "/" + path.replace("^", "").replace("$", "")

@@ -115,3 +115,23 @@ def test_channel_view(web, three):
 def subject(text: str) -> str:
     """How a subject appears in the list (a bare "Q0" can also occur inside a CSRF token)."""
     return f'class="subject">{text}<'
+
+
+def test_a_bulk_action_is_undone_except_where_someone_changed_it_since(web, three, agent):
+    from happydesk.inbox.services import conversation_set_status
+
+    numbers = [c.number for c in three]
+    web.post("/inbox/bulk/", {"action": "close", "numbers": numbers})
+    web.post("/inbox/bulk/", {"action": "tag", "tag": "refund", "numbers": numbers})
+    assert 'id="bulk-undo"' in web.get("/inbox/").content.decode()
+    web.post("/inbox/bulk/undo/", {})  # takes back the last one: the tag
+    assert not Conversation.objects.filter(tags__name="refund").exists()
+    assert set(Conversation.objects.values_list("status", flat=True)) == {"closed"}
+    assert 'id="bulk-undo"' not in web.get("/inbox/").content.decode()  # once
+
+    web.post("/inbox/bulk/", {"action": "open", "numbers": numbers})
+    conversation_set_status(conversation=three[0], actor=agent, status="pending")  # someone else, since
+    web.post("/inbox/bulk/undo/", {})
+    statuses = dict(Conversation.objects.values_list("pk", "status"))
+    assert statuses[three[0].pk] == "pending"  # their change stands
+    assert statuses[three[1].pk] == statuses[three[2].pk] == "closed"

@@ -66,3 +66,49 @@ def test_personal_views_are_private_shared_ones_are_not(agent, convs):
     assert (
         "Angry refund" not in theirs.get("/inbox/", {"view": private.pk, "status": "closed"}).content.decode()
     )
+
+
+def test_view_names_are_unique_in_each_list_case_aside(agent, convs):
+    sam = agent_create(email="sam@acme.test", name="Sam", password="long-password")
+    c = Client()
+    c.force_login(agent)
+    c.post("/inbox/views/", {"name": "Refunds", "tag": "refund", "shared": "1"})
+    r = c.post("/inbox/views/", {"name": "  refunds ", "tag": "refund"}, follow=True)  # own, same as team's
+    assert "already a view called" in r.content.decode()
+    c.post("/inbox/views/", {"name": "Mine", "tag": "refund"})
+    other = Client()
+    other.force_login(sam)
+    other.post("/inbox/views/", {"name": "Mine", "feeling": "frustrated"})  # Sam's own list: fine
+    assert sorted(SavedView.objects.values_list("name", "owner__email")) == [
+        ("Mine", "alex@acme.test"),
+        ("Mine", "sam@acme.test"),
+        ("Refunds", None),
+    ]
+
+
+def test_rename_and_delete_a_view_and_the_outsider_tries(agent, convs):
+    light = agent_create(email="lee@acme.test", name="Lee", password="long-password")
+    light.role = light.Role.LIGHT
+    light.save()
+    sam = agent_create(email="sam@acme.test", name="Sam", password="long-password")
+    c = Client()
+    c.force_login(agent)
+    c.post("/inbox/views/", {"name": "Refunds", "tag": "refund", "shared": "1"})
+    c.post("/inbox/views/", {"name": "Mine", "tag": "refund"})
+    team, mine = SavedView.objects.get(name="Refunds"), SavedView.objects.get(name="Mine")
+    assert 'id="view-change"' in c.get("/inbox/", {"view": team.pk}).content.decode()
+
+    sams, lees = Client(), Client()
+    sams.force_login(sam)
+    lees.force_login(light)
+    assert sams.post(f"/inbox/views/{mine.pk}/", {"action": "delete"}).status_code == 404  # not theirs to see
+    assert lees.post(f"/inbox/views/{team.pk}/", {"action": "delete"}).status_code == 403
+    assert 'id="view-change"' not in lees.get("/inbox/", {"view": team.pk}).content.decode()
+    assert SavedView.objects.count() == 2
+
+    c.post(f"/inbox/views/{team.pk}/", {"action": "rename", "name": "Mine"})  # taken in Alex's list
+    assert SavedView.objects.get(pk=team.pk).name == "Refunds"
+    sams.post(f"/inbox/views/{team.pk}/", {"action": "rename", "name": "Refund requests"})  # a full agent
+    assert SavedView.objects.get(pk=team.pk).name == "Refund requests"
+    c.post(f"/inbox/views/{mine.pk}/", {"action": "delete"})
+    assert list(SavedView.objects.values_list("name", flat=True)) == ["Refund requests"]

@@ -58,7 +58,7 @@ def test_unverified_conversation_warns_and_hides_the_real_customers_history(spoo
 
 def test_one_click_merges_the_unverified_message_into_the_conversation(spoofed, web):
     fake, real = spoofed["fake"], spoofed["real"]
-    response = web.post(f"/c/{fake.number}/merge/", {"into": real.number})
+    response = web.post(f"/c/{fake.number}/merge/", {"into": real.number, "confirm": "yes"})
     assert response.status_code == 302 and response["Location"] == f"/c/{real.number}/"
     real.refresh_from_db()
     merged = real.messages.filter(text__contains="evil@x.test").get()

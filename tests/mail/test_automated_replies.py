@@ -51,7 +51,7 @@ def test_an_out_of_office_answer_to_our_reply_is_filed_in_the_thread_and_wakes_n
     assert ooo.conversation_id == conversation.pk
     after = Conversation.objects.values(*before).get(pk=conversation.pk)
     assert after == before  # still pending, still waiting on the customer, preview and rank unchanged
-    assert not conversation.messages.filter(kind=Message.Kind.EVENT, event__what="reopened").exists()
+    assert not conversation.messages.filter(kind=Message.Kind.EVENT, event__type="reopened").exists()
     assert len(smtp_sink.messages) == 1  # our reply only: no auto-reply to an auto-reply
 
 

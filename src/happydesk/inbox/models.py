@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.timezone import now
 
@@ -383,6 +384,14 @@ class SavedView(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # One name per list an agent sees: the team's views, and each agent's own (inbox.services
+            # also refuses a personal name that a team view already has, case aside).
+            models.UniqueConstraint(
+                Lower("name"), condition=Q(owner__isnull=True), name="saved_view_team_name_unique"
+            ),
+            models.UniqueConstraint(Lower("name"), "owner", name="saved_view_own_name_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -8,12 +8,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from happydesk.accounts.models import User
@@ -720,9 +720,16 @@ def _recount(conversation: Conversation) -> None:
 @transaction.atomic
 def conversation_merge(*, source: Conversation, target: Conversation, actor: User) -> Conversation:
     """Move every line of `source` into `target` (the thread stays in time order), keep tags and people,
-    close `source` and point it at `target`: its page and reply address lead there from now on."""
+    close `source` and point it at `target`: its page and reply address lead there from now on. What
+    moved is written on the "merged" line, so conversation_merge_undo can put it back for a while."""
     if source.pk == target.pk or target.merged_into_id:
         raise ValueError("merge into a different conversation that was not itself merged")
+    moved = list(source.messages.values_list("pk", flat=True))
+    tags_added = sorted(
+        set(source.tags.values_list("name", flat=True)) - set(target.tags.values_list("name", flat=True))
+    )
+    repointed = list(Conversation.objects.filter(merged_into=source).values_list("pk", flat=True))
+    cc_before, status_before = list(target.cc), source.status
     source.messages.update(conversation=target)
     target.tags.add(*source.tags.all())
     target.cc = sorted(
@@ -732,7 +739,21 @@ def conversation_merge(*, source: Conversation, target: Conversation, actor: Use
         - set(target.customer.emails.values_list("address", flat=True))
     )
     target.save(update_fields=["cc"])
-    _event(target, actor, "merged", {"from": source.number, "subject": source.subject})
+    _event(
+        target,
+        actor,
+        "merged",
+        {
+            "from": source.number,
+            "subject": source.subject,
+            "source_id": source.pk,
+            "moved": moved,
+            "tags_added": tags_added,
+            "repointed": repointed,
+            "cc_before": cc_before,
+            "status_before": status_before,
+        },
+    )
     source.status, source.merged_into = Conversation.Status.CLOSED, target
     source.save(update_fields=["status", "merged_into"])
     Conversation.objects.filter(merged_into=source).update(merged_into=target)
@@ -742,6 +763,52 @@ def conversation_merge(*, source: Conversation, target: Conversation, actor: Use
     target.refresh_from_db()
     events.announce(events.ConversationsMerged(source_id=source.pk, target_id=target.pk, actor_id=actor.pk))
     return target
+
+
+MERGE_UNDO_WINDOW = timedelta(hours=1)
+
+
+def merge_undoable(line: Message, *, now: datetime | None = None) -> bool:
+    """Whether this "merged" event line can still be undone: recent, not undone, and written by a merge
+    that kept what it moved."""
+    data = line.event or {}
+    return (
+        line.kind == Message.Kind.EVENT
+        and data.get("type") == "merged"
+        and "moved" in data
+        and not data.get("undone")
+        and (now or timezone.now()) - line.created_at <= MERGE_UNDO_WINDOW
+    )
+
+
+@transaction.atomic
+def conversation_merge_undo(*, target: Conversation, line: Message, actor: User) -> Conversation:
+    """Take a merge back: the lines that came from the source go back to it, with its status, the tags
+    and people the merge added, and the conversations it re-pointed. Mail that arrived since stays
+    where it is. Returns the source again; ValueError once the window has passed."""
+    line = Message.objects.select_for_update().get(pk=line.pk, conversation=target)
+    if not merge_undoable(line):
+        raise ValueError("this merge can no longer be undone")
+    data = line.event
+    source = Conversation.objects.select_for_update().get(pk=data["source_id"], merged_into=target)
+    Message.objects.filter(pk__in=data["moved"], conversation=target).update(conversation=source)
+    for name in data["tags_added"]:
+        conversation_untag(conversation=target, name=name)
+    target.cc = data["cc_before"]
+    target.save(update_fields=["cc"])
+    Conversation.objects.filter(pk__in=data["repointed"], merged_into=target).update(merged_into=source)
+    source.status, source.merged_into = data["status_before"], None
+    source.save(update_fields=["status", "merged_into"])
+    Message.objects.filter(pk=line.pk).update(event={**data, "undone": True})
+    _event(target, actor, "merge_undone", {"from": source.number})
+    _event(source, actor, "merge_undone_here", {"into": target.number})
+    _recount(target)
+    _recount(source)
+    reindex_conversations([source.pk, target.pk])
+    source.refresh_from_db()
+    # To everyone watching, an undone merge is a split: lines left one conversation for another.
+    events.announce(events.MessageSplit(source_id=target.pk, new_id=source.pk, actor_id=actor.pk))
+    return source
 
 
 @transaction.atomic
@@ -796,12 +863,54 @@ def mentioned_agents(text: str) -> list[User]:
     return found
 
 
+class ViewNameTaken(ValueError):
+    """Another view in the same list already has this name."""
+
+
+def _view_name_free(name: str, *, owner: User | None, leaving: SavedView | None = None) -> str:
+    """The cleaned name, if no view in the lists it shows in has it (case aside): a team view's name
+    must be free among the team's views and everyone's own; an own view's among the team's and theirs."""
+    name = " ".join(name.split())[:100]
+    if not name:
+        raise ValueError("give the view a name")
+    clash = SavedView.objects.filter(name__iexact=name)
+    if owner is not None:
+        clash = clash.filter(Q(owner__isnull=True) | Q(owner=owner))
+    if leaving is not None:
+        clash = clash.exclude(pk=leaving.pk)
+    if clash.exists():
+        raise ViewNameTaken(f"there is already a view called “{name}”")
+    return name
+
+
 def saved_view_save(*, name: str, owner: User | None, filters: dict) -> SavedView:
-    """Save an inbox filter under a name (owner None: shared with the team)."""
+    """Save an inbox filter under a name (owner None: shared with the team); ViewNameTaken if a view the
+    same people see has that name."""
     from happydesk.inbox.selectors import VIEW_FILTERS
 
     clean = {k: v for k, v in filters.items() if k in VIEW_FILTERS and v not in (None, "")}
-    return SavedView.objects.create(name=name.strip()[:100], owner=owner, filters=clean)
+    return SavedView.objects.create(name=_view_name_free(name, owner=owner), owner=owner, filters=clean)
+
+
+def saved_view_may_change(view: SavedView, agent: User) -> bool:
+    """An agent's own views are theirs to change; the team's, any full agent's (not light agents)."""
+    if view.owner_id is not None:
+        return view.owner_id == agent.pk
+    return agent.is_active and agent.role != User.Role.LIGHT
+
+
+def saved_view_rename(*, view: SavedView, name: str, by: User) -> SavedView:
+    if not saved_view_may_change(view, by):
+        raise PermissionError("not yours to rename")
+    view.name = _view_name_free(name, owner=view.owner, leaving=view)
+    view.save(update_fields=["name"])
+    return view
+
+
+def saved_view_delete(*, view: SavedView, by: User) -> None:
+    if not saved_view_may_change(view, by):
+        raise PermissionError("not yours to delete")
+    view.delete()
 
 
 @transaction.atomic

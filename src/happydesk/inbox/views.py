@@ -4,6 +4,8 @@ panels (inbox/panels.py), never through an import here."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -11,11 +13,13 @@ from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from happydesk.accounts.decorators import AgentRequest
+from happydesk.accounts.models import User
 from happydesk.inbox import panels, selectors, services
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
 from happydesk.inbox.forms import NoteForm, ReplyForm, SnoozeForm, StatusForm, TagForm
@@ -84,10 +88,12 @@ def inbox(request: AgentRequest) -> HttpResponse:
         "views": INBOX_VIEWS,
         "counts": selectors.status_counts(agent=request.user),
         "mailboxes": Mailbox.objects.order_by("name"),
+        "bulk_undo": _bulk_undo_offer(request),
         "mailbox": mailbox,
         "snippets": snippets,
         "saved_views": selectors.saved_views_for(request.user),
         "current_view": view,
+        "can_change_view": view is not None and services.saved_view_may_change(view, request.user),
         "feelings": Conversation.Feeling.choices,
         "params": params,
         "channels": Conversation.Channel.choices,
@@ -125,6 +131,9 @@ def _conversation_page(
             conversations_for_agent(request.user).filter(pk=convo.possibly_same_as_id).first()
             if convo.possibly_same_as_id and convo.unverified
             else None
+        ),
+        "undo_merge": next(
+            (m for m in reversed(thread) if m.kind == Message.Kind.EVENT and services.merge_undoable(m)), None
         ),
         **_customer_context(request, convo),
         **extra,
@@ -164,19 +173,44 @@ def conversation(request: AgentRequest, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def merge(request: AgentRequest, number: int) -> HttpResponse:
+    """Merge this conversation into another: first a page with both side by side, then the merge."""
     source = access_conversation_for_agent(request.user, number)
     into = request.POST.get("into", "").strip().lstrip("#")
     if not into.isdigit():
         flash.error(request, "Give the number of the conversation to merge into.")
         return redirect("conversation", number=number)
     target = access_conversation_for_agent(request.user, int(into))
+    if request.POST.get("confirm") != "yes":
+        context = {
+            "source": source,
+            "target": target,
+            "same_customer": source.customer_id == target.customer_id,
+            "window_minutes": int(services.MERGE_UNDO_WINDOW.total_seconds() // 60),
+        }
+        return render(request, "inbox/merge_confirm.html", context)
     try:
         services.conversation_merge(source=source, target=target, actor=request.user)
     except ValueError as exc:
         flash.error(request, str(exc))
         return redirect("conversation", number=number)
-    flash.success(request, f"Merged #{source.number} into this conversation.")
+    flash.success(request, f"Merged #{source.number} into this conversation. You can undo it for a while.")
     return redirect("conversation", number=target.number)
+
+
+@login_required
+@require_POST
+def merge_undo(request: AgentRequest, number: int, line_id: int) -> HttpResponse:
+    target = access_conversation_for_agent(request.user, number)
+    line = target.messages.filter(pk=line_id, kind=Message.Kind.EVENT).first()
+    if line is None:
+        raise Http404
+    try:
+        source = services.conversation_merge_undo(target=target, line=line, actor=request.user)
+    except ValueError as exc:
+        flash.error(request, str(exc).capitalize() + ".")
+        return redirect("conversation", number=number)
+    flash.success(request, f"Merge undone: #{source.number} is its own conversation again.")
+    return redirect("conversation", number=source.number)
 
 
 @login_required
@@ -256,10 +290,12 @@ BULK_STATUSES = {"close": "closed", "pending": "pending", "open": "active", "spa
 @login_required
 @require_POST
 def bulk(request: AgentRequest) -> HttpResponse:
-    """One action on many conversations: status, tag or mailbox."""
+    """One action on many conversations: status, tag, assignee or mailbox. What each looked like before
+    is kept in the session, so the inbox can offer to undo it for BULK_UNDO_WINDOW."""
     action = request.POST.get("action", "")
     numbers = [int(n) for n in request.POST.getlist("numbers") if n.isdigit()][:500]
     conversations = [access_conversation_for_agent(request.user, n) for n in numbers]
+    before = {c.pk: _bulk_state(c) for c in conversations}
     if action in BULK_STATUSES:
         for c in conversations:
             services.conversation_set_status(conversation=c, actor=request.user, status=BULK_STATUSES[action])
@@ -280,9 +316,71 @@ def bulk(request: AgentRequest) -> HttpResponse:
     else:
         flash.error(request, "Choose an action.")
         return redirect(request.POST.get("next") or "inbox")
+    items = []
+    for c in conversations:
+        c.refresh_from_db(fields=["status", "assignee", "mailbox"])
+        after = _bulk_state(c)
+        if after != before[c.pk]:
+            items.append({"id": c.pk, "before": before[c.pk], "after": after})
+    request.session[BULK_UNDO_KEY] = {"at": timezone.now().isoformat(), "items": items} if items else None
     flash.success(
         request, f"Done for {len(conversations)} conversation{'s' if len(conversations) != 1 else ''}."
     )
+    return redirect(request.POST.get("next") or "inbox")
+
+
+BULK_UNDO_KEY, BULK_UNDO_WINDOW = "inbox_bulk_undo", timedelta(minutes=10)
+
+
+def _bulk_state(c: Conversation) -> dict:
+    """What a bulk action may change on a conversation, as JSON for the session."""
+    return {
+        "status": c.status,
+        "assignee": c.assignee_id,
+        "mailbox": c.mailbox_id,
+        "tags": sorted(c.tags.values_list("name", flat=True)),
+    }
+
+
+def _bulk_undo_offer(request: AgentRequest) -> dict | None:
+    """The last bulk action, while it can still be undone: {"count": n}."""
+    offer = request.session.get(BULK_UNDO_KEY)
+    if not offer or timezone.now() - datetime.fromisoformat(offer["at"]) > BULK_UNDO_WINDOW:
+        return None
+    return {"count": len(offer["items"])}
+
+
+@login_required
+@require_POST
+def bulk_undo(request: AgentRequest) -> HttpResponse:
+    """Put back what the last bulk action changed, on each conversation where nobody has changed that
+    part again since (a conversation someone reopened meanwhile stays open)."""
+    offer = request.session.pop(BULK_UNDO_KEY, None)
+    if not offer or timezone.now() - datetime.fromisoformat(offer["at"]) > BULK_UNDO_WINDOW:
+        flash.error(request, "That can no longer be undone.")
+        return redirect(request.POST.get("next") or "inbox")
+    restored = 0
+    for item in offer["items"]:
+        c = conversations_for_agent(request.user).filter(pk=item["id"]).first()
+        if c is None:
+            continue
+        now, was, made = _bulk_state(c), item["before"], item["after"]
+        if now["status"] == made["status"] != was["status"]:
+            services.conversation_set_status(conversation=c, actor=request.user, status=was["status"])
+        if now["assignee"] == made["assignee"] != was["assignee"]:
+            assignee = (
+                User.objects.filter(pk=was["assignee"], is_active=True).first() if was["assignee"] else None
+            )
+            services.conversation_assign(conversation=c, assignee=assignee, actor=request.user)
+        if now["mailbox"] == made["mailbox"] != was["mailbox"]:
+            mailbox = Mailbox.objects.filter(pk=was["mailbox"]).first()
+            if mailbox is not None:
+                services.conversation_move(conversation=c, mailbox=mailbox, actor=request.user)
+        for name in set(made["tags"]) - set(was["tags"]):
+            if name in now["tags"]:
+                services.conversation_untag(conversation=c, name=name)
+        restored += 1
+    flash.success(request, f"Undone for {restored} conversation{'s' if restored != 1 else ''}.")
     return redirect(request.POST.get("next") or "inbox")
 
 
@@ -296,7 +394,32 @@ def view_save(request: AgentRequest) -> HttpResponse:
         return redirect("inbox")
     filters = {k: request.POST.get(k, "") for k in selectors.VIEW_FILTERS}
     owner = None if request.POST.get("shared") else request.user
-    view = services.saved_view_save(name=name, owner=owner, filters=filters)
+    try:
+        view = services.saved_view_save(name=name, owner=owner, filters=filters)
+    except ValueError as exc:
+        flash.error(request, str(exc).capitalize() + ": choose another name.")
+        return redirect("inbox")
+    return redirect(f"{reverse('inbox')}?view={view.pk}")
+
+
+@login_required
+@require_POST
+def view_change(request: AgentRequest, view_id: int) -> HttpResponse:
+    """Rename or delete a saved view (an agent's own; the team's for full agents). Views the agent
+    cannot see are 404, ones they see but may not change 403."""
+    view = selectors.saved_views_for(request.user).filter(pk=view_id).first()
+    if view is None:
+        raise Http404
+    if not services.saved_view_may_change(view, request.user):
+        return HttpResponse("Only its owner, or a full agent for a team view, may change it.", status=403)
+    if request.POST.get("action") == "delete":
+        services.saved_view_delete(view=view, by=request.user)
+        flash.success(request, f"View “{view.name}” deleted.")
+        return redirect("inbox")
+    try:
+        services.saved_view_rename(view=view, name=request.POST.get("name", ""), by=request.user)
+    except ValueError as exc:
+        flash.error(request, str(exc).capitalize() + ".")
     return redirect(f"{reverse('inbox')}?view={view.pk}")
 
 

@@ -82,6 +82,10 @@ def event_text(message: Message) -> str:
         return f"{who} merged #{ev.get('from')} ({ev.get('subject')}) into this conversation"
     if kind == "merged_into":
         return f"{who} merged this conversation into #{ev.get('into')}"
+    if kind == "merge_undone":
+        return f"{who} undid the merge: #{ev.get('from')} is its own conversation again"
+    if kind == "merge_undone_here":
+        return f"{who} undid the merge into #{ev.get('into')}: this conversation is back"
     if kind == "split":
         return f"{who} split this message off #{ev.get('from')}"
     if kind == "split_off":
