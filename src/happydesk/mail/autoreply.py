@@ -156,14 +156,39 @@ def _group_days(lines: list[tuple[str, str]]) -> list[str]:
     return [f"{a}{'' if a == b else '-' + b} {h}" for a, b, h in groups]
 
 
+HELP_LINKS = 3  # help articles matched to the customer's message, at most
+
+
+def matching_help(*, subject: str, text: str) -> list[dict[str, str]]:
+    """Public help articles and FAQ that match what the customer wrote, best first: {title, url}. An
+    article counts only if its title shares a meaningful word with the message, so a long message that
+    touches every article through one common word suggests nothing rather than nonsense."""
+    from django.conf import settings
+
+    from happydesk.search.content import content_search, content_words
+    from happydesk.search.models import ContentDocument
+
+    query = f"{subject} {text[:600]}"
+    words = set(content_words(query))
+    if not words:
+        return []
+    found = content_search(
+        query, kinds=[ContentDocument.Kind.ARTICLE, ContentDocument.Kind.FAQ], limit=HELP_LINKS * 3
+    ).results
+    picks = [r for r in found if words & set(content_words(r.title))][:HELP_LINKS]
+    return [{"title": r.title, "url": r.url if "://" in r.url else settings.BASE_URL + r.url} for r in picks]
+
+
 def compose_text(
     *,
     mailbox: Mailbox,
     conversation: Conversation,
     customer_offset: timedelta | None,
     greeting: bool = True,
+    text: str = "",
 ) -> str:
-    """The auto-reply: what happens next, how long it usually takes, the hours, self-help links.
+    """The auto-reply: what happens next, how long it usually takes, the hours, self-help links: the
+    help articles that match the customer's message (`text`), else the mailbox's configured links.
     `greeting=False` leaves out "Hi <name>," for an email that has greeted already."""
     name = conversation.customer.first_name
     offset = customer_offset
@@ -178,7 +203,9 @@ def compose_text(
         lines += [hours]
     if mailbox.auto_reply_text.strip():
         lines += ["", mailbox.auto_reply_text.strip()]
-    links = [link for link in mailbox.self_help_links if isinstance(link, dict) and link.get("url")]
+    links = matching_help(subject=conversation.subject, text=text) if text else []
+    if not links:
+        links = [link for link in mailbox.self_help_links if isinstance(link, dict) and link.get("url")]
     if links:
         lines += ["", "While you wait, these may help:"]
         lines += [f"- {link.get('title') or link['url']}: {link['url']}" for link in links]
@@ -196,7 +223,9 @@ def send(*, conversation: Conversation, message: Message, customer_offset: timed
     reply = reply_message_build(
         conversation=conversation,
         author=None,
-        text=compose_text(mailbox=mailbox, conversation=conversation, customer_offset=customer_offset),
+        text=compose_text(
+            mailbox=mailbox, conversation=conversation, customer_offset=customer_offset, text=message.text
+        ),
         at=now,
         kind=Message.Kind.AUTO_REPLY,
         parent=message,

@@ -119,7 +119,11 @@ def _form_confirmation_enqueue(
     ]
     if mailbox.auto_reply_enabled:
         text = autoreply.compose_text(
-            mailbox=mailbox, conversation=conversation, customer_offset=customer_offset, greeting=False
+            mailbox=mailbox,
+            conversation=conversation,
+            customer_offset=customer_offset,
+            greeting=False,
+            text=message.text,
         )
         lines += ["", text]
     lines += ["", f"Follow the conversation: {outbound.conversation_link(conversation)}", ""]
