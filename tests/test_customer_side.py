@@ -203,3 +203,39 @@ def test_the_confirmation_email_carries_nothing_the_visitor_typed(form_mailbox):
     assert mail.to == ["riley@example.test"] and "/contact/confirm/" in mail.body_text
     # Nor does the stranger's typing rename the customer who owns the address (or greet them by it).
     assert customer_for_address(address="riley@example.test").name == ""
+
+
+def test_portal_reply_carries_attachments_and_refuses_too_many(form_mailbox, agent, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    submit(Client(), form_mailbox)
+    c = Conversation.objects.get()
+    customer = Client()
+    customer.get(path_of(outbound.conversation_link(c)))
+    shot = SimpleUploadedFile("screenshot.png", b"\x89PNG fake bytes", content_type="image/png")
+    customer.post(f"/portal/c/{c.token}/", {"text": "Here is what I see.", "attachments": [shot]})
+    latest = c.messages.filter(kind="customer").latest("id")
+    assert latest.text == "Here is what I see." and [a.filename for a in latest.attachments.all()] == [
+        "screenshot.png"
+    ]
+    settings.HAPPYDESK_MAX_MESSAGE_BYTES = 10
+    big = SimpleUploadedFile("big.bin", b"x" * 11)
+    r = customer.post(f"/portal/c/{c.token}/", {"text": "And this.", "attachments": [big]})
+    assert r.status_code == 400 and "nothing was sent" in r.content.decode()
+    assert "And this.</textarea>" in r.content.decode()  # their words are kept
+    assert c.messages.filter(kind="customer").count() == 2
+
+
+def test_portal_new_request_opens_the_contact_form_and_arrives_verified(form_mailbox, smtp_sink):
+    form_mailbox.form_enabled = True
+    form_mailbox.save()
+    submit(Client(), form_mailbox)
+    browser = Client()
+    browser.post("/portal/", {"email": "riley@example.test"})
+    browser.post(sign_in_link(smtp_sink))
+    page = browser.get("/portal/").content.decode()
+    href = re.search(r'href="([^"]+)" id="new-request"', page).group(1)
+    assert href == f"/contact/{form_mailbox.pk}/"
+    submit(browser, form_mailbox, subject="A second question")
+    second = Conversation.objects.get(subject="A second question")
+    assert not second.unverified and second.messages.get(kind="customer").sender_verified

@@ -678,7 +678,12 @@ def conversation_sender_confirm(
 
 @transaction.atomic
 def customer_reply(
-    *, conversation: Conversation, customer: Customer, text: str, verification: str = "portal session"
+    *,
+    conversation: Conversation,
+    customer: Customer,
+    text: str,
+    verification: str = "portal session",
+    attachments: Iterable[NewAttachment] = (),
 ) -> Message:
     """The customer answers from the portal; a closed conversation opens again. Only a signed-in
     customer or the holder of their emailed link gets here, so the sender is verified (`verification`
@@ -694,6 +699,7 @@ def customer_reply(
         threading_reason="written in the customer portal",
         sender_verified=True,
         verification=verification,
+        attachments=attachments,
     )
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 
 from happydesk.customers.models import Customer
@@ -16,6 +17,29 @@ from happydesk.inbox.models import Conversation, Mailbox
 from happydesk.portal import services as portal_services
 from happydesk.ratelimit import client_ip, over_limit
 from happydesk.search.services import suggestion_event
+
+MAX_FILES = 10
+
+
+class TooMuchAttached(ValueError):
+    """More files, or more bytes, than one message may carry."""
+
+
+def uploaded_attachments(files: list[UploadedFile]) -> list[services.NewAttachment]:
+    """The files a customer attached (the contact form, the portal's reply box): at most MAX_FILES,
+    together no larger than a message may be (HAPPYDESK_MAX_MESSAGE_BYTES). Checked on the sizes the
+    upload declared before any file is read; TooMuchAttached says what is over."""
+    from django.conf import settings
+
+    if len(files) > MAX_FILES:
+        raise TooMuchAttached(f"at most {MAX_FILES} files in one message")
+    limit = settings.HAPPYDESK_MAX_MESSAGE_BYTES
+    if sum(f.size or 0 for f in files) > limit:
+        raise TooMuchAttached(f"the attachments come to more than {limit // (1024 * 1024)} MB")
+    return [
+        services.NewAttachment(f.name or "attachment", f.content_type or "application/octet-stream", f.read())
+        for f in files
+    ]
 
 
 class ContactForm(forms.Form):
@@ -47,6 +71,13 @@ class ContactForm(forms.Form):
         else:
             del self.fields["topic"]
 
+    def clean_attachments(self) -> list[services.NewAttachment]:
+        """The attached files, refused here (a form error, nothing stored) when over the limits."""
+        try:
+            return uploaded_attachments(self.files.getlist("attachments") if self.files else [])
+        except TooMuchAttached as exc:
+            raise forms.ValidationError(str(exc).capitalize() + ".") from exc
+
     def clean_name(self) -> str:
         """One line: the name may reach a header (and a pasted CR/LF must never add one)."""
         return header_text(self.cleaned_data["name"])
@@ -77,10 +108,7 @@ class ContactForm(forms.Form):
         if data["website"]:  # a bot filled the hidden field: pretend all is well, store nothing
             return None
         offset = timedelta(minutes=-data["tz_offset"]) if data.get("tz_offset") is not None else None
-        files = [
-            services.NewAttachment(f.name, f.content_type or "application/octet-stream", f.read())
-            for f in request.FILES.getlist("attachments")
-        ]
+        files = data.get("attachments") or []
         conversation = portal_services.conversation_from_form(
             mailbox=self.mailbox,
             name=data["name"],

@@ -32,7 +32,7 @@ from happydesk.inbox import services
 from happydesk.inbox.access import access_conversation_for_customer, conversations_for_customer
 from happydesk.inbox.models import Attachment, Conversation, Mailbox, Message
 from happydesk.inbox.selectors import customer_thread
-from happydesk.portal.forms import ContactForm, TooManyMessages
+from happydesk.portal.forms import ContactForm, TooManyMessages, TooMuchAttached, uploaded_attachments
 from happydesk.portal.services import portal_link_send
 
 VIA_KEY = "portal_verified_via"  # how they were shown to be that customer: "link" or "sso"
@@ -134,7 +134,17 @@ def portal(request: HttpRequest) -> HttpResponse:
             sent = True  # the same answer whether or not the address is known
         return render(request, "portal/portal_signin.html", {"sent": sent})
     rows = conversations_for_customer(customer).select_related("mailbox").order_by("-last_activity_at")
-    return render(request, "portal/portal.html", {"customer": customer, "rows": rows, "via": via})
+    # "New request" opens the contact form of the mailbox they last wrote to (else the first with one);
+    # signed in, the form knows them, so the new conversation is verified.
+    last = next((c.mailbox for c in rows[:1] if c.mailbox.form_enabled), None)
+    mailbox = last or Mailbox.objects.filter(form_enabled=True).order_by("pk").first()
+    context = {
+        "customer": customer,
+        "rows": rows,
+        "via": via,
+        "new_request_mailbox": mailbox.pk if mailbox else None,
+    }
+    return render(request, "portal/portal.html", context)
 
 
 def portal_login(request: HttpRequest, token: str) -> HttpResponse:
@@ -230,20 +240,27 @@ def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
         return _other_account(request)
     if verification is None:
         return _offer_fresh_link(request, token, None, expired=False)
+    error = ""
     if request.method == "POST":
         text = request.POST.get("text", "").strip()
-        if request.POST.get("action") == "reopen" and conversation.status == Conversation.Status.CLOSED:
-            services.conversation_set_status(
-                conversation=conversation, actor=None, status=Conversation.Status.ACTIVE
-            )
-        if text:
-            services.customer_reply(
-                conversation=conversation,
-                customer=conversation.customer,
-                text=text,
-                verification=verification,
-            )
-        return redirect("portal_conversation", token=token)
+        try:
+            files = uploaded_attachments(request.FILES.getlist("attachments"))
+        except TooMuchAttached as exc:
+            error, files = str(exc).capitalize() + ": nothing was sent.", []
+        if not error:
+            if request.POST.get("action") == "reopen" and conversation.status == Conversation.Status.CLOSED:
+                services.conversation_set_status(
+                    conversation=conversation, actor=None, status=Conversation.Status.ACTIVE
+                )
+            if text or files:
+                services.customer_reply(
+                    conversation=conversation,
+                    customer=conversation.customer,
+                    text=text or "(attachments)",
+                    verification=verification,
+                    attachments=files,
+                )
+            return redirect("portal_conversation", token=token)
     thread = customer_thread(conversation)
     from happydesk.feedback.models import Rating, RatingRequest
     from happydesk.feedback.services import rating_links
@@ -255,8 +272,10 @@ def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
         "signed_in": bool(request.session.get(SESSION_KEY)),
         "rating_links": rating_links(rating_request) if rating_request else [],
         "rating": Rating.objects.filter(conversation=conversation).first(),
+        "error": error,
+        "draft": request.POST.get("text", "") if error else "",
     }
-    return render(request, "portal/portal_conversation.html", context)
+    return render(request, "portal/portal_conversation.html", context, status=400 if error else 200)
 
 
 def portal_attachment(request: HttpRequest, token: str, attachment_id: int) -> FileResponse:
