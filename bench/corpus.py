@@ -88,7 +88,7 @@ def generate(engine: str, n: int) -> float:
                 )
             )
         for c in batch:  # the clock-free triage points, as the services store them
-            fixed = standing(feeling=c.feeling, text=f"{c.subject}\n{c.preview}")
+            fixed = standing(feeling=c.feeling, text=c.preview)  # not their first message
             c.priority_points, c.priority_reasons = fixed.score, fixed.reasons
         convs = Conversation.objects.bulk_create(batch, batch_size=2000)
         messages = []

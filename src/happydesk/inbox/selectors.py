@@ -21,7 +21,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Greatest, Least
+from django.db.models.functions import Greatest, Ln
+from django.db.models.lookups import GreaterThan
 
 from happydesk.accounts.models import User
 from happydesk.inbox.access import conversations_for_agent
@@ -246,18 +247,22 @@ class SecondsBetween(Func):
 
 
 def triage_score(now: datetime) -> ExpressionWrapper:
-    """The triage score of automations/triage.py as a database expression: the stored clock-free points
-    plus 40 per response-goal length waited (at most 3 goals), for active conversations."""
-    from happydesk.inbox.triage import WAITING_CAP, WAITING_WEIGHT
+    """The triage score of inbox/triage.py as a database expression: the stored clock-free points plus
+    the waiting points of active conversations, 40 per response-goal length waited up to 3 goals, then
+    logarithmic and never capped (`triage.waiting_points`; a test keeps the two in step)."""
+    from happydesk.inbox.triage import WAITING_KNEE, WAITING_WEIGHT
 
     goal_seconds = Greatest(F("mailbox__response_goal_minutes"), Value(1)) * Value(60.0)
     waited = SecondsBetween(Value(now, output_field=DateTimeField()), F("waiting_since"))
+    ratio = Greatest(waited / goal_seconds, Value(0.0))
+    knee = Value(WAITING_KNEE * WAITING_WEIGHT)
+    points = Case(
+        When(GreaterThan(ratio, Value(WAITING_KNEE)), then=knee + knee * Ln(ratio / Value(WAITING_KNEE))),
+        default=ratio * Value(float(WAITING_WEIGHT)),
+        output_field=FloatField(),
+    )
     waiting = Case(
-        When(
-            status=Conversation.Status.ACTIVE,
-            waiting_since__isnull=False,
-            then=Least(Value(WAITING_CAP), waited / goal_seconds) * Value(float(WAITING_WEIGHT)),
-        ),
+        When(status=Conversation.Status.ACTIVE, waiting_since__isnull=False, then=points),
         default=Value(0.0),
         output_field=FloatField(),
     )

@@ -26,7 +26,7 @@ from happydesk.inbox.indexing import document_append, reindex_conversations
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, SavedView, Tag
 from happydesk.inbox.placeholders import check_filled
 from happydesk.inbox.security import security_check
-from happydesk.inbox.triage import standing
+from happydesk.inbox.triage import Priority, standing
 
 
 class NewActivity(Exception):
@@ -50,10 +50,27 @@ def preview_text(text: str) -> str:
     return " ".join(text.split())[:280]
 
 
-def standing_fields(
-    conversation: Conversation, *, preview: str | None = None, customer: Customer | None = None
-) -> dict:
-    """The clock-free triage fields (automations/triage.py) for this conversation's current state.
+def _latest_from_customer(conversation: Conversation) -> tuple[str, bool]:
+    """The customer's latest message text, and whether it is their first (one query)."""
+    texts = list(
+        conversation.messages.filter(kind=Message.Kind.CUSTOMER)
+        .order_by("-created_at", "-id")
+        .values_list("text", flat=True)[:2]
+    )
+    if not texts:
+        return conversation.preview, True
+    return texts[0], len(texts) == 1
+
+
+def standing_of(
+    conversation: Conversation,
+    *,
+    latest: str | None = None,
+    first: bool = True,
+    customer: Customer | None = None,
+) -> Priority:
+    """The clock-free triage standing (inbox/triage.py) from what the customer said last: `latest`, their
+    newest message (looked up when not given), with the subject counting only while it is their `first`.
     `customer`, when it is the conversation's own and already loaded, saves fetching it again. While the
     sender is unverified the customer's VIP or plan earns nothing: anyone can type a VIP's address."""
     if conversation.unverified:
@@ -62,11 +79,25 @@ def standing_fields(
         if customer is None or customer.pk != conversation.customer_id:
             customer = conversation.customer
         attributes = customer.attributes
-    fixed = standing(
+    if latest is None:
+        latest, first = _latest_from_customer(conversation)
+    return standing(
         feeling=conversation.feeling,
-        text=f"{conversation.subject}\n{conversation.preview if preview is None else preview}",
+        text=latest,
+        subject=conversation.subject if first else "",
         attributes=attributes,
     )
+
+
+def standing_fields(
+    conversation: Conversation,
+    *,
+    latest: str | None = None,
+    first: bool = True,
+    customer: Customer | None = None,
+) -> dict:
+    """The stored triage fields for this conversation's current state (see standing_of)."""
+    fixed = standing_of(conversation, latest=latest, first=first, customer=customer)
     return {"priority_points": int(fixed.score), "priority_reasons": fixed.reasons}
 
 
@@ -272,18 +303,24 @@ def message_receive(
         conversation.resolved_at = None
     extra_cc = sorted(set(conversation.cc) | {a for a in cc if a and a != conversation.mailbox.address})
     preview = preview_text(text)
+    # Triage reads what the customer says now; the subject only while this is their first message.
+    # A thank-you that closes the matter ("perfect, all sorted") leaves nobody waiting for an answer.
+    fixed = standing_of(conversation, latest=text, first=not conversation.message_count, customer=customer)
+    waiting_since = None if fixed.done else (conversation.waiting_since or at)
     Conversation.objects.filter(pk=conversation.pk).update(
         status=conversation.status,
         snoozed_until=conversation.snoozed_until,
         resolved_at=conversation.resolved_at,
         last_activity_at=at,
         last_customer_message_at=at,
-        waiting_since=conversation.waiting_since or at,
+        waiting_since=waiting_since,
         preview=preview,
         message_count=F("message_count") + 1,
         cc=extra_cc,
-        **standing_fields(conversation, preview=preview, customer=customer),
+        priority_points=int(fixed.score),
+        priority_reasons=fixed.reasons,
     )
+    conversation.waiting_since = waiting_since
     conversation.last_activity_at = conversation.last_customer_message_at = at
     conversation.preview, conversation.cc = preview, extra_cc
     conversation.message_count += 1  # the row was updated atomically; this mirrors it for the caller

@@ -35,6 +35,7 @@ from happydesk.inbox.services import (
     reply_subject,
     standing_fields,
 )
+from happydesk.inbox.triage import reads_as_done
 from happydesk.status.demo import load_demo_status
 
 DEMO_ADMIN_EMAIL = "demo@happydesk.test"
@@ -1154,7 +1155,7 @@ def _mark_waiting() -> None:
             .order_by("-created_at", "-id")
             .first()
         )
-        if last is not None and last.kind == Message.Kind.CUSTOMER:
+        if last is not None and last.kind == Message.Kind.CUSTOMER and not reads_as_done(last.text):
             Conversation.objects.filter(pk=conversation.pk).update(waiting_since=last.created_at)
 
 
@@ -1790,8 +1791,14 @@ class _Builder:
                     resolved_at=plan.resolved_at,
                 )
             )
-        for row in rows:  # the clock-free part of the triage score, as the services store it
-            for name, value in standing_fields(row).items():
+        for row, plan in zip(
+            rows, plans, strict=True
+        ):  # the clock-free triage score, as the services store it
+            said = [line for line in plan.lines if line.kind == "customer"]
+            fields = standing_fields(
+                row, latest=said[-1].text, first=len(said) == 1, customer=customers[plan.person]
+            )
+            for name, value in fields.items():
                 setattr(row, name, value)
         Conversation.objects.bulk_create(rows, batch_size=500)
 
