@@ -138,22 +138,25 @@ def _drill(tmp_path: Path, url: str | None, restored_url: str | None) -> None:
     total, clients = 200, 2
     acked: dict[str, float] = {}  # envelope sender -> wall-clock time of its 250
     lock = threading.Lock()
+    backup_done = threading.Event()
 
     def sender(index: int) -> None:
-        todo = [f"drill{index}-{n}@example.test" for n in range(total // clients)]
-        conn = None
+        """At least total/clients messages, and on until the backup has finished: however slow the
+        machine, the burst goes on around the whole backup."""
+        n, after_backup, conn = 0, 0, None
         give_up = time.monotonic() + 120
-        while todo and time.monotonic() < give_up:
+        while (n < total // clients or after_backup < 5) and time.monotonic() < give_up:
+            after_backup += backup_done.is_set()
             try:
                 if conn is None:
                     conn = smtplib.SMTP("127.0.0.1", smtp, timeout=10)
-                address = todo[0]
+                address = f"drill{index}-{n}@example.test"
                 conn.sendmail(
                     address, ["support@acme.test"], make_email(sender=address, subject=f"Drill {address}")
                 )
                 with lock:
                     acked[address] = time.time()
-                todo.pop(0)
+                n += 1
                 time.sleep(0.04)  # about 40 a second in all: the backup lands mid-burst
             except (smtplib.SMTPException, OSError):
                 conn = None
@@ -170,11 +173,14 @@ def _drill(tmp_path: Path, url: str | None, restored_url: str | None) -> None:
         while len(acked) < 40 and time.monotonic() < deadline:
             time.sleep(0.02)
         backup_began = time.monotonic()
-        _happydesk(env, "backup", str(backup))
+        try:
+            _happydesk(env, "backup", str(backup))
+        finally:
+            backup_done.set()
         backup_took = time.monotonic() - backup_began
         for t in threads:
             t.join(timeout=150)
-        assert len(acked) == total, f"only {len(acked)} of {total} acknowledged"
+        assert len(acked) >= total, f"only {len(acked)} of at least {total} acknowledged"
         _wait_processed(data, url, 120)
     finally:
         stop(proc)
@@ -235,7 +241,7 @@ def _drill(tmp_path: Path, url: str | None, restored_url: str | None) -> None:
     assert not (fresh / "raw").exists()
 
     print(
-        f"drill ({'postgresql' if url else 'sqlite'}): {total} messages, {len(before)} acked before the database copy began, {len(after)} after it "
+        f"drill ({'postgresql' if url else 'sqlite'}): {len(acked)} messages, {len(before)} acked before the database copy began, {len(after)} after it "
         f"ended; backup {backup_took:.2f}s ({len(manifest['files'])} files, {len(raw)} raw rows); compared "
         f"{compared} rows and {len(manifest['files'])} files; whole drill {time.monotonic() - started:.1f}s"
     )

@@ -20,7 +20,7 @@ def _names_made_unique(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("inbox", "0017_token_selectors")]
+    dependencies = [("inbox", "0018_triage_latest_message")]
 
     operations = [
         migrations.RunPython(_names_made_unique, migrations.RunPython.noop),
