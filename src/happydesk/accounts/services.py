@@ -434,3 +434,9 @@ def _end_sessions_without_two_factor() -> None:
         if (uid := s.get_decoded().get(SESSION_KEY)) is not None and str(uid) not in enrolled
     ]
     Session.objects.filter(pk__in=doomed).delete()
+
+
+def agent_time_zone_set(*, agent: User, zone: str) -> None:
+    """Show this agent's times in `zone` (an IANA name the caller checked)."""
+    User.objects.filter(pk=agent.pk).update(timezone=zone)
+    agent.timezone = zone

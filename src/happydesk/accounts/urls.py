@@ -34,5 +34,6 @@ urlpatterns = [
     path("admin/audit/", audit_views.audit_log, name="admin_audit"),
     path("admin/audit/export.csv", audit_views.audit_export, name="admin_audit_export"),
     path("account/tokens/", views.my_tokens, name="my_tokens"),
+    path("account/time-zone/", views.time_zone, name="account_time_zone"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

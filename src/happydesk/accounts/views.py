@@ -28,6 +28,7 @@ from happydesk.accounts.services import (
     agent_create,
     agent_deactivate,
     agent_set_role,
+    agent_time_zone_set,
     two_factor_enabled,
     two_factor_require,
     two_factor_required,
@@ -190,6 +191,31 @@ def agent_active(request: AgentRequest, agent_id: int) -> HttpResponse:
     except AgentChangeRefused as exc:
         flash.error(request, str(exc))
     return redirect("admin_agent", agent_id=agent_id)
+
+
+@login_required
+def time_zone(request: AgentRequest) -> HttpResponse:
+    """The agent's time zone: chosen here, or told by their browser the first time (`auto`, which
+    never replaces a zone the agent chose). Every time on agent pages is shown in it."""
+    from zoneinfo import available_timezones
+
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    if request.method == "POST":
+        zone = request.POST.get("zone", "").strip()
+        auto = bool(request.POST.get("auto"))
+        if zone not in zones and zone != "UTC":
+            if auto:
+                return HttpResponse(status=400)
+            flash.error(request, "Choose a time zone from the list.")
+            return redirect("account_time_zone")
+        if auto and request.user.timezone:
+            return HttpResponse(status=204)  # the agent's own choice stands
+        agent_time_zone_set(agent=request.user, zone=zone)
+        if auto:
+            return HttpResponse(status=204)
+        flash.success(request, f"Times are now shown in {zone}.")
+        return redirect("account_time_zone")
+    return render(request, "accounts/time_zone.html", {"zones": ["UTC", *zones]})
 
 
 @login_required
