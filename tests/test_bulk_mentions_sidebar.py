@@ -135,3 +135,36 @@ def test_a_bulk_action_is_undone_except_where_someone_changed_it_since(web, thre
     statuses = dict(Conversation.objects.values_list("pk", "status"))
     assert statuses[three[0].pk] == "pending"  # their change stands
     assert statuses[three[1].pk] == statuses[three[2].pk] == "closed"
+
+
+def test_an_agent_corrects_the_customer_and_cannot_take_another_customers_address(web, three, agent):
+    from happydesk.accounts.services import agent_create
+
+    customer = three[0].customer
+    url = f"/c/{three[0].number}/customer/"
+    web.post(
+        url, {"name": "Quinn Q. Zero", "company": "Zero Ltd", "attributes": "VIP: yes\nPlan: Pro\nSeats: 12"}
+    )
+    customer.refresh_from_db()
+    assert (customer.name, customer.company) == ("Quinn Q. Zero", "Zero Ltd")
+    assert customer.attributes == {"vip": True, "plan": "Pro", "seats": 12}
+    body = web.get(f"/c/{three[0].number}/").content.decode()
+    assert "<dt>VIP</dt><dd>Yes</dd>" in body and 'id="customer-edit"' in body
+
+    taken = three[1].customer.primary_email
+    r = web.post(url, {"name": "Quinn", "add_address": taken})
+    assert r.status_code == 400 and "belongs to another customer" in r.content.decode()
+    assert three[1].customer.emails.filter(address=taken).exists()
+    web.post(url, {"name": "Quinn", "add_address": "quinn@home.example"})
+    assert "quinn@home.example" in customer.emails.values_list("address", flat=True)
+    web.post(url, {"remove": "quinn@home.example"})
+    (last,) = customer.emails.values_list("address", flat=True)
+    assert web.post(url, {"remove": last}).status_code == 400  # the last address stays
+
+    light = agent_create(email="lee@acme.test", name="Lee", password="long-password")
+    light.role = light.Role.LIGHT
+    light.save()
+    lee = Client()
+    lee.force_login(light)
+    assert lee.post(url, {"name": "Hacked"}).status_code == 403
+    assert 'id="customer-edit"' not in lee.get(f"/c/{three[0].number}/").content.decode()

@@ -20,6 +20,7 @@ urlpatterns = [
     path("c/<int:number>/messages/<int:message_id>/split/", views.split, name="split"),
     path("c/<int:number>/tags/<str:name>/remove/", views.tag_remove, name="tag_remove"),
     path("c/<int:number>/snooze/", views.snooze, name="snooze"),
+    path("c/<int:number>/customer/", views.customer_edit, name="customer_edit"),
     path("c/<int:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("admin/mailboxes/", admin_views.mailboxes, name="admin_mailboxes"),
     path("admin/mailboxes/new/", admin_views.mailbox_edit, name="admin_mailbox_new"),

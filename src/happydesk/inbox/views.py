@@ -18,7 +18,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from happydesk.accounts.decorators import AgentRequest
+from happydesk.accounts.decorators import AgentRequest, team_required
 from happydesk.accounts.models import User
 from happydesk.inbox import panels, selectors, services
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
@@ -516,3 +516,47 @@ def attachment(request: AgentRequest, number: int, attachment_id: int) -> FileRe
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@team_required
+def customer_edit(request: AgentRequest, number: int) -> HttpResponse:
+    """Correct the conversation's customer: name, company, attributes, addresses. Not while the sender
+    is unverified (the customer may not be who wrote), and not for light agents."""
+    from happydesk.customers.services import (
+        CustomerChangeRefused,
+        attributes_parse,
+        customer_address_remove,
+        customer_update,
+    )
+
+    convo = access_conversation_for_agent(request.user, number)
+    if convo.unverified:
+        raise Http404
+    customer = convo.customer
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("remove"):
+                customer_address_remove(customer=customer, address=request.POST["remove"])
+            else:
+                customer_update(
+                    customer=customer,
+                    name=request.POST.get("name", ""),
+                    company=request.POST.get("company", ""),
+                    attributes=attributes_parse(request.POST.get("attributes", "")),
+                    add_address=request.POST.get("add_address", ""),
+                )
+                flash.success(request, "Customer details saved.")
+                return redirect("conversation", number=number)
+        except CustomerChangeRefused as exc:
+            error = str(exc).capitalize() + "."
+        else:
+            return redirect("customer_edit", number=number)
+    attributes = "\n".join(
+        f"{k}: {'yes' if v is True else 'no' if v is False else v}"
+        for k, v in sorted(customer.attributes.items())
+    )
+    context = {"c": convo, "customer": customer, "addresses": customer.emails.all(), "attributes": attributes}
+    return render(
+        request, "inbox/customer_edit.html", {**context, "error": error}, status=400 if error else 200
+    )
