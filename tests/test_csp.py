@@ -327,3 +327,10 @@ def test_a_flood_of_reports_from_one_client_is_cut_off(caplog):
         .status_code
         == 204
     )
+
+
+def test_a_refused_form_gets_our_own_page_under_the_policy():
+    r = Client(enforce_csrf_checks=True).post("/portal/", {"email": "x@example.test"})
+    assert r.status_code == 403 and "Please try again" in r.content.decode()
+    assert "<style" not in r.content.decode()
+    assert_strict(r)

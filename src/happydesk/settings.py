@@ -68,6 +68,7 @@ def _allowed_hosts(base_url: str, configured: list[str]) -> list[str]:
 ALLOWED_HOSTS = _allowed_hosts(BASE_URL, env_list("HAPPYDESK_ALLOWED_HOSTS"))
 CSRF_TRUSTED_ORIGINS = [BASE_URL]
 CSRF_COOKIE_HTTPONLY = True  # no script of ours reads it: forms carry the token
+CSRF_FAILURE_VIEW = "happydesk.web.views.csrf_failure"  # our page, under the strict CSP
 
 # HTTPS mode follows the base URL's scheme: an https:// base URL means every page is served over TLS
 # (by `happydesk serve` behind a proxy that terminates it, or any TLS front), so cookies are Secure,

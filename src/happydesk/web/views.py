@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -51,3 +52,9 @@ def csp_report(request: HttpRequest) -> HttpResponse:
         return HttpResponse("not a CSP report", status=400, content_type="text/plain")
     log.warning("CSP violation: %s", " ".join(f"{name}={_field(report, name)!r}" for name in FIELDS))
     return HttpResponse(status=204)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form (CSRF_FAILURE_VIEW), on our own page: Django's has an inline style the site's
+    policy blocks, and says more about the check than a visitor needs."""
+    return render(request, "web/csrf_failure.html", status=403)
