@@ -1,9 +1,11 @@
 """Split a plain-text reply into the new text and the quoted history + signature.
 
-Rules cover the classic reply headers (Gmail/Apple "On … wrote:" in several languages, Outlook
-"-----Original Message-----" and "From:/Sent:/To:/Subject:" blocks incl. German/French/Spanish labels),
-"> " quote blocks and common signatures. Forwarded mail is never treated as history. Interleaved and
-bottom-posted replies fall back to the full text so that new text is never lost.
+Rules cover the classic reply headers (Gmail/Apple "On … wrote:" in many languages, Yahoo's and
+Zoho's variants, Outlook "-----Original Message-----" and "From:/Sent:/To:/Subject:" blocks, GMX's
+"Gesendet:/Von:" order), "> " quote blocks and signatures: "-- " blocks, mobile and webmail footers,
+legal disclaimers, and the contact block under "Best regards, / Name". Forwarded mail is never treated
+as history. Interleaved and bottom-posted replies fall back to the full text so that new text is never
+lost. Measured on tests/fixtures/quality/quotes/ by quality/quotes.py.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ _INTRO_RES = [
     re.compile(p, re.IGNORECASE)
     for p in (
         r"^On\b.{3,350}\b(wrote|writes|said)" + _SP + r":$",
-        r"^Am\b.{3,350}\bschrieb\b.{0,350}:$",
+        r"^Am\b.{3,350}\b(schrieb|geschrieben)\b.{0,350}:$",
         r"^Le\b.{3,350}\ba" + _SP + r"écrit" + _SP + r":$",
         r"^El\b.{3,350}\bescribió" + _SP + r":$",
         r"^Em\b.{3,350}\bescreveu" + _SP + r":$",
@@ -32,8 +34,12 @@ _INTRO_RES = [
         r"^.{3,350}\b(написал|написала|написал\(а\))" + _SP + r":$",
         r"^.{3,350}\bnapisał\(?a?\)?" + _SP + r":$",
         r"^\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b.{0,200}<[^<>\s]+@[^<>\s]+>" + _SP + r":?$",
+        r"^在.{3,350}写道" + _SP + r"[:：]$",  # QQ Mail, Foxmail, Chinese Gmail
+        r"^-{2,}" + _SP + r"On\b.{3,350}\bwrote" + _SP + r"-{2,}$",  # Zoho: "---- On … wrote ----"
     )
 ]
+# Yahoo's mobile apps put the quoted text on the intro's own line: "On …, Name<a@b> wrote:   Hi …".
+_INLINE_INTRO_RE = re.compile(r"^On\b.{3,300}<[^<>\s]+@[^<>\s]+>,?" + _SP + r"wrote:\s", re.IGNORECASE)
 _INTRO_OPENERS = re.compile(r"^(On|Am|Le|El|Em|Op|Il|Den|\d{4}[/.-])\b", re.IGNORECASE)
 _ORIGINAL_RE = re.compile(
     r"^-{2,}\s*(Original Message|Ursprüngliche Nachricht|Originalnachricht|Message d'origine|"
@@ -58,15 +64,45 @@ _OTHER_LABELS = {
     "sent", "date", "to", "subject", "cc", "bcc", "reply-to", "gesendet", "datum", "an", "betreff",
     "envoyé", "envoyé le", "date d'envoi", "à", "objet", "enviado", "enviado el", "para", "asunto",
     "fecha", "inviato", "a", "oggetto", "data", "verzonden", "aan", "onderwerp", "skickat", "till",
-    "ämne", "sendt", "til", "emne", "cco", "kopie", "отправлено", "кому", "тема",
+    "ämne", "sendt", "til", "emne", "cco", "kopie", "отправлено", "кому", "тема", "assunto",
+    "gönderildi", "gönderilme tarihi", "kime", "konu", "tarih", "bilgi", "dátum", "wysłano", "do",
+    "temat", "data wysłania", "lähetetty", "vastaanottaja", "aihe",
 }  # fmt: skip
+_SENT_LABELS = {"sent", "date", "gesendet", "datum", "envoyé", "enviado", "inviato", "verzonden", "sendt"}
 _SIG_DELIM_RE = re.compile(r"^--[ \t]?$")
 _MOBILE_SIG_RE = re.compile(
     r"^(Sent from my \S.{0,40}|Sent from (Mail|Outlook|Yahoo Mail|Samsung|my)\b.{0,40}|"
     r"Sent via \S.{0,40}|Get Outlook for (iOS|Android)|Von meinem \S.{0,30} gesendet|"
-    r"Gesendet von (meinem )?\S.{0,30}|Envoyé de mon \S.{0,30}|Enviado desde mi \S.{0,30}|"
-    r"Enviado do meu \S.{0,30}|Inviato da(l mio)? \S.{0,30}|Verstuurd vanaf mijn \S.{0,30}|"
-    r"Skickat från min \S.{0,30})\.?(\s*<[^<>\s]{1,200}>)?$",
+    r"Gesendet (von|mit|via) (meinem |der )?\S.{0,30}|Envoyé de mon \S.{0,30}|"
+    r"Enviado desde mi \S.{0,30}|Enviado do meu \S.{0,30}|Inviato da(l mio)? \S.{0,30}|"
+    r"(Verstuurd|Verzonden) (vanaf|met|via) (mijn )?\S.{0,30}|Skickat från min \S.{0,30}|"
+    r"Sent with Proton ?Mail( \(\S{1,200}\))? secure email|"
+    r"(Télécharger|Obtenir) Outlook pour (iOS|Android)|Outlook für (iOS|Android) herunterladen|"
+    r"(Descargar|Obtener) Outlook para (iOS|Android)|Download Outlook voor (iOS|Android))"
+    r"\.?(\s*<[^<>\s]{1,200}>|\s*\(https?://[^()\s]{1,200}\))?$",
+    re.IGNORECASE,
+)
+# A legal disclaimer paragraph at the end of the new text is signature, not words for the agent.
+_DISCLAIMER_RE = re.compile(
+    r"^(\W{0,3}(confidentiality|disclaimer|legal notice|privileged|vertraulichkeit|haftungsausschluss|"
+    r"avis de confidentialit|aviso de confidencialidad|avviso di riservatezza)\b|"
+    r"this (e-?mail|message|communication)\b.{0,120}\b(confidential|privileged|intended solely|"
+    r"intended only)\b|diese (e-?mail|nachricht)\b.{0,120}\bvertraulich)",
+    re.IGNORECASE,
+)
+_SEPARATOR_RE = re.compile(r"^[-_=*~\s]{5,}$")
+# Sign-offs after which a name and then a contact block (title, company, phone, web) may follow.
+_SIGN_OFF_RE = re.compile(
+    r"^(best|kind|warm|many thanks and|with)?\s*(regards|wishes)\b.{0,20}$|^(thanks|thank you|cheers|"
+    r"best|sincerely|yours( truly| sincerely)?|mit freundlichen grüßen|(viele|beste|liebe) grüße|gruß|"
+    r"cordialement|bien à vous|salutations|(un )?saludos?( cordiales)?|atentamente|met vriendelijke groet(en)?|"
+    r"(hartelijke )?groet(en)?|cordiali saluti|distinti saluti|atenciosamente|abraços|venlig hilsen|"
+    r"med vänliga hälsningar|hälsningar|pozdrawiam|saygılarımla)\b[\s,.!]*$",
+    re.IGNORECASE,
+)
+_CONTACT_RE = re.compile(
+    r"(\+?\d[\d ()./-]{6,}\d|\bwww\.|https?://|\S+@\S+\.\w+|\s\|\s|^(tel|phone|mobile|mob|fax|"
+    r"direct|office|t|m|f)\b\.?\s*:?\s*\+?\d)",
     re.IGNORECASE,
 )
 _FORWARD_SUBJECT_RE = re.compile(r"^\s*(fwd?|fw|wg|tr|rv|vs|i|doorst|enc)\s*:", re.IGNORECASE)
@@ -116,19 +152,26 @@ def _header_label(line: str) -> str | None:
 
 
 def _match_header_block(lines: list[str], i: int) -> bool:
-    """An Outlook-style "From: … / Sent: … / To: … / Subject: …" block starts at line i."""
-    if _header_label(lines[i]) not in _FROM_LABELS:
+    """An Outlook-style "From: … / Sent: … / To: … / Subject: …" block starts at line i.
+
+    Most clients put From first; GMX and WEB.DE start with "Gesendet:" and name the sender second.
+    """
+    first = _header_label(lines[i])
+    if first not in _FROM_LABELS and first not in _SENT_LABELS:
         return False
     seen: set[str] = set()
+    has_from = first in _FROM_LABELS
     for line in lines[i + 1 : i + 10]:
         if not line.strip():
             if seen:
                 break
             continue
         label = _header_label(line)
-        if label in _OTHER_LABELS:
+        if label in _FROM_LABELS and not has_from:
+            has_from = True
+        elif label in _OTHER_LABELS:
             seen.add(label)
-    return len(seen) >= 2
+    return has_from and len(seen | ({first} - _FROM_LABELS)) >= 2
 
 
 def _signature_start(lines: list[str]) -> int | None:
@@ -143,9 +186,51 @@ def _signature_start(lines: list[str]) -> int | None:
     k = len(nonblank)
     while k > 0 and _MOBILE_SIG_RE.match(lines[nonblank[k - 1]].strip()):
         k -= 1
-    if k in (0, len(nonblank)):
+    if k == 0:
         return None
-    return nonblank[k]
+    if k < len(nonblank):
+        inner = _signature_start(lines[: nonblank[k]])  # a disclaimer or contact block above it
+        return inner if inner is not None else nonblank[k]
+    return _disclaimer_start(lines, nonblank) or _contact_block_start(lines, nonblank)
+
+
+def _disclaimer_start(lines: list[str], nonblank: list[int]) -> int | None:
+    """Start of a trailing legal-disclaimer paragraph (at most 12 lines, after some new text)."""
+    for k in range(max(1, len(nonblank) - 12), len(nonblank)):
+        i = nonblank[k]
+        if not lines[i - 1].strip() and _DISCLAIMER_RE.match(lines[i].strip()):
+            return i
+    return None
+
+
+def _contact_block_start(lines: list[str], nonblank: list[int]) -> int | None:
+    """Start of the contact block under "Best regards, / Name": title, company, phone, web address.
+
+    The sign-off and the name stay in the new text (they are the customer's words); the block goes
+    with the history only if it really looks like contact details (a phone number, a web or mail
+    address, "a | b" separators), so a short closing sentence after a name is never taken.
+    """
+    tail_start = max(1, len(nonblank) - 10)
+    for k in range(len(nonblank) - 3, tail_start - 1, -1):
+        if not _SIGN_OFF_RE.match(lines[nonblank[k]].strip()):
+            continue
+        name = lines[nonblank[k + 1]].strip()
+        block = [lines[i].strip() for i in nonblank[k + 2 :]]
+        if len(block) > 7 or len(name) > 40 or len(name.split()) > 5 or _CONTACT_RE.search(name):
+            return None
+        if any(
+            len(line) > 100
+            or len(line.split()) > 10  # a sentence, not a title or an address
+            or line.endswith("?")
+            or line.lower().startswith(("p.s", "ps:", "ps "))
+            or _header_label(line) in _FROM_LABELS | _OTHER_LABELS  # a forwarded header, not contacts
+            for line in block
+        ):
+            return None
+        if any(_CONTACT_RE.search(line) for line in block):
+            return nonblank[k + 2]
+        return None
+    return None
 
 
 def _tail_is_signature(lines: list[str]) -> bool:
@@ -171,6 +256,8 @@ def _find_quote_start(lines: list[str], forward: bool) -> tuple[int, int, str] |
         end = _match_intro(lines, i)
         if end is not None:
             return i, end, "intro"
+        if _INLINE_INTRO_RE.match(stripped):
+            return i, i, "intro"
         if _ORIGINAL_RE.match(stripped):
             return i, i, "outlook"
         if not forward:
@@ -194,7 +281,11 @@ def _find_quote_start(lines: list[str], forward: bool) -> tuple[int, int, str] |
             prev = [j for j in range(max(0, i - 3), i) if lines[j].strip()]
             if prev:
                 intro = lines[prev[-1]].strip()
-                if intro.endswith(":") and len(intro) < 300 and ("@" in intro or re.search(r"\d", intro)):
+                if (
+                    intro.endswith((":", "："))
+                    and len(intro) < 300
+                    and ("@" in intro or re.search(r"\d", intro))
+                ):
                     start = prev[-1]
             return start, start, "quote"
     return None
@@ -244,6 +335,9 @@ def split_reply(text: str, *, forward: bool = False) -> tuple[str, str]:
                 ):
                     return text, ""  # interleaved or bottom-posted: keep everything
         new_lines, quoted_lines = lines[:start], lines[start:]
+        # The rule Outlook and others draw above the header (an <hr> becomes a line of dashes).
+        while new_lines and (not new_lines[-1].strip() or _SEPARATOR_RE.match(new_lines[-1])):
+            quoted_lines.insert(0, new_lines.pop())
     else:
         new_lines, quoted_lines = lines, []
     if not "\n".join(new_lines).strip():
