@@ -17,7 +17,6 @@ from happydesk.kb.forms import FeedbackForm
 from happydesk.kb.rendering import description, render_markdown
 
 FEEDBACK_SESSION_KEY = "kb_feedback"
-SEARCH_LIMIT = 20
 
 
 def _is_agent(request: HttpRequest) -> bool:
@@ -58,10 +57,8 @@ def help_home(request: HttpRequest) -> HttpResponse:
 def help_search(request: HttpRequest) -> HttpResponse:
     """One search over the help centre, the community, ideas and announcements (search/content.py);
     agents also find internal articles."""
-    from happydesk.search.content import content_search
-
     q = request.GET.get("q", "").strip()[:200]
-    found = content_search(q, internal=_is_agent(request), limit=SEARCH_LIMIT) if q else None
+    found = selectors.help_search(q, internal=_is_agent(request)) if q else None
     return _page(
         request,
         "kb/help_search.html",
