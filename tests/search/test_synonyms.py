@@ -60,3 +60,15 @@ def test_searches_are_counted_per_day_and_query_and_capped(invite, monkeypatch):
     services.search_record(q="invite", results=1)  # a known one still counts
     assert SearchQueryDay.objects.count() == 2
     assert SearchQueryDay.objects.get(query="invite").count == 2
+
+
+def test_old_search_counts_are_forgotten():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    SearchQueryDay.objects.create(day=today - timedelta(days=91), query="old", count=3)
+    SearchQueryDay.objects.create(day=today - timedelta(days=10), query="recent", count=1)
+    assert services.search_days_prune() == 1
+    assert list(SearchQueryDay.objects.values_list("query", flat=True)) == ["recent"]
