@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("happydesk.reports.staffing_urls")),
     path("", include("happydesk.feedback.review_urls")),
     path("", include("happydesk.reports.urls")),
+    path("", include("happydesk.search.urls")),
     path("", include("happydesk.community.urls")),
     path("", include("happydesk.web.urls")),
     path("", include("happydesk.privacy.urls")),

@@ -157,7 +157,7 @@ def test_search_page_ranks_title_matches_first(kb, client, agent):
     assert article_search("") == [] and article_search("zebra") == []
     body = client.get("/help/search/", {"q": "reset password"}).content.decode()
     assert body.index("Reset your password") < body.index("Signing in with SSO")
-    assert "Nothing matched" in client.get("/help/search/", {"q": "zebra"}).content.decode()
+    assert "We found nothing for “zebra”" in client.get("/help/search/", {"q": "zebra"}).content.decode()
 
 
 def test_agent_pages_need_a_sign_in(kb, client):
@@ -299,7 +299,7 @@ def test_help_pages_take_a_fixed_number_of_queries(kb, client, agent, django_ass
     for path in ("/help/", kb.account.get_absolute_url(), kb.faq.get_absolute_url(), "/help/sitemap.xml"):
         with django_assert_max_num_queries(6):
             assert client.get(path).status_code == 200, path
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):  # the search, its synonyms, and one upsert counting it
         assert client.get("/help/search/", {"q": "reset"}).status_code == 200
     with django_assert_max_num_queries(10):
         assert client.get(kb.reset.get_absolute_url()).status_code == 200

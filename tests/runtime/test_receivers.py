@@ -62,6 +62,7 @@ def test_the_job_registry_is_this():
         ("reports-sweep", timedelta(hours=24)),
         ("reports-mail", timedelta(minutes=10)),
         ("privacy-retention", timedelta(hours=1)),
+        ("search-days-prune", timedelta(hours=6)),
     ]
 
 

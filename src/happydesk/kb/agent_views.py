@@ -59,7 +59,7 @@ def article_edit(request: AgentRequest, article_id: int | None = None) -> HttpRe
             "position": article.position,
         }
         if article
-        else {"category": request.GET.get("category")}
+        else {"category": request.GET.get("category"), "title": request.GET.get("title", "")[:200]}
     )
     form = ArticleForm(request.POST or None, initial=initial, article=article)
     preview_html = None

@@ -12,6 +12,7 @@ from django.utils import timezone
 from happydesk.accounts.models import User
 from happydesk.kb.models import Article, ArticleVersion, Category
 from happydesk.kb.services import article_save, category_create, collection_create
+from happydesk.search.services import synonym_group_save
 
 
 @dataclass(frozen=True)
@@ -491,6 +492,33 @@ The Android app keeps the last 30 days of projects on your phone so you can read
     ),
 ]
 
+# Synonym groups a help centre like Acme's starts with: the words customers use next to the words the
+# articles use. Loaded with the demo only; a real install starts with none (admins add their own).
+DEMO_SYNONYMS = [
+    "invite, add user, new user, add member, new member, add colleague, teammate, add people",
+    "sign in, log in, login, signin, sign on",
+    "password, passcode",
+    "two-factor, 2fa, two factor, mfa, authenticator, 2-step verification",
+    "sso, single sign-on, saml, okta, azure ad, entra id",
+    "delete account, close account, cancel account, remove account, deactivate account",
+    "remove user, remove person, remove member, offboard",
+    "subscription, plan",
+    "price, pricing, cost, discount",
+    "non-profit, nonprofit, charity, ngo",
+    "school, education, university, student, teacher",
+    "invoice, receipt, bill",
+    "charged twice, double charge, billed twice, duplicate charge, duplicate payment",
+    "refund, money back",
+    "export, download data, backup",
+    "csv, excel, spreadsheet",
+    "notifications, emails from acme, too many emails, alerts",
+    "digest, summary",
+    "trial, try, test drive, evaluate",
+    "data stored, servers, hosting, data centres, data center, region",
+    "mobile app, iphone, android, ios, phone app",
+    "webhook, callback",
+]
+
 # An older first version, so the demo's history page has a real change to show.
 EXPORT_FIRST_DRAFT = """You can export any list in Acme, or everything at once.
 
@@ -543,6 +571,8 @@ def load_demo_kb(*, author: User | None = None, now: datetime | None = None) -> 
         if spec.related:
             made[spec.key].related.add(*(made[k] for k in spec.related))
     _backdate(made, now)
+    for terms in DEMO_SYNONYMS:
+        synonym_group_save(terms=terms)
     return len(made)
 
 

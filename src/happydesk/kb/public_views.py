@@ -17,7 +17,6 @@ from happydesk.kb.forms import FeedbackForm
 from happydesk.kb.rendering import description, render_markdown
 
 FEEDBACK_SESSION_KEY = "kb_feedback"
-SEARCH_LIMIT = 20
 
 
 def _is_agent(request: HttpRequest) -> bool:
@@ -58,10 +57,13 @@ def help_home(request: HttpRequest) -> HttpResponse:
 def help_search(request: HttpRequest) -> HttpResponse:
     """One search over the help centre, the community, ideas and announcements (search/content.py);
     agents also find internal articles."""
-    from happydesk.search.content import content_search
+    from happydesk.search.services import search_record
 
     q = request.GET.get("q", "").strip()[:200]
-    found = content_search(q, internal=_is_agent(request), limit=SEARCH_LIMIT) if q else None
+    agent = _is_agent(request)
+    found = selectors.help_search(q, internal=agent) if q else None
+    if found is not None and not agent:  # what customers look for (and miss); agents' searches don't count
+        search_record(q=q, results=len(found.results))
     return _page(
         request,
         "kb/help_search.html",
@@ -69,9 +71,18 @@ def help_search(request: HttpRequest) -> HttpResponse:
             "results": found.results if found else [],
             "corrected": found.corrected if found else "",
             "searched": bool(q),
+            "community_url": _community_url(),
             "canonical": _canonical("/help/search/"),
         },
     )
+
+
+def _community_url() -> str:
+    """The community's home, where a question nobody has written up yet can be asked (if installed)."""
+    from django.apps import apps
+    from django.urls import reverse
+
+    return reverse("community_home") if apps.is_installed("happydesk.community") else ""
 
 
 def collection(request: HttpRequest, collection_slug: str) -> HttpResponse:

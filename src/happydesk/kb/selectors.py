@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from happydesk.kb.models import Article, ArticleVersion, Category, Collection
+from happydesk.search.content import ContentSearch, content_search
 
 
 def reader_articles(*, include_internal: bool = False) -> QuerySet[Article]:
@@ -198,3 +199,12 @@ def collections_for_editor() -> QuerySet[Collection]:
 def feedback_comments(article: Article, *, limit: int = 10) -> list:
     """The latest readers' comments on an article, for its editor."""
     return list(article.feedback.exclude(comment="").order_by("-created_at")[:limit])
+
+
+HELP_SEARCH_LIMIT = 20
+
+
+def help_search(q: str, *, internal: bool = False) -> ContentSearch:
+    """The search /help/ runs: one search over articles, FAQ, community, ideas and announcements
+    (search/content.py), internal articles only for agents. The quality measurement runs this too."""
+    return content_search(q, internal=internal, limit=HELP_SEARCH_LIMIT) if q else ContentSearch([])

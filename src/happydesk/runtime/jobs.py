@@ -18,6 +18,7 @@ from happydesk.jobs import Job
 from happydesk.mail import jobs as mail_jobs
 from happydesk.privacy import jobs as privacy_jobs
 from happydesk.reports import jobs as reports_jobs
+from happydesk.search import jobs as search_jobs
 from happydesk.status import jobs as status_jobs
 
 JOBS: tuple[Job, ...] = (
@@ -26,6 +27,7 @@ JOBS: tuple[Job, ...] = (
     *status_jobs.JOBS,
     *reports_jobs.JOBS,
     *privacy_jobs.JOBS,
+    *search_jobs.JOBS,
 )
 
 _not_before: dict[str, datetime] = {}  # per process: a job is surely not due before this

@@ -27,6 +27,16 @@ def terms(query: str) -> list[str]:
     return [t.lower() for t in WORD.findall(query)][:MAX_TERMS]
 
 
+@dataclass(frozen=True)
+class Clause:
+    """One part of a content query: any of its alternatives will do (a word and its synonyms), each
+    alternative a run of words that must all be there. `prefix`: the first alternative's last word is
+    still being typed, so it matches as a prefix."""
+
+    alternatives: tuple[tuple[str, ...], ...]
+    prefix: bool = False
+
+
 class SqliteFts5:
     """FTS5 with bm25 (subject weighted 10 to 1 over the body). Ranking reads only the index; snippets
     are made afterwards for the rows a page shows, not for every match."""
@@ -59,16 +69,25 @@ class SqliteFts5:
             cursor.execute(sql, [self._match(words), json.dumps([int(i) for i in ids])])
             return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
 
+    @staticmethod
+    def _content_match(clauses: list[Clause], *, any_word: bool) -> str:
+        def alternative(words: tuple[str, ...], prefix: bool) -> str:
+            quoted = [f'"{w}"' for w in words]
+            if prefix:
+                quoted[-1] += "*"
+            return quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")"
+
+        parts = []
+        for clause in clauses:
+            alts = [alternative(a, clause.prefix and i == 0) for i, a in enumerate(clause.alternatives)]
+            parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+        return (" OR " if any_word else " AND ").join(parts)
+
     def content_search(
-        self, words: list[str], *, internal: bool, limit: int, any_word: bool = False
+        self, clauses: list[Clause], *, internal: bool, limit: int, any_word: bool = False
     ) -> list[tuple[int, float]]:
-        match = self._match(words)
-        if any_word:  # bm25 still ranks documents with more of the words first
-            match = (
-                " OR ".join(f'"{w}"' for w in words[:-1])
-                + (" OR " if len(words) > 1 else "")
-                + f'"{words[-1]}"*'
-            )
+        # any_word: bm25 still ranks documents with more of the words first
+        match = self._content_match(clauses, any_word=any_word)
         sql = (
             "SELECT d.id, bm25(content_fts, 10.0, 1.0) AS rank FROM content_fts "
             "JOIN search_contentdocument d ON d.id = content_fts.rowid "
@@ -78,15 +97,16 @@ class SqliteFts5:
             cursor.execute(sql, [match, internal, limit])
             return [(int(row[0]), -float(row[1])) for row in cursor.fetchall()]
 
-    def content_snippets(self, words: list[str], ids: list[int]) -> dict[int, str]:
-        if not words or not ids:
+    def content_snippets(self, clauses: list[Clause], ids: list[int]) -> dict[int, str]:
+        if not clauses or not ids:
             return {}
         sql = (
             "SELECT rowid, snippet(content_fts, 1, '<mark>', '</mark>', '…', 18) FROM content_fts "
             "WHERE content_fts MATCH %s AND rowid IN (SELECT value FROM json_each(%s))"
         )
+        match = self._content_match(clauses, any_word=True)  # highlight whichever words matched
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self._match(words), json.dumps([int(i) for i in ids])])
+            cursor.execute(sql, [match, json.dumps([int(i) for i in ids])])
             return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
 
     def content_vocabulary(self) -> list[str]:
@@ -129,12 +149,25 @@ class PostgresFullText:
             cursor.execute(sql, [self._tsquery(words), list(ids)])
             return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
 
+    @staticmethod
+    def _content_tsquery(clauses: list[Clause], *, any_word: bool) -> str:
+        def alternative(words: tuple[str, ...], prefix: bool) -> str:
+            parts = list(words)
+            if prefix:
+                parts[-1] += ":*"
+            return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
+
+        out = []
+        for clause in clauses:
+            alts = [alternative(a, clause.prefix and i == 0) for i, a in enumerate(clause.alternatives)]
+            out.append(alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")")
+        return (" | " if any_word else " & ").join(out)
+
     def content_search(
-        self, words: list[str], *, internal: bool, limit: int, any_word: bool = False
+        self, clauses: list[Clause], *, internal: bool, limit: int, any_word: bool = False
     ) -> list[tuple[int, float]]:
-        tsquery = self._tsquery(words)
-        if any_word:  # ts_rank_cd still ranks documents with more of the words first
-            tsquery = " | ".join(words[:-1] + [f"{words[-1]}:*"])
+        # any_word: ts_rank_cd still ranks documents with more of the words first
+        tsquery = self._content_tsquery(clauses, any_word=any_word)
         sql = (
             "SELECT d.id, ts_rank_cd(d.vector, q) AS rank "
             "FROM search_contentdocument d, to_tsquery('english', %s) q "
@@ -144,8 +177,8 @@ class PostgresFullText:
             cursor.execute(sql, [tsquery, internal, limit])
             return [(int(row[0]), float(row[1])) for row in cursor.fetchall()]
 
-    def content_snippets(self, words: list[str], ids: list[int]) -> dict[int, str]:
-        if not words or not ids:
+    def content_snippets(self, clauses: list[Clause], ids: list[int]) -> dict[int, str]:
+        if not clauses or not ids:
             return {}
         sql = (
             "SELECT d.id, "
@@ -153,7 +186,7 @@ class PostgresFullText:
             "FROM search_contentdocument d, to_tsquery('english', %s) q WHERE d.id = ANY(%s)"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self._tsquery(words), list(ids)])
+            cursor.execute(sql, [self._content_tsquery(clauses, any_word=True), list(ids)])
             return {int(row[0]): row[1] or "" for row in cursor.fetchall()}
 
     def content_vocabulary(self) -> list[str]:

@@ -49,3 +49,36 @@ class SuggestionSession(models.Model):
     shown_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+
+
+class SynonymGroup(models.Model):
+    """Words and short phrases customers use for the same thing ("add user, invite, new member,
+    teammate"): a help-centre query using any of them also finds content using the others (each one an
+    OR group in the engine's query, see search/content.py). Admins edit them; none exist until then."""
+
+    terms = models.TextField(help_text="Comma-separated words or short phrases that mean the same here.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.terms
+
+    def term_list(self) -> list[str]:
+        return [t.strip() for t in self.terms.split(",") if t.strip()]
+
+
+class SearchQueryDay(models.Model):
+    """How often one help-centre query (normalised: its meaningful words, lower-cased, in order) was
+    searched on one day, and how many results it last had. No visitor, address or session is kept:
+    only the words people typed. `search.services.search_record` caps the distinct queries per day."""
+
+    day = models.DateField()
+    query = models.CharField(max_length=200)
+    count = models.PositiveIntegerField(default=1)
+    results = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "query"], name="search_query_day_unique")]
+        indexes = [models.Index(fields=["day", "results"], name="search_query_day_results")]

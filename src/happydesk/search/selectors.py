@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from happydesk.search.models import SuggestionSession
+from happydesk.search.models import SuggestionSession, SynonymGroup
 
 SETTLE = timedelta(minutes=30)  # a visitor who has not submitted half an hour later has left
 
@@ -37,3 +37,25 @@ def deflection(*, since: datetime, mailbox_id: int | None = None) -> list[dict]:
         row["rate"] = round(100 * r["left"] / r["saw"]) if r["saw"] else None
         out.append(row)
     return out
+
+
+def searches_without_results(*, days: int = 30, limit: int = 100) -> list[dict]:
+    """Help-centre queries that found nothing on the last `days` days, most searched first: the query,
+    how many times, and the last day it was searched."""
+    from django.db.models import Max, Sum
+
+    from happydesk.search.models import SearchQueryDay
+
+    since = timezone.localdate() - timedelta(days=days - 1)
+    rows = (
+        SearchQueryDay.objects.filter(day__gte=since, results=0)
+        .values("query")
+        .annotate(searches=Sum("count"), last_day=Max("day"))
+        .order_by("-searches", "query")[:limit]
+    )
+    return [dict(r) for r in rows]
+
+
+def synonym_groups() -> list[SynonymGroup]:
+    """Every synonym group, oldest first (the admin page's list)."""
+    return list(SynonymGroup.objects.all())
