@@ -33,7 +33,10 @@ def conversations_every_agent_may_see() -> QuerySet[Conversation]:
 def access_conversation_for_agent(agent: User, number: int) -> Conversation:
     """The conversation with this number if the agent may see it, else 404 (never a hint it exists)."""
     conversation = (
-        conversations_for_agent(agent).select_related("mailbox", "customer").filter(pk=number).first()
+        conversations_for_agent(agent)
+        .select_related("mailbox", "customer", "assignee")
+        .filter(pk=number)
+        .first()
     )
     if conversation is None:
         raise Http404("No such conversation")
