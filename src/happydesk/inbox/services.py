@@ -804,10 +804,11 @@ class AssignmentRefused(ValueError):
 def assignee_check(*, conversation: Conversation, assignee: User) -> None:
     """Only an active agent who may see the conversation can own it (a light agent never owns a
     security report); raises AssignmentRefused with a sentence for the person assigning."""
-    if not assignee.is_active:
+    fresh = User.objects.filter(pk=assignee.pk).first()  # role and active as they are now
+    if fresh is None or not fresh.is_active:
         raise AssignmentRefused(f"{assignee.name} is deactivated: choose someone on the team.")
-    if not conversations_for_agent(assignee).filter(pk=conversation.pk).exists():
-        raise AssignmentRefused(f"{assignee.name} can't see this conversation, so they can't own it.")
+    if not conversations_for_agent(fresh).filter(pk=conversation.pk).exists():
+        raise AssignmentRefused(f"{assignee.name} may not see this conversation, so cannot own it.")
 
 
 @transaction.atomic

@@ -321,7 +321,7 @@ def bulk(request: AgentRequest) -> HttpResponse:
         if refused:
             flash.error(
                 request,
-                f"Not assigned, {assignee.name if assignee else 'they'} can't own: {', '.join(refused)}.",
+                f"Not assigned ({assignee.name if assignee else 'nobody'} cannot own them): {', '.join(refused)}.",
             )
     elif action == "move":
         target = Mailbox.objects.filter(pk=request.POST.get("mailbox") or 0).first()
