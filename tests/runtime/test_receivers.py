@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 PUSH = "happydesk.inbox.live.push"  # the live inbox: open lists and pages hear every change
+NOTIFY = "happydesk.inbox.live.notify"  # the agents an event names hear of it on their open pages
 
 
 def _names(receivers) -> list[str]:  # type: ignore[no-untyped-def]
@@ -29,15 +30,15 @@ def _names(receivers) -> list[str]:  # type: ignore[no-untyped-def]
 def test_every_receiver_is_in_the_one_table_and_the_table_is_this():
     """A new receiver is a deliberate change: it is added here and in runtime/receivers.py together."""
     assert {event.__name__: _names(receivers) for event, receivers in RECEIVERS.items()} == {
-        "MessageReceived": ["happydesk.status.arrivals.incident_link_arrival", PUSH],
+        "MessageReceived": ["happydesk.status.arrivals.incident_link_arrival", PUSH, NOTIFY],
         "ReplyCreated": [
             "happydesk.runtime.receivers.reply_to_outbox",
             "happydesk.runtime.receivers.saved_reply_uses",
             PUSH,
         ],
-        "NoteAdded": ["happydesk.mail.notices.mentions_notify", PUSH],
+        "NoteAdded": ["happydesk.mail.notices.mentions_notify", PUSH, NOTIFY],
         "StatusChanged": [PUSH],
-        "AssigneeChanged": [PUSH],
+        "AssigneeChanged": ["happydesk.mail.notices.assignment_notify", PUSH, NOTIFY],
         "TagsChanged": [PUSH],
         "ConversationsMerged": [PUSH],
         "MessageSplit": [PUSH],

@@ -41,6 +41,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     timezone = models.CharField(max_length=64, blank=True)
     oidc_issuer = models.CharField(max_length=500, blank=True)
     oidc_subject = models.CharField(max_length=255, blank=True)
+    # The composer's "Take it when I reply", remembered: sending assigns an unassigned conversation.
+    take_on_reply = models.BooleanField(default=False)
 
     objects = UserManager()
 

@@ -172,6 +172,14 @@ def agent_activate(*, agent: User, by: User | None = None, ip: str = "") -> User
     return user
 
 
+def agent_take_on_reply_set(*, agent: User, on: bool) -> User:
+    """Remember the agent's "Take it when I reply" choice for the next composer."""
+    if agent.take_on_reply != on:
+        agent.take_on_reply = on
+        agent.save(update_fields=["take_on_reply"])
+    return agent
+
+
 def _token_target(token: ApiToken) -> audit.Target:
     return audit.Target("api_token", token.pk, f"{token.prefix}… of {token.user.email}")
 

@@ -34,7 +34,7 @@ def access_conversation_for_agent(agent: User, number: int) -> Conversation:
     """The conversation with this number if the agent may see it, else 404 (never a hint it exists)."""
     conversation = (
         conversations_for_agent(agent)
-        .select_related("mailbox", "customer", "security_flag")
+        .select_related("mailbox", "customer", "assignee", "security_flag")
         .filter(pk=number)
         .first()
     )

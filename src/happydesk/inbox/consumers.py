@@ -45,6 +45,7 @@ class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
         self.group = realtime.conversation_group(self.number)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_add(realtime.ROLL_GROUP, self.channel_name)
+        await self.channel_layer.group_add(realtime.agent_group(user.pk), self.channel_name)
         await self.accept()
         await self._announce()
         await self.channel_layer.group_send(self.group, {"type": "roll.call", "reply_to": self.channel_name})
@@ -56,6 +57,7 @@ class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
         await self._announce()
         await self.channel_layer.group_discard(self.group, self.channel_name)
         await self.channel_layer.group_discard(realtime.ROLL_GROUP, self.channel_name)
+        await self.channel_layer.group_discard(realtime.agent_group(self.user.pk), self.channel_name)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         state = content.get("state")
@@ -92,6 +94,12 @@ class ConversationPresenceConsumer(AsyncJsonWebsocketConsumer):
         if await database_sync_to_async(may_see)(self.user, event["number"]):
             await self.send_json(event)
 
+    async def agent_notice(self, message: dict) -> None:
+        """Assigned, mentioned, or a new conversation: passed on only if this agent may see it."""
+        event = message["event"]
+        if await database_sync_to_async(may_see)(self.user, event["number"]):
+            await self.send_json(event)
+
 
 class InboxPresenceConsumer(AsyncJsonWebsocketConsumer):
     """/ws/inbox/: presence of everyone on any conversation, for the list."""
@@ -103,6 +111,7 @@ class InboxPresenceConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         await self.channel_layer.group_add(realtime.INBOX_GROUP, self.channel_name)
+        await self.channel_layer.group_add(realtime.agent_group(user.pk), self.channel_name)
         await self.accept()
         # Everyone already on a conversation answers, so the list shows them from the start.
         await self.channel_layer.group_send(
@@ -111,6 +120,8 @@ class InboxPresenceConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(realtime.INBOX_GROUP, self.channel_name)
+        if getattr(self, "user", None) is not None:
+            await self.channel_layer.group_discard(realtime.agent_group(self.user.pk), self.channel_name)
 
     async def roll_call(self, message: dict) -> None:
         """The list asks; only conversation consumers answer."""
@@ -124,6 +135,12 @@ class InboxPresenceConsumer(AsyncJsonWebsocketConsumer):
 
     async def conversation_changed(self, message: dict) -> None:
         """A conversation changed (the live inbox): passed on only if this agent may see it."""
+        event = message["event"]
+        if await database_sync_to_async(may_see)(self.user, event["number"]):
+            await self.send_json(event)
+
+    async def agent_notice(self, message: dict) -> None:
+        """Assigned, mentioned, or a new conversation: passed on only if this agent may see it."""
         event = message["event"]
         if await database_sync_to_async(may_see)(self.user, event["number"]):
             await self.send_json(event)

@@ -70,9 +70,13 @@ class StatusChanged:
 
 @dataclass(frozen=True)
 class AssigneeChanged:
+    """Someone took, gave or dropped the conversation (`assignee_id` None: unassigned, anyone answers).
+    `line_id` is the thread's event line for it: each change is told once (mail/notices.py)."""
+
     conversation_id: int
     actor_id: int | None
     assignee_id: int | None
+    line_id: int | None = None
 
 
 @dataclass(frozen=True)

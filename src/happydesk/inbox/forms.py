@@ -22,6 +22,8 @@ class ReplyForm(forms.Form):
     )
     attachments = forms.FileField(required=False)
     seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    take = forms.BooleanField(required=False)  # "Take it when I reply"
+    take_shown = forms.BooleanField(required=False, widget=forms.HiddenInput)  # the box was on the form
 
 
 class TagForm(forms.Form):

@@ -77,6 +77,57 @@ def push(event: events.Event) -> None:
             group_send(group, message)
 
 
+def notices(event: events.Event) -> list[tuple[str, dict]]:
+    """Who hears of an event by name, and what they read (group, notice): the new owner of a
+    conversation (not when they took it themselves), each agent mentioned in a note, and every open
+    inbox list for a new conversation. The consumers pass a notice on only to agents who may see it."""
+    from happydesk.accounts.models import User
+    from happydesk.inbox.models import Conversation
+
+    def about(number: int) -> Conversation | None:
+        return Conversation.objects.select_related("customer").filter(pk=number).first()
+
+    def name(agent_id: int | None) -> str:
+        found = User.objects.filter(pk=agent_id).values_list("name", flat=True).first() if agent_id else None
+        return found or "Happydesk"
+
+    match event:
+        case events.AssigneeChanged(conversation_id=number, actor_id=actor, assignee_id=assignee):
+            c = about(number)
+            if assignee is None or assignee == actor or c is None:
+                return []
+            title = f"{name(actor)} assigned you #{number}"
+            return [
+                (
+                    realtime.agent_group(assignee),
+                    realtime.notice(kind="assigned", number=number, title=title, text=c.subject),
+                )
+            ]
+        case events.NoteAdded(conversation_id=number, author_id=author, mentioned_ids=mentioned):
+            c = about(number) if mentioned else None
+            if c is None:
+                return []
+            title = f"{name(author)} mentioned you in #{number}"
+            shown = realtime.notice(kind="mention", number=number, title=title, text=c.subject)
+            return [(realtime.agent_group(agent_id), shown) for agent_id in mentioned if agent_id != author]
+        case events.MessageReceived(conversation_id=number, opened=True):
+            c = about(number)
+            if c is None:
+                return []
+            who = c.customer.name or c.customer.primary_email
+            shown = realtime.notice(
+                kind="new", number=number, title=f"New conversation #{number}", text=f"{who}: {c.subject}"
+            )
+            return [(realtime.INBOX_GROUP, shown)]
+    return []
+
+
+def notify(event: events.Event) -> None:
+    """Tell the agents an event names (notices), on their open pages."""
+    for group, shown in notices(event):
+        group_send(group, {"type": "agent.notice", "event": shown})
+
+
 def group_send(group: str, message: dict) -> None:
     relay = getattr(settings, "HAPPYDESK_REALTIME_RELAY", "")
     if relay:

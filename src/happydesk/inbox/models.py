@@ -428,3 +428,18 @@ class SecurityFlag(models.Model):
     class Meta:
         db_table = "status_securityflag"  # made by the status app, which owned it first
         indexes = [models.Index(fields=["active", "conversation"], name="status_secu_active_4188d5_idx")]
+
+
+class ConversationSeen(models.Model):
+    """When an agent last opened a conversation: a customer message newer than this is unread for them
+    (the inbox's title count, selectors.unread_count). One row per agent and conversation, kept fresh
+    by the conversation page."""
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "conversation"], name="conversation_seen_once")
+        ]

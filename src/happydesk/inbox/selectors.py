@@ -139,6 +139,41 @@ def status_counts(*, agent: User) -> dict[str, int | None]:
     return counts
 
 
+def inbox_badges(*, agent: User) -> dict[str, int]:
+    """Two numbers over the open view, in one query: "mine" (open and assigned to the agent) and
+    "unread" (open, with a customer message newer than the agent's last look: the tab title's count).
+    The seen check is one probe of the (agent, conversation) unique index per open conversation."""
+    from django.db.models import Count, Exists, OuterRef
+
+    from happydesk.inbox.models import ConversationSeen
+
+    seen = ConversationSeen.objects.filter(
+        agent=agent, conversation=OuterRef("pk"), seen_at__gte=OuterRef("last_customer_message_at")
+    )
+    return (
+        conversations_for_agent(agent)
+        .filter(status=Conversation.Status.ACTIVE, merged_into__isnull=True, snoozed_until__isnull=True)
+        .aggregate(
+            mine=Count("pk", filter=Q(assignee=agent)),
+            unread=Count("pk", filter=Q(Q(last_customer_message_at__isnull=False), ~Exists(seen))),
+        )
+    )
+
+
+def assignable_agents(conversation: Conversation | None = None) -> QuerySet[User]:
+    """Who can own a conversation, by name: active agents, and for a security report not light agents
+    (services.assignee_check holds the same rule). Without a conversation: every active agent (bulk)."""
+    from django.db.models import Exists
+
+    from happydesk.inbox.models import SecurityFlag
+
+    agents = User.objects.filter(is_active=True).order_by("name", "pk")
+    if conversation is not None:
+        flagged = SecurityFlag.objects.filter(conversation=conversation, active=True)
+        agents = agents.exclude(Q(role=User.Role.LIGHT) & Exists(flagged))
+    return agents
+
+
 def thread(conversation: Conversation) -> list[Message]:
     """Every line of a conversation in time order, with authors and attachments."""
     return list(

@@ -22,8 +22,18 @@ from happydesk.audit.models import Action
 from happydesk.customers.models import Customer
 from happydesk.headers import header_text
 from happydesk.inbox import events
+from happydesk.inbox.access import conversations_for_agent
 from happydesk.inbox.indexing import document_append, reindex_conversations
-from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, SavedView, Tag
+from happydesk.inbox.models import (
+    Attachment,
+    Conversation,
+    ConversationSeen,
+    Draft,
+    Mailbox,
+    Message,
+    SavedView,
+    Tag,
+)
 from happydesk.inbox.placeholders import check_filled
 from happydesk.inbox.security import security_check
 from happydesk.inbox.triage import Priority, standing
@@ -434,12 +444,14 @@ def reply_create(
     status: str | None = None,
     snooze_until: datetime | None = None,
     seen_message_id: int | None = None,
+    take: bool = False,
     at: datetime | None = None,
 ) -> Message:
     """Store an agent's reply, queued for delivery; ReplyCreated hands it to the channel (the mail app
     queues it in the outbox, with the rating question when one is asked).
 
     `status` optionally changes the conversation in the same action (send and close, send and pending).
+    `take` ("Take it when I reply") makes the author its owner if nobody owns it yet.
     Refused with UnfilledPlaceholders while the text has any placeholder left.
     """
     check_filled(text)  # raises UnfilledPlaceholders: "Hi [NAME]" never reaches a customer
@@ -478,6 +490,8 @@ def reply_create(
         updates["snoozed_until"] = snooze_until
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     conversation.refresh_from_db()
+    if take and conversation.assignee_id is None:
+        conversation_assign(conversation=conversation, assignee=author, actor=author)
     closing = conversation.status == Conversation.Status.CLOSED
     events.announce(
         events.ReplyCreated(
@@ -956,14 +970,31 @@ def saved_view_delete(*, view: SavedView, by: User) -> None:
     view.delete()
 
 
+class AssignmentRefused(ValueError):
+    """The chosen agent cannot own this conversation (deactivated, or not allowed to see it)."""
+
+
+def assignee_check(*, conversation: Conversation, assignee: User) -> None:
+    """Only an active agent who may see the conversation can own it (a light agent never owns a
+    security report); raises AssignmentRefused with a sentence for the person assigning."""
+    fresh = User.objects.filter(pk=assignee.pk).first()  # role and active as they are now
+    if fresh is None or not fresh.is_active:
+        raise AssignmentRefused(f"{assignee.name} is deactivated: choose someone on the team.")
+    if not conversations_for_agent(fresh).filter(pk=conversation.pk).exists():
+        raise AssignmentRefused(f"{assignee.name} may not see this conversation, so cannot own it.")
+
+
 @transaction.atomic
 def conversation_assign(
     *, conversation: Conversation, assignee: User | None, actor: User | None
 ) -> Conversation:
-    """Optional ownership: anyone can still answer; assignment only says who is on it."""
+    """Optional ownership: anyone can still answer; assignment only says who is on it. The assignee
+    hears of it (a live notice, and an email unless they assigned themselves: runtime/receivers.py)."""
     if conversation.assignee_id == (assignee.pk if assignee else None):
         return conversation
-    _event(conversation, actor, "assigned", {"to": assignee.name if assignee else None})
+    if assignee is not None:
+        assignee_check(conversation=conversation, assignee=assignee)
+    line = _event(conversation, actor, "assigned", {"to": assignee.name if assignee else None})
     conversation.assignee = assignee
     conversation.save(update_fields=["assignee"])
     events.announce(
@@ -971,6 +1002,14 @@ def conversation_assign(
             conversation_id=conversation.pk,
             actor_id=actor.pk if actor else None,
             assignee_id=assignee.pk if assignee else None,
+            line_id=line.pk,
         )
     )
     return conversation
+
+
+def conversation_seen(*, conversation: Conversation, agent: User) -> None:
+    """The agent has the conversation open: what the customer wrote until now is read for them."""
+    ConversationSeen.objects.update_or_create(
+        agent=agent, conversation=conversation, defaults={"seen_at": timezone.now()}
+    )

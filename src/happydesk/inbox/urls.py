@@ -13,6 +13,7 @@ urlpatterns = [
     path("c/<int:number>/reply/", views.reply, name="reply"),
     path("c/<int:number>/note/", views.note, name="note"),
     path("c/<int:number>/status/", views.status, name="status"),
+    path("c/<int:number>/assign/", views.assign, name="assign"),
     path("c/<int:number>/tags/", views.tag_add, name="tag_add"),
     path("c/<int:number>/draft/", views.draft, name="draft"),
     path("c/<int:number>/merge/", views.merge, name="merge"),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from happydesk.accounts.decorators import AgentRequest, team_required
 from happydesk.accounts.models import User
+from happydesk.accounts.services import agent_take_on_reply_set
 from happydesk.inbox import panels, selectors, services
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
 from happydesk.inbox.forms import NoteForm, ReplyForm, SnoozeForm, StatusForm, TagForm
@@ -87,6 +88,8 @@ def inbox(request: AgentRequest) -> HttpResponse:
         "q": q,
         "views": INBOX_VIEWS,
         "counts": selectors.status_counts(agent=request.user),
+        "badges": selectors.inbox_badges(agent=request.user),
+        "agents": selectors.assignable_agents(),
         "mailboxes": Mailbox.objects.order_by("name"),
         "bulk_undo": _bulk_undo_offer(request),
         "mailbox": mailbox,
@@ -122,6 +125,7 @@ def _conversation_page(
         "handoff": selectors.handoff_line(convo, request.user, thread),
         "exchanges": selectors.exchanges_without_resolution(convo, thread),
         "all_tags": Tag.objects.order_by("name").values_list("name", flat=True)[:500],
+        "agents": selectors.assignable_agents(convo),
         "draft": saved_draft or "",
         # Messages whose remote images the agent asked to load (one per click; see formatted_srcdoc). Only
         # this thread's: another id must not widen this page's policy for nothing it shows.
@@ -167,7 +171,41 @@ def conversation(request: AgentRequest, number: int) -> HttpResponse:
     convo = access_conversation_for_agent(request.user, number)
     if convo.merged_into_id:
         return redirect("conversation", number=convo.merged_into_id)
+    services.conversation_seen(conversation=convo, agent=request.user)  # read: off the unread count
     return _conversation_page(request, convo)
+
+
+def _assignee_from(request: AgentRequest, value: str) -> User | None:
+    """The agent a form names as owner: "me", an agent's id, or "" for nobody; 404 for no such agent."""
+    if value == "me":
+        return request.user
+    if not value:
+        return None
+    if not value.isdigit():
+        raise Http404
+    found = User.objects.filter(pk=int(value)).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+@login_required
+@require_POST
+def assign(request: AgentRequest, number: int) -> HttpResponse:
+    """Give the conversation to someone, take it, or leave it to anyone ("Unassigned"). Every agent who
+    may see a conversation may do this, light agents too: like answering, it is inbox work."""
+    convo = access_conversation_for_agent(request.user, number)
+    assignee = _assignee_from(request, request.POST.get("assignee", "").strip())
+    try:
+        services.conversation_assign(conversation=convo, assignee=assignee, actor=request.user)
+    except services.AssignmentRefused as exc:
+        flash.error(request, str(exc))
+        return redirect("conversation", number=convo.number)
+    if assignee is None:
+        flash.success(request, "Unassigned: anyone can answer.")
+    else:
+        flash.success(request, f"Assigned to {'you' if assignee.pk == request.user.pk else assignee.name}.")
+    return redirect("conversation", number=convo.number)
 
 
 @login_required
@@ -242,6 +280,8 @@ def reply(request: AgentRequest, number: int) -> HttpResponse:
         for f in request.FILES.getlist("attachments")
     ]
     then = form.cleaned_data["then"]
+    if form.cleaned_data["take_shown"]:  # the composer showed the box: its state is the new default
+        agent_take_on_reply_set(agent=request.user, on=form.cleaned_data["take"])
     snooze_until = None
     if then.startswith("snooze:"):
         snooze_until = {key: until for key, _, until in selectors.snooze_options(convo, request.user)}[
@@ -256,6 +296,7 @@ def reply(request: AgentRequest, number: int) -> HttpResponse:
             status=None if snooze_until else (then or None),
             snooze_until=snooze_until,
             seen_message_id=form.cleaned_data["seen"],
+            take=form.cleaned_data["take"],
         )
     except services.NewActivity as exc:
         # The send guard: show what arrived and let the agent send anyway (the page now counts it as seen).
@@ -302,10 +343,20 @@ def bulk(request: AgentRequest) -> HttpResponse:
     elif action == "tag" and request.POST.get("tag", "").strip():
         for c in conversations:
             services.conversation_tag(conversation=c, names=request.POST["tag"].split(","))
-    elif action in ("assign_me", "unassign"):
+    elif action in ("assign", "assign_me", "unassign"):
+        assignee = {"assign_me": request.user, "unassign": None}.get(action) or _assignee_from(
+            request, request.POST.get("assignee", "").strip()
+        )
+        refused = []
         for c in conversations:
-            services.conversation_assign(
-                conversation=c, assignee=request.user if action == "assign_me" else None, actor=request.user
+            try:
+                services.conversation_assign(conversation=c, assignee=assignee, actor=request.user)
+            except services.AssignmentRefused:
+                refused.append(f"#{c.number}")
+        if refused:
+            flash.error(
+                request,
+                f"Not assigned ({assignee.name if assignee else 'nobody'} cannot own them): {', '.join(refused)}.",
             )
     elif action == "move":
         target = Mailbox.objects.filter(pk=request.POST.get("mailbox") or 0).first()

@@ -1,4 +1,5 @@
-"""Notices the mail app sends when the core announces something: agents named in a note."""
+"""Notices the mail app sends when the core announces something: agents named in a note, and the new
+owner of a conversation."""
 
 from __future__ import annotations
 
@@ -36,3 +37,38 @@ def mentions_notify(event: events.NoteAdded) -> int:
         )
         queued += 1
     return queued
+
+
+def assignment_notify(event: events.AssigneeChanged) -> int:
+    """Email the agent a conversation was just assigned to, with a link, through the outbox (once per
+    assignment). Nobody is emailed about assigning themselves, nor about what they may not see.
+    Returns how many were queued (0 or 1)."""
+    if event.assignee_id is None or event.assignee_id == event.actor_id:
+        return 0
+    agent = User.objects.filter(pk=event.assignee_id, is_active=True).first()
+    if agent is None:
+        return 0
+    conversation = (
+        conversations_for_agent(agent)
+        .select_related("mailbox", "customer")
+        .filter(pk=event.conversation_id)
+        .first()
+    )
+    if conversation is None:
+        return 0
+    actor = User.objects.filter(pk=event.actor_id).first() if event.actor_id else None
+    who = actor.name if actor else "Happydesk"
+    link = settings.BASE_URL + reverse("conversation", args=[conversation.pk])
+    customer = conversation.customer.name or conversation.customer.primary_email
+    notice_enqueue(
+        to=[agent.email],
+        subject=f"{who} assigned you #{conversation.pk}: {conversation.subject}"[:300],
+        text=(
+            f"{who} assigned you a conversation with {customer}:\n\n"
+            f"#{conversation.pk} {conversation.subject}\n{conversation.preview}\n\n{link}\n"
+        ),
+        kind="assignment",
+        mailbox=conversation.mailbox,
+        dedupe_key=f"assigned:{event.conversation_id}:{agent.pk}:{event.line_id or 0}",
+    )
+    return 1

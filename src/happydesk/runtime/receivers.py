@@ -11,8 +11,8 @@ import logging
 
 from happydesk.feedback.services import rating_footer_for_reply
 from happydesk.inbox import events
-from happydesk.inbox.live import push
-from happydesk.mail.notices import mentions_notify
+from happydesk.inbox.live import notify, push
+from happydesk.mail.notices import assignment_notify, mentions_notify
 from happydesk.mail.outbound import reply_enqueue
 from happydesk.replies.services import saved_replies_mark_sent
 from happydesk.status.arrivals import incident_link_arrival
@@ -40,11 +40,11 @@ def saved_reply_uses(event: events.ReplyCreated) -> None:
 
 
 RECEIVERS: events.Table = {
-    events.MessageReceived: (incident_link_arrival, push),
+    events.MessageReceived: (incident_link_arrival, push, notify),
     events.ReplyCreated: (reply_to_outbox, saved_reply_uses, push),
-    events.NoteAdded: (mentions_notify, push),
+    events.NoteAdded: (mentions_notify, push, notify),
     events.StatusChanged: (push,),
-    events.AssigneeChanged: (push,),
+    events.AssigneeChanged: (assignment_notify, push, notify),
     events.TagsChanged: (push,),
     events.ConversationsMerged: (push,),
     events.MessageSplit: (push,),

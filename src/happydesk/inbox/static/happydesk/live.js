@@ -41,6 +41,55 @@
     return go;
   }
 
+  // Notices for this agent (assigned to them, mentioned, a new conversation): shown in the page's notice
+  // area and, once the agent turned them on here, as desktop notifications (the Notification API).
+  var DESKTOP = "happydesk.desktop-notifications";
+  var noticeBox = document.getElementById("notices");
+  function desktopOn() {
+    try {
+      return "Notification" in window && Notification.permission === "granted" && localStorage.getItem(DESKTOP) === "on";
+    } catch (e) { return false; }
+  }
+  function notice(ev) {
+    var href = "/c/" + ev.number + "/";
+    if (noticeBox && ev.kind !== "new") { // new conversations show as rows already
+      var item = document.createElement("div");
+      item.className = "notice notice-" + ev.kind;
+      item.dataset.number = ev.number;
+      var close = document.createElement("button");
+      close.type = "button"; close.className = "link"; close.textContent = "×";
+      close.setAttribute("aria-label", "Dismiss");
+      close.addEventListener("click", function () { item.remove(); });
+      var link = document.createElement("a");
+      link.href = href; link.textContent = ev.title;
+      var text = document.createElement("div");
+      text.textContent = ev.text;
+      item.append(close, link, text);
+      noticeBox.prepend(item);
+      while (noticeBox.children.length > 5) noticeBox.lastElementChild.remove();
+    }
+    if (desktopOn()) {
+      var shown = new Notification(ev.title, { body: ev.text, tag: "happydesk-" + ev.kind + "-" + ev.number });
+      shown.onclick = function () { window.focus(); location.href = href; };
+    }
+  }
+  var toggle = document.getElementById("notify-toggle");
+  if (toggle && "Notification" in window) {
+    var label = function () {
+      toggle.textContent = desktopOn() ? "Turn off desktop notifications" : "Turn on desktop notifications";
+    };
+    toggle.hidden = false;
+    label();
+    toggle.addEventListener("click", function () {
+      if (desktopOn()) { localStorage.setItem(DESKTOP, "off"); label(); return; }
+      // Asked only now, after the agent's click: never on page load.
+      Notification.requestPermission().then(function (answer) {
+        localStorage.setItem(DESKTOP, answer === "granted" ? "on" : "off");
+        label();
+      });
+    });
+  }
+
   function track(ev) {
     var key = ev.number + ":" + ev.agent_id;
     if (ev.state === "left") delete people[key]; else people[key] = ev;
@@ -94,6 +143,7 @@
     var send = connect("/ws/conversations/" + number + "/", function (ev) {
       if (ev.type === "presence") { track(ev); showPresence(); }
       else if (ev.type === "conversation" && ev.number === number) refresh();
+      else if (ev.type === "notice") notice(ev);
     }, refresh);
     var text = document.getElementById("reply-text");
     var idle;
@@ -135,6 +185,15 @@
             var el = document.querySelector('.views .count[data-status="' + key + '"]');
             if (el) el.textContent = counts[key] === null ? "" : counts[key];
           });
+          var badgeData = document.getElementById("live-badges");
+          var badges = badgeData ? JSON.parse(badgeData.textContent) : null;
+          if (badges) {
+            // The tab title's unread count: "(3) Inbox · Happydesk".
+            var title = document.title.replace(/^\(\d+\) /, "");
+            document.title = (badges.unread ? "(" + badges.unread + ") " : "") + title;
+            var mine = document.querySelector('.views .count[data-badge="mine"]');
+            if (mine) mine.textContent = badges.mine || "";
+          }
           Object.keys(people).forEach(function (k) { badge(people[k].number); });
           document.dispatchEvent(new CustomEvent("happydesk:live", { detail: { list: true } }));
         });
@@ -142,6 +201,7 @@
     connect("/ws/inbox/", function (ev) {
       if (ev.type === "presence") { track(ev); badge(ev.number); }
       else if (ev.type === "conversation") refreshList();
+      else if (ev.type === "notice") notice(ev);
     }, refreshList);
   }
 })();

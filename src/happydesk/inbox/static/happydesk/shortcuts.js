@@ -29,6 +29,48 @@
     return false;
   }
 
+  // Assign from the keyboard: "a" shows a filter over the assign select; typing narrows the agents and
+  // picks the first match, Enter assigns (the form posts as it does without JS), Esc cancels. Looked up
+  // each time: the live page replaces its header, form included.
+  function openAssign() {
+    var filter = document.getElementById("assign-filter");
+    if (!filter) return false;
+    filter.hidden = false;
+    filter.value = "";
+    filter.focus();
+    return true;
+  }
+  function assignOptions() {
+    var select = document.getElementById("assign-select");
+    return select ? Array.prototype.slice.call(select.options) : [];
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "assign-filter") return;
+    var words = event.target.value.trim().toLowerCase();
+    var first = null;
+    assignOptions().forEach(function (option) {
+      var match = !words || option.text.toLowerCase().indexOf(words) !== -1;
+      option.hidden = !match;
+      if (match && !first) first = option;
+    });
+    if (first) first.selected = true;
+    event.target.setAttribute("aria-invalid", first ? "false" : "true");
+  });
+  document.addEventListener("keydown", function (event) {
+    var filter = event.target;
+    if (filter.id !== "assign-filter") return;
+    if (event.key === "Escape") {
+      assignOptions().forEach(function (option) { option.hidden = false; });
+      filter.hidden = true;
+      event.stopPropagation();
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      if (filter.getAttribute("aria-invalid") === "true") return; // nobody matches: nothing to assign
+      var form = document.getElementById("assign-form");
+      if (form) form.requestSubmit();
+    }
+  }, true);
+
   document.body.addEventListener("htmx:afterSwap", function () { current = -1; });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && help && !help.hidden) { help.hidden = true; return; }
@@ -44,6 +86,7 @@
         if (box) { box.open = true; handled = focus("note-text"); } else handled = false;
         break;
       case "t": handled = focus("tag-input"); break;
+      case "a": handled = openAssign(); break;
       case "e":
         var close = document.getElementById("close-button");
         if (close) close.click(); else handled = false;
