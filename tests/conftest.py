@@ -87,6 +87,13 @@ _commit_hooks_as_in_production()
 
 
 @pytest.fixture(autouse=True)
+def auto_reply_unheld(settings):  # type: ignore[no-untyped-def]
+    """Auto-replies wait 20 s in the outbox in production (mail.autoreply.hold), so an incident reply
+    can replace them; tests of what they say send them at once. Tests of the hold set it themselves."""
+    settings.HAPPYDESK_AUTO_REPLY_HOLD_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def receiver_errors():  # type: ignore[no-untyped-def]
     """A receiver that fails is only logged in production (the others still run); in a test it fails
     the test. A test of that robustness clears the list it gets."""

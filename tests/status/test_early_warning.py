@@ -4,6 +4,7 @@ minutes raises exactly one alert for a burst and none for an ordinary day."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,7 +15,14 @@ from happydesk.customers.services import customer_for_address
 from happydesk.inbox.models import Conversation, Message
 from happydesk.mail.models import OutboundMail
 from happydesk.status import early_warning
-from happydesk.status.early_warning import Verdict, clusters, significant_words, unusual
+from happydesk.status.early_warning import (
+    Usual,
+    burst_terms,
+    clusters,
+    conversation_terms,
+    matches_profile,
+    significant_words,
+)
 from happydesk.status.models import EarlyWarning, IncidentLink, IncidentSettings
 
 pytestmark = pytest.mark.django_db
@@ -22,14 +30,43 @@ pytestmark = pytest.mark.django_db
 # --- the pure parts -----------------------------------------------------------------------------------
 
 
-def test_unusual_needs_a_real_jump_over_the_usual_level():
-    assert unusual(12, [1, 0, 2, 1]) == Verdict(True, 1.0, 7.0)
-    assert not unusual(5, [1, 2, 1, 2]).unusual  # five when 1-2 is usual happens by chance every day
-    assert not unusual(4, [0, 0, 0, 0]).unusual  # below the minimum: a few emails are not an outage
-    assert unusual(5, []).unusual  # a new install has no usual level yet: five at once is unusual
-    assert not unusual(14, [10, 9, 12, 11]).unusual  # busy signals need a large jump...
-    assert unusual(30, [10, 9, 12, 11]).unusual  # ...and get flagged when it comes
-    assert unusual(6, [0, 0, 0, 40]).unusual  # one earlier outage does not make outages usual (median)
+def _usual(*docs: str, repeat: int = 1) -> Usual:
+    """What is usual: the terms of these ordinary conversations, each `repeat` times."""
+    counts = Counter(t for text in docs for t in conversation_terms(subject="", text=text))
+    return Usual(Counter({k: v * repeat for k, v in counts.items()}), len(docs) * repeat)
+
+
+def _window(*texts: str) -> dict[int, frozenset[str]]:
+    return {i: conversation_terms(subject="", text=t) for i, t in enumerate(texts)}
+
+
+ORDINARY = (
+    "Please resend the invoice for December, our account needs it.",
+    "The CSV export of our data stops halfway.",
+    "How do I add a new sensor to the gateway?",
+    "We were charged twice in December, please refund.",
+    "Login fails with an error for me.",
+    "The report is not showing last week.",
+)
+
+
+def test_a_burst_term_is_frequent_now_and_unusual_normally():
+    usual = _usual(*ORDINARY, repeat=30)
+    window = _window(
+        *(["All sensors offline since 2pm."] * 6 + ["Invoice for December please, account 7."] * 6)
+    )
+    keys = [b.key for b in burst_terms(window, usual)]
+    assert "word:offline" in keys  # six now, never before
+    assert (
+        "word:december" not in keys and "word:invoice" not in keys
+    )  # six now, but that is their usual share
+    assert "word:sensor" not in keys  # usual in this mailbox, and no more often than usual now
+    assert burst_terms(_window(*["All sensors offline"] * 4), usual) == []  # four are not a burst
+
+
+def test_a_new_install_has_no_usual_yet_and_five_at_once_are_unusual():
+    keys = [b.key for b in burst_terms(_window(*["Webhooks return 502"] * 5), Usual({}, 0))]
+    assert "word:webhook" in keys
 
 
 def test_significant_words_skip_stop_words_and_fold_plurals():
@@ -40,24 +77,30 @@ def test_significant_words_skip_stop_words_and_fold_plurals():
     assert "access" in significant_words("no access") and "status" in significant_words("status page")
 
 
-def test_signals_from_the_same_conversations_are_one_cluster():
-    signals = {
-        "word:login": set(range(12)),
-        "word:error": set(range(10)),
-        "tag:billing": {20, 21, 22, 23, 24},
-    }
-    verdicts = {k: unusual(len(v), [0, 1, 0, 0]) for k, v in signals.items()}
-    found = clusters(signals, verdicts, in_subject={"word:login": 9, "word:error": 2})
-    assert [c.keys for c in found] == [["word:login", "word:error"], ["tag:billing"]]
-    assert found[0].conversation_ids == set(range(12))
-
-
-def test_a_cluster_is_named_by_its_strongest_word_even_before_that_word_is_past_its_threshold():
-    signals = {"word:error": set(range(6)), "word:login": set(range(6))}
-    verdicts = {"word:error": unusual(6, [0, 0, 0, 0]), "word:login": unusual(6, [1, 1, 2, 1])}
-    assert verdicts["word:error"].unusual and not verdicts["word:login"].unusual
-    (found,) = clusters(signals, verdicts, in_subject={"word:login": 4, "word:error": 1})
-    assert found.keys == ["word:login", "word:error"] and found.counts["word:login"] == 6
+def test_one_group_for_a_burst_in_many_wordings_and_no_common_word_pulls_others_in():
+    usual = _usual(*ORDINARY, repeat=30)
+    outage = [
+        "All sensors offline on the dashboard.",
+        "Sensors offline, gateway shows red.",
+        "Gateway red, no data from any sensor.",
+        "Every sensor offline since 14:00.",
+        "Gateway offline, no data.",
+        "Sensoren offline, Gateway rot.",
+        "No data from the sensors, gateway red.",
+    ]
+    others = [
+        "Our invoice shows the wrong VAT number for December.",
+        "Charged twice for December on our account.",
+        "The December report is not showing our account data.",
+    ]
+    found = clusters(_window(*outage, *others), usual)
+    (group,) = found
+    assert group.conversation_ids == set(range(len(outage)))
+    assert group.label_key in {"word:offline", "word:gateway"}
+    assert "word:offline" in group.members[0] and "word:gateway" in group.members[1]  # why each matched
+    # A conversation arriving later joins on several distinctive terms, never on one common word.
+    assert matches_profile(group.profile, conversation_terms(subject="", text="Gateway red and offline"))
+    assert not matches_profile(group.profile, conversation_terms(subject="", text="December data export"))
 
 
 def test_the_sentence_agents_read():
@@ -65,7 +108,7 @@ def test_the_sentence_agents_read():
     w = EarlyWarning(
         label="login", kind="word", count=12, usual=1.0, window_start=now - timedelta(hours=1), window_end=now
     )
-    assert w.sentence == "12 conversations mention 'login' in the last hour; usual is 1"
+    assert w.sentence == "12 conversations are about 'login' in the last hour; usual is 1"
     w.kind, w.label, w.usual = "tag", "billing", 0.5
     assert w.sentence == "12 conversations are tagged 'billing' in the last hour; usual is under 1"
 
@@ -178,11 +221,11 @@ def test_a_burst_raises_exactly_one_alert(history, agent):
     assert warning.label == "login" and warning.kind == "word" and warning.count >= 12
     assert warning.usual <= 1
     assert warning.sentence.startswith(
-        f"{warning.count} conversations mention 'login' in the last hour; usual is"
+        f"{warning.count} conversations are about 'login' in the last hour; usual is"
     )
     alerts = OutboundMail.objects.filter(kind="status-early-warning")
     assert alerts.count() == 1 and alerts.get().to == ["lead@acme.test"]
-    assert "mention 'login'" in alerts.get().subject
+    assert "are about 'login'" in alerts.get().subject
     assert f"/admin/status/incidents/new/?warning={warning.pk}" in alerts.get().body_text
     # Checking again, as the next worker tick would: still one.
     assert early_warning.early_warning_check(now=now) == [] and EarlyWarning.objects.count() == 1
@@ -191,10 +234,12 @@ def test_a_burst_raises_exactly_one_alert(history, agent):
     client = Client()
     client.force_login(agent)
     inbox_page = client.get("/inbox/").content.decode()
-    assert "mention &#x27;login&#x27; in the last hour" in inbox_page
+    assert "are about &#x27;login&#x27; in the last hour" in inbox_page
     assert f"/admin/status/incidents/new/?warning={warning.pk}" in inbox_page
     form = client.get(f"/admin/status/incidents/new/?warning={warning.pk}").content.decode()
-    assert "Customers report problems with login" in form and 'value="login"' in form
+    assert "Customers report problems with login" in form
+    assert form.count('name="warning_conversations"') == len(warning.conversation_ids)
+    assert "<mark>login</mark>" in form and "matched on" in form  # why each one is in the warning
     r = client.post(
         "/admin/status/incidents/new/",
         {
@@ -214,7 +259,7 @@ def test_a_burst_raises_exactly_one_alert(history, agent):
         IncidentLink.objects.filter(incident=warning.incident).values_list("conversation_id", flat=True)
     )
     assert set(warning.conversation_ids) <= linked
-    assert "mention &#x27;login&#x27;" not in client.get("/inbox/").content.decode()  # declared: gone
+    assert "are about &#x27;login&#x27;" not in client.get("/inbox/").content.decode()  # declared: gone
 
 
 def test_dismissing_hides_it_and_the_burst_stays_quiet(history, agent):
@@ -232,3 +277,47 @@ def test_dismissing_hides_it_and_the_burst_stays_quiet(history, agent):
     )
     assert early_warning.early_warning_check(now=now + timedelta(minutes=10)) == []
     assert "Early warning" not in client.get("/inbox/").content.decode()
+
+
+def test_the_agent_unticks_a_conversation_and_only_the_ticked_ones_are_linked(history, agent):
+    inbox, day_start, now = history
+    for i in range(8):
+        inbox.add(now - timedelta(minutes=40 - i), "Webhooks failing", "Our webhooks return 502 errors.")
+    ids = inbox.save()
+    (warning,) = early_warning.early_warning_check(now=now)
+    assert warning.reasons_for(ids[0])[:1] == ["webhook"]
+    client = Client()
+    client.force_login(agent)
+    kept = ids[1:]
+    r = client.post(
+        "/admin/status/incidents/new/",
+        {
+            "title": "Webhooks fail",
+            "impact": "minor",
+            "state": "investigating",
+            "body": "Looking into it.",
+            "run_plan": "on",
+            "since_hours": "3",
+            "warning": warning.pk,
+            "warning_review": "1",
+            "warning_conversations": [str(i) for i in kept],
+        },
+    )
+    assert r.status_code == 302
+    warning.refresh_from_db()
+    links = IncidentLink.objects.filter(incident=warning.incident)
+    assert set(links.values_list("conversation_id", flat=True)) == set(kept)
+    assert all(link.reason.startswith("early warning: webhook") for link in links)
+
+    # Later arrivals join when they share enough of the burst's distinctive words, not one common word.
+    from happydesk.status.plan import link_arrival
+
+    same, other = (
+        Conversation.objects.create(
+            mailbox=inbox.mailbox, customer=inbox.customers[0], subject=subject, last_customer_message_at=now
+        )
+        for subject in ("Webhook failing again", "Question about our invoice")
+    )
+    (link,) = link_arrival(conversation=same, text="Our webhooks return 502 since an hour.")
+    assert link.reason.startswith("early warning: webhook") and link.how == IncidentLink.How.AUTO
+    assert link_arrival(conversation=other, text="Could you resend the invoice, it failed to arrive?") == []

@@ -191,7 +191,8 @@ def test_conversations_arriving_later_are_linked_and_answered_once(outage, agent
     late = write("Fay <fay@example.test>", "Login loop", "Login sends me back to the login page.")
     link = IncidentLink.objects.get(incident=incident, conversation=late)
     assert link.how == IncidentLink.How.AUTO
-    assert send_all() == 1 and late.messages.filter(kind="reply").count() == 1
+    assert late.messages.filter(kind="reply").count() == 1  # answered as it arrived
+    assert send_all() == 0
     # Writing again in a linked conversation links nothing new and sends nothing new.
     write("Fay <fay@example.test>", f"Re: Login loop [#{late.number}]", "Still looping on login.")
     assert send_all() == 0
@@ -421,3 +422,35 @@ def test_incident_settings_are_for_admins(agent, db):
     client.force_login(other)
     assert client.get("/admin/status/settings/").status_code == 200
     assert client.post("/admin/status/settings/", form).status_code == 403
+
+
+def test_during_an_incident_a_new_customer_gets_one_message_not_an_auto_reply_and_then_the_incident_reply(
+    outage, agent, smtp_sink, settings
+):
+    settings.HAPPYDESK_AUTO_REPLY_HOLD_SECONDS = 20
+    outage["ana"].mailbox.auto_reply_enabled = True
+    outage["ana"].mailbox.save()
+    incident = declare(agent)
+    rounds.plan_send_first(incident=incident, author=agent)
+    send_all()
+    outbound.send_due()
+    smtp_sink.messages.clear()
+
+    late = write("Fay <fay@example.test>", "Login loop", "Login sends me back to the login page.")
+    unrelated = write("Gus <gus@example.test>", "Refund", "Please refund order 7.")
+    # The hold passes (the worker would send every row due then).
+    OutboundMail.objects.filter(state="queued").update(next_attempt_at=timezone.now())
+    outbound.send_due()
+    got: dict[str, list] = {}
+    for _, rcpts, data in smtp_sink.wait_for(2):
+        for to in rcpts:
+            got.setdefault(to, []).append(message_from_bytes(data, policy=policy.default))
+    assert outbound.send_due() == 0
+    (fay_mail,) = got["fay@example.test"]  # exactly one message: the incident reply
+    body = fay_mail.get_body(("plain",)).get_content()
+    assert f"/status/incidents/{incident.pk}/" in body and f"[#{late.number}]" in fay_mail["Subject"]
+    withdrawn = late.messages.get(kind="auto_reply")
+    assert withdrawn.delivery == "" and "replaced by the incident reply" in withdrawn.delivery_error
+    (gus_mail,) = got["gus@example.test"]  # not about the incident: the auto-reply, as always
+    assert "We've got your message" in gus_mail.get_body(("plain",)).get_content()
+    assert not IncidentLink.objects.filter(conversation=unrelated).exists()

@@ -3,6 +3,11 @@
 Sent only for a new conversation, never to automated mail (RFC 3834 Auto-Submitted, Precedence
 bulk/list/junk, mailing lists, mailer-daemons), never to our own addresses, and at most once per sender
 per mailbox in the mailbox's window.
+
+The auto-reply waits in the outbox for `hold()` seconds before the worker may send it. A feature that
+answers the same first message at once (the incident plan's reply to a conversation it links as it
+arrives) withdraws it in that time (`auto_reply_withdraw`), so the customer gets one message, not an
+auto-reply and, seconds later, the incident reply. The core does not know who withdraws it.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from datetime import UTC, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from happydesk.inbox.models import Conversation, Mailbox, Message
-from happydesk.mail.models import AutoReplyLog
+from happydesk.mail.models import AutoReplyLog, OutboundMail
 from happydesk.mail.store import split_plus
 
 NO_REPLY_LOCALS = (
@@ -230,6 +237,37 @@ def send(*, conversation: Conversation, message: Message, customer_offset: timed
         kind=Message.Kind.AUTO_REPLY,
         parent=message,
     )
-    outbound.outbox_enqueue(message=reply)
+    outbound.outbox_enqueue(message=reply, not_before=now + hold())
     AutoReplyLog.objects.create(mailbox=mailbox, address=message.from_address, sent_at=now)
     return reply
+
+
+def hold() -> timedelta:
+    """How long an auto-reply waits in the outbox, so a feature answering at once can replace it."""
+    return timedelta(seconds=getattr(settings, "HAPPYDESK_AUTO_REPLY_HOLD_SECONDS", 20))
+
+
+@transaction.atomic
+def auto_reply_withdraw(*, conversation: Conversation, reason: str) -> int:
+    """Take back the conversation's auto-reply while it is still held in the outbox (the customer is
+    being answered by another message right now). Returns how many were withdrawn: 0 when it has gone
+    already, or a worker has claimed it (a claim moves `next_attempt_at` a lease ahead, past the hold,
+    so the conditional UPDATE below never races a send). The message stays in the thread, marked not
+    sent, with the reason."""
+    now = timezone.now()
+    rows = OutboundMail.objects.filter(
+        message__conversation=conversation,
+        message__kind=Message.Kind.AUTO_REPLY,
+        state=OutboundMail.State.QUEUED,
+        attempts=0,
+        next_attempt_at__gt=now,
+        next_attempt_at__lte=now + hold(),
+    )
+    ids = list(rows.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    withdrawn = rows.filter(pk__in=ids).update(state=OutboundMail.State.CANCELLED, last_error=reason[:500])
+    Message.objects.filter(outbound__pk__in=ids, outbound__state=OutboundMail.State.CANCELLED).update(
+        delivery=Message.Delivery.NONE, delivery_error=reason[:500]
+    )
+    return withdrawn

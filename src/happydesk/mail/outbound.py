@@ -13,7 +13,7 @@ import html as html_lib
 import logging
 import smtplib
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -32,13 +32,17 @@ BACKOFF = [30, 120, 600, 1800, 3600, 7200, 14400, 28800]
 LEASE = timedelta(minutes=5)
 
 
-def outbox_enqueue(*, message: Message, footer: tuple[str, str] | None = None) -> OutboundMail:
+def outbox_enqueue(
+    *, message: Message, footer: tuple[str, str] | None = None, not_before: datetime | None = None
+) -> OutboundMail:
     """Queue a reply or auto-reply for sending, once: a second call returns the row already there.
-    `footer` (text, HTML) goes after the reply and before the conversation link (the rating question)."""
+    `footer` (text, HTML) goes after the reply and before the conversation link (the rating question);
+    `not_before` holds it in the outbox until then (the auto-reply's hold)."""
     text, html = footer or ("", "")
-    row, _ = OutboundMail.objects.get_or_create(
-        message=message, defaults={"footer_text": text, "footer_html": html}
-    )
+    defaults: dict[str, object] = {"footer_text": text, "footer_html": html}
+    if not_before is not None:
+        defaults["next_attempt_at"] = not_before
+    row, _ = OutboundMail.objects.get_or_create(message=message, defaults=defaults)
     return row
 
 

@@ -103,12 +103,16 @@ def incident_new(request: AgentRequest) -> HttpResponse:
         }
         try:
             if data["run_plan"]:
+                # The page lists the warning's conversations ticked; only those still ticked are linked.
+                reviewed = request.POST.get("warning_review") == "1"
+                chosen = [int(v) for v in request.POST.getlist("warning_conversations") if v.isdigit()]
                 incident = plan.incident_declare_with_plan(
                     **fields,
                     tags=split_list(data["tags"]),
                     keywords=split_list(data["keywords"]),
                     since=timezone.now() - timedelta(hours=data["since_hours"]),
                     warning=warning,
+                    warning_conversation_ids=chosen if reviewed and warning is not None else None,
                 )
             else:
                 incident = services.incident_declare(**fields)
@@ -128,7 +132,17 @@ def incident_new(request: AgentRequest) -> HttpResponse:
     return render(
         request,
         "status/admin/declare.html",
-        {"form": form, "title": "Declare an incident", "warning": warning},
+        {
+            "form": form,
+            "title": "Declare an incident",
+            "warning": warning,
+            "warning_rows": plan_selectors.warning_conversations(warning, agent=request.user)
+            if warning is not None
+            else [],
+            "ticked": {int(v) for v in request.POST.getlist("warning_conversations") if v.isdigit()}
+            if request.method == "POST"
+            else None,
+        },
     )
 
 

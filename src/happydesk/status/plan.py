@@ -27,7 +27,7 @@ from happydesk.inbox.models import Conversation, SecurityFlag
 from happydesk.inbox.placeholders import find_unfilled
 from happydesk.mail.outbound import notice_enqueue
 from happydesk.search.engines import WORD, terms
-from happydesk.status import mail, services
+from happydesk.status import early_warning, mail, services
 from happydesk.status.models import (
     Component,
     EarlyWarning,
@@ -95,9 +95,11 @@ def incident_declare_with_plan(
     keywords: Sequence[str] = (),
     since: datetime | None = None,
     warning: EarlyWarning | None = None,
+    warning_conversation_ids: Sequence[int] | None = None,
     at: datetime | None = None,
 ) -> Incident:
-    """Declare an incident (status page, subscribers) and run its plan, in one action."""
+    """Declare an incident (status page, subscribers) and run its plan, in one action.
+    `warning_conversation_ids`: the warning's conversations the agent kept ticked (None: all)."""
     at = at or timezone.now()
     incident = services.incident_declare(
         title=title,
@@ -116,6 +118,7 @@ def incident_declare_with_plan(
         keywords=keywords,
         since=since or at - DEFAULT_LOOKBACK,
         warning=warning,
+        warning_conversation_ids=warning_conversation_ids,
         at=at,
     )
     return incident
@@ -130,9 +133,11 @@ def plan_start(
     keywords: Sequence[str] = (),
     since: datetime,
     warning: EarlyWarning | None = None,
+    warning_conversation_ids: Sequence[int] | None = None,
     at: datetime | None = None,
 ) -> IncidentPlan:
-    """Run steps 1 to 4 and 6 now; step 5 waits for the agent's review of the linked conversations."""
+    """Run steps 1 to 4 and 6 now; step 5 waits for the agent's review of the linked conversations.
+    Of the warning's conversations only those in `warning_conversation_ids` are linked (None: all)."""
     at = at or timezone.now()
     config = IncidentSettings.current()
     plan = IncidentPlan.objects.create(
@@ -153,7 +158,7 @@ def plan_start(
     _warn_list(plan, config, author, body, at)
     _post_known_issue(plan, author, body, at)
     _write_saved_reply(plan, config, author, body, at)
-    _link_matches(plan, at)
+    _link_matches(plan, at, warning_conversation_ids)
     _step(
         plan,
         Step.SEND,
@@ -365,13 +370,20 @@ def criteria_text(plan: IncidentPlan) -> str:
     return f"{what}; customer messages since {mail.when(plan.since)}"
 
 
-def _link_matches(plan: IncidentPlan, at: datetime) -> None:
-    """Step 4: link what matches now (and the early warning's conversations); the agent reviews."""
+def warning_reason(terms: Sequence[str]) -> str:
+    """Why a conversation was linked from an early warning, in words: its distinctive terms."""
+    return "early warning: " + ", ".join(terms) if terms else "in the early warning"
+
+
+def _link_matches(plan: IncidentPlan, at: datetime, chosen: Sequence[int] | None = None) -> None:
+    """Step 4: link what matches now and the early warning's conversations the agent kept (each with
+    the words it matched on); the agent reviews."""
     found = matches(tags=plan.tags, keywords=plan.keywords, since=plan.since)
     if plan.warning_id:
-        ids = plan.warning.conversation_ids
+        warning = plan.warning
+        ids = [cid for cid in warning.conversation_ids if chosen is None or cid in set(chosen)]
         for cid in _candidates(plan.since - DEFAULT_LOOKBACK).filter(pk__in=ids).values_list("id", flat=True):
-            found.setdefault(cid, "in the early warning")
+            found[cid] = warning_reason(warning.reasons_for(cid))
     IncidentLink.objects.bulk_create(
         [
             IncidentLink(
@@ -456,7 +468,7 @@ def text_matches(keyword: str, words: set[str]) -> bool:
 def link_arrival(*, conversation: Conversation, text: str) -> list[IncidentLink]:
     """A customer message arrived: link its conversation to every open incident it matches (called
     after the message's transaction, by status.arrivals; one query when no incident is open)."""
-    plans = list(_open_plans().filter(auto_link=True).select_related("incident"))
+    plans = list(_open_plans().filter(auto_link=True).select_related("incident", "warning"))
     if not plans or conversation.status not in OPEN or conversation.merged_into_id:
         return []
     if SecurityFlag.objects.filter(conversation=conversation, active=True).exists():
@@ -469,11 +481,30 @@ def link_arrival(*, conversation: Conversation, text: str) -> list[IncidentLink]
         if any(p.keywords for p in plans)
         else set()
     )
-    tag_names = set(conversation.tags.values_list("name", flat=True)) if any(p.tags for p in plans) else set()
+    profiled = any(p.warning_id and p.warning.profile for p in plans)
+    tag_names = (
+        set(conversation.tags.values_list("name", flat=True))
+        if profiled or any(p.tags for p in plans)
+        else set()
+    )
+    terms = (
+        early_warning.conversation_terms(subject=conversation.subject, text=text, tags=tag_names)
+        if profiled
+        else frozenset()
+    )
     linked = []
     for plan in plans:
-        reason = next((f"tagged {t}" for t in plan.tags if t in tag_names), None) or next(
-            (f"mentions “{k}”" for k in plan.keywords if text_matches(k, words)), None
+        like = (
+            early_warning.matches_profile(
+                plan.warning.profile, terms, label=f"{plan.warning.kind}:{plan.warning.label}"
+            )
+            if plan.warning_id and plan.warning.profile
+            else []
+        )
+        reason = (
+            next((f"tagged {t}" for t in plan.tags if t in tag_names), None)
+            or next((f"mentions “{k}”" for k in plan.keywords if text_matches(k, words)), None)
+            or (warning_reason([k.split(":", 1)[1] for k in like]) if like else None)
         )
         if reason:
             link, created = IncidentLink.objects.get_or_create(

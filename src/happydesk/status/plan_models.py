@@ -66,6 +66,15 @@ class EarlyWarning(models.Model):
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
     conversation_ids = models.JSONField(default=list)
+    reasons = models.JSONField(
+        default=dict, blank=True, help_text="Conversation id -> the distinctive words and tags it matched on."
+    )
+    profile = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='The burst\'s distinctive terms and their weights ("word:offline": 3.1): conversations '
+        "arriving later join an incident declared from it when theirs add up (early_warning.JOIN).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     dismissed_at = models.DateTimeField(null=True, blank=True)
@@ -84,7 +93,7 @@ class EarlyWarning(models.Model):
 
     @property
     def what(self) -> str:
-        return f"are tagged '{self.label}'" if self.kind == "tag" else f"mention '{self.label}'"
+        return f"are tagged '{self.label}'" if self.kind == "tag" else f"are about '{self.label}'"
 
     @property
     def usual_text(self) -> str:
@@ -96,7 +105,7 @@ class EarlyWarning(models.Model):
 
     @property
     def sentence(self) -> str:
-        """ "12 conversations mention 'login' in the last hour; usual is 1"."""
+        """ "12 conversations are about 'login' in the last hour; usual is 1"."""
         hours = max(1, round((self.window_end - self.window_start).total_seconds() / 3600))
         span = "the last hour" if hours == 1 else f"the last {hours} hours"
         noun = "conversation" if self.count == 1 else "conversations"
@@ -106,6 +115,10 @@ class EarlyWarning(models.Model):
     def also(self) -> list[str]:
         """The other words and tags that came with the same conversations."""
         return [k.split(":", 1)[1] for k in self.keys[1:]]
+
+    def reasons_for(self, conversation_id: int) -> list[str]:
+        """The words and tags this conversation matched on (empty for one linked before reasons)."""
+        return list(self.reasons.get(str(conversation_id), []))
 
 
 class IncidentPlan(models.Model):

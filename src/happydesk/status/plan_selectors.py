@@ -15,6 +15,7 @@ from happydesk.inbox.access import conversations_for_agent
 from happydesk.inbox.models import Conversation
 from happydesk.status import rounds as plan_services
 from happydesk.status.models import (
+    EarlyWarning,
     Incident,
     IncidentLink,
     IncidentNotice,
@@ -144,3 +145,23 @@ def open_plans_overdue(*, now: datetime | None = None) -> list[tuple[IncidentPla
         if overdue is not None:
             out.append((plan, overdue))
     return out
+
+
+@dataclass
+class WarningRow:
+    """One of an early warning's conversations on the declare page: why it matched, ticked to link."""
+
+    conversation: Conversation
+    reasons: list[str]
+
+
+def warning_conversations(warning: EarlyWarning, *, agent: User) -> list[WarningRow]:
+    """The warning's conversations this agent may see, each with the words it matched on, in order."""
+    rows = (
+        conversations_for_agent(agent)
+        .filter(pk__in=warning.conversation_ids)
+        .select_related("customer")
+        .prefetch_related("customer__emails")
+        .order_by("created_at", "id")
+    )
+    return [WarningRow(c, warning.reasons_for(c.pk)) for c in rows[:500]]

@@ -7,7 +7,7 @@ worker in small batches (`notices_send_due`); and the minimum-contact reminder.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from django.utils import timezone
 from happydesk.accounts.models import User
 from happydesk.inbox.models import Conversation
 from happydesk.inbox.placeholders import UnfilledPlaceholders, fill
+from happydesk.mail import autoreply
 from happydesk.mail.outbound import notice_enqueue, notices_cancel
 from happydesk.status import mail, services
 from happydesk.status.models import (
@@ -257,9 +258,39 @@ def _deliver(notice: IncidentNotice, customer_id: int, conversation: Conversatio
                 delivery.state = NoticeDelivery.State.FAILED
                 delivery.error = f"{type(exc).__name__}: {exc}"[:500]
             delivery.save(update_fields=["message", "state", "error"])
+            if delivery.message is not None:  # the customer hears from us once: no auto-reply too
+                autoreply.auto_reply_withdraw(
+                    conversation=conversation,
+                    reason=f"replaced by the incident reply (#{notice.incident_id})",
+                )
     except IntegrityError:
         return False
     return True
+
+
+def first_reply_on_arrival(links: Sequence[IncidentLink]) -> int:
+    """Conversations just linked as they arrived get the incident's first reply at once, if it has
+    gone out to the others already (and the plan sends it to late links), instead of at the worker's
+    next tick: it replaces the auto-reply still held in the outbox. Returns how many were sent."""
+    sent = 0
+    for link in links:
+        notice = (
+            _rounds_due()
+            .filter(incident_id=link.incident_id, kind=IncidentNotice.Kind.FIRST)
+            .select_related("incident", "created_by")
+            .first()
+        )
+        if notice is None:
+            continue
+        conversation = recipients(notice).get(link.conversation.customer_id)
+        if conversation is not None and _deliver(notice, conversation.customer_id, conversation):
+            sent += 1
+            if conversation.pk != link.conversation_id:  # answered in their other conversation
+                autoreply.auto_reply_withdraw(
+                    conversation=link.conversation,
+                    reason=f"replaced by the incident reply (#{notice.incident_id})",
+                )
+    return sent
 
 
 def _rounds_due() -> QuerySet[IncidentNotice]:
