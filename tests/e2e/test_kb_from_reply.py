@@ -24,7 +24,8 @@ def test_agent_turns_a_reply_into_a_published_article(page, browser, live_server
         author=agent,
         text=(
             "Hi Casey,\n\nOrders ship from our warehouse within 2 working days. As soon as yours leaves, "
-            "we email the tracking link to casey@example.test.\n\nBest,\nAlex"
+            "we email the tracking link to casey@example.test. Questions about order ORD-44812? "
+            "Call 020 7946 0958.\n\nBest,\nAlex"
         ),
     )
     category_create(collection=collection_create(name="Shop"), name="Orders & delivery")
@@ -37,10 +38,27 @@ def test_agent_turns_a_reply_into_a_published_article(page, browser, live_server
     page.goto(f"{live_server.url}/c/{c.number}/")
 
     page.get_by_role("button", name="Make an article").click()
+    page.wait_for_url("**/kb/from-reply/**")
+    # Before anything is saved, the agent sees each replacement and the text it leaves.
+    replaced = page.locator(".kb-replacement-list li")
+    assert replaced.count() == 2
+    email = page.get_by_role("checkbox", name="casey@example.test → [email address]")
+    phone = page.get_by_role("checkbox", name="020 7946 0958 → [phone number]")
+    assert email.is_checked() and phone.is_checked()
+    preview = page.locator("#redact-preview")
+    assert "ORD-44812" in preview.inner_text() and "[phone number]" in preview.inner_text()
+    assert Article.objects.count() == 0
+    # The phone is the shop's public line, not personal: untick it and the preview follows (htmx).
+    phone.uncheck()
+    page.locator("#redact-preview mark.kb-kept", has_text="020 7946 0958").wait_for()
+    assert "[email address]" in page.locator("#redact-preview").inner_text()
+    page.get_by_role("button", name="Create draft article").click()
     page.wait_for_url("**/kb/articles/*/")
+    page.get_by_text("1 item redacted, 1 kept as written", exact=False).wait_for()
     body = page.get_by_label("Text", exact=True)
     assert body.input_value().startswith("Orders ship from our warehouse within 2 working days.")
     assert "Casey" not in body.input_value() and "casey@example.test" not in body.input_value()
+    assert "Call 020 7946 0958." in body.input_value()
     assert page.get_by_role("link", name=f"Conversation #{c.number}").is_visible()
 
     page.get_by_label("Title", exact=True).fill("When will my order ship?")
@@ -60,7 +78,7 @@ def test_agent_turns_a_reply_into_a_published_article(page, browser, live_server
     reader.get_by_role("heading", name="When will my order ship?").wait_for()
     text = reader.locator(".kb-prose").inner_text()
     assert "Orders ship from our warehouse within 2 working days." in text
-    assert "your email address" in text and "Casey" not in text
+    assert "[email address]" in text and "Casey" not in text
     assert reader.title() == "When will my order ship? · Help Center"
     reader.get_by_role("button", name="Yes").click()
     reader.get_by_text("Thanks for letting us know!").wait_for()

@@ -251,14 +251,70 @@ def test_make_an_article_button_on_replies(mailbox, agent, agent_client):
     )
     page = agent_client.get(f"/c/{c.number}/").content.decode()
     assert page.count("Make an article") == 1 and f"/kb/from-reply/{c.number}/{reply.pk}/" in page
-    assert agent_client.post(f"/kb/from-reply/{c.number}/{first.pk}/").status_code == 404  # not a reply
-    assert agent_client.get(f"/kb/from-reply/{c.number}/{reply.pk}/").status_code == 405
-    r = agent_client.post(f"/kb/from-reply/{c.number}/{reply.pk}/")
+    assert agent_client.get(f"/kb/from-reply/{c.number}/{first.pk}/").status_code == 404  # not a reply
+    r = agent_client.post(f"/kb/from-reply/{c.number}/{reply.pk}/", {"action": "create"})
     article = Article.objects.get()
     assert r["Location"] == f"/kb/articles/{article.pk}/"
     assert article.body == "Click Reconnect in Settings." and article.source_conversation_number == c.number
     edit = agent_client.get(r["Location"]).content.decode()
     assert f'href="/c/{c.number}/"' in edit
+
+
+@pytest.fixture
+def reply_with_details(mailbox, agent):
+    customer = customer_for_address(address="emma@fischer.example", name="Emma Fischer")
+    c = conversation_open(mailbox=mailbox, customer=customer, subject="Refund for INV-2026-1187")
+    message_receive(
+        conversation=c,
+        customer=customer,
+        from_name="Emma Fischer",
+        from_address="emma@fischer.example",
+        subject=c.subject,
+        text="Where is my refund?",
+    )
+    text = "Hi Emma,\n\nInvoice INV-2026-1187 was refunded. Emma, call me on 020 7946 0958.\n\nBest,\nAlex"
+    return c, reply_create(conversation=c, author=agent, text=text)
+
+
+def test_the_agent_reviews_each_replacement_before_the_draft_is_saved(reply_with_details, agent_client):
+    c, reply = reply_with_details
+    url = f"/kb/from-reply/{c.number}/{reply.pk}/"
+    page = agent_client.get(url).content.decode()
+    assert not Article.objects.exists()  # nothing is saved by looking
+    choices = dict(
+        re.findall(r'name="redact" value="(\d+)" checked> <span class="kb-original">([^<]+)</span>', page)
+    )
+    assert sorted(choices.values()) == ["020 7946 0958", "Emma"]
+    assert "INV-2026-1187 was refunded" in page and "[phone number]" in page
+    phone = next(k for k, v in choices.items() if v == "020 7946 0958")
+    name = next(k for k, v in choices.items() if v == "Emma")
+    # Without JavaScript: untick the phone and press Preview; the page comes back with it kept.
+    preview = agent_client.post(
+        url, {"redact": [name], "title": "Refunds", "action": "preview"}
+    ).content.decode()
+    assert '<mark class="kb-kept">020 7946 0958</mark>' in preview and "Refunds" in preview
+    assert f'value="{phone}">' in preview  # unticked now
+    assert not Article.objects.exists()
+    # With htmx, only the preview comes back.
+    partial = agent_client.post(url, {"redact": [name]}, headers={"HX-Request": "true"}).content.decode()
+    assert partial.lstrip().startswith('<section id="redact-preview"') and "<html" not in partial
+    r = agent_client.post(url, {"redact": [name], "title": "Refunds", "action": "create"})
+    article = Article.objects.get()
+    assert r["Location"] == f"/kb/articles/{article.pk}/" and article.title == "Refunds"
+    assert article.body == "Invoice INV-2026-1187 was refunded. [customer name], call me on 020 7946 0958."
+
+
+def test_light_agents_and_strangers_cannot_make_an_article(reply_with_details, client):
+    c, reply = reply_with_details
+    url = f"/kb/from-reply/{c.number}/{reply.pk}/"
+    assert client.get(url).status_code == 302  # sign in first
+    light = agent_create(email="eng@acme.test", name="Eli Engineer", password="long-password")
+    light.role = light.Role.LIGHT
+    light.save()
+    client.force_login(light)
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"action": "create"}).status_code == 403
+    assert not Article.objects.exists()
 
 
 def test_a_draft_from_a_reply_leaks_nowhere_public(kb, mailbox, agent, client):
@@ -275,7 +331,7 @@ def test_a_draft_from_a_reply_leaks_nowhere_public(kb, mailbox, agent, client):
     reply = reply_create(conversation=c, author=agent, text="The kb-leak-check answer.")
     r = Client()
     r.force_login(agent)
-    r.post(f"/kb/from-reply/{c.number}/{reply.pk}/")
+    r.post(f"/kb/from-reply/{c.number}/{reply.pk}/", {"action": "create"})
     draft = Article.objects.get(source_conversation_number=c.number)
     pages = [
         "/help/",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from happydesk.accounts.services import agent_create
 from happydesk.customers.services import customer_for_address
 from happydesk.inbox.models import Message
 from happydesk.inbox.services import conversation_open, message_receive, note_add, reply_create
@@ -19,6 +20,7 @@ from happydesk.kb.services import (
     collection_create,
     diff_html,
     feedback_record,
+    reply_redaction,
     version_diff,
 )
 
@@ -183,14 +185,45 @@ def test_article_from_reply_strips_customer_details_and_links_back(replied, agen
     article = article_from_reply(message=reply, author=agent)
     assert article.status == Article.Status.DRAFT and article.category is None
     assert article.source_conversation_number == c.number
-    assert article.title == "You can't export to CSV"
+    assert article.title == "[customer name] can't export to CSV"
     for personal in ("Casey", "casey.jones", "555-010-4477", "Initech", "Cheers", "Alex"):
         assert personal not in article.body and personal not in article.title
     assert article.body.startswith("The Export button exports the current view.")
     assert "**Settings → Data → Full export**" in article.body
-    assert "your email address" in article.body and "your phone number" in article.body
+    assert "[email address]" in article.body and "[phone number]" in article.body
     version = article.versions.get()
     assert version.note == f"Started from a reply in conversation #{c.number}" and version.author == agent
+
+
+def test_the_agent_sees_each_replacement_and_may_keep_one(replied, agent):
+    c, reply = replied
+    title, found = reply_redaction(message=reply, author=agent)
+    assert title == "[customer name] can't export to CSV"
+    listed = {i.original: i for i in found.items()}
+    assert set(listed) == {"casey.jones@example.test", "555-010-4477"}
+    phone = listed["555-010-4477"]
+    article = article_from_reply(message=reply, author=agent, keep={phone.key}, title="Export everything")
+    assert article.title == "Export everything"
+    assert "555-010-4477" in article.body and "casey.jones" not in article.body
+
+
+def test_names_come_from_the_whole_conversation(replied, agent, mailbox):
+    c, _ = replied
+    colleague = agent_create(email="priya@acme.test", name="Priya Natarajan")
+    note_add(conversation=c, author=colleague, text="Looking at the export logs.")
+    message_receive(
+        conversation=c,
+        customer=c.customer,
+        from_name="CJ Jones",
+        from_address="casey.jones@example.test",
+        subject=c.subject,
+        text="Thanks!",
+    )
+    reply = reply_create(
+        conversation=c, author=agent, text="CJ, Priya found it: write to support@acme.test for a copy."
+    )
+    _, found = reply_redaction(message=reply, author=agent)
+    assert found.text() == "[customer name], [agent name] found it: write to support@acme.test for a copy."
 
 
 def test_only_replies_become_articles(replied, agent):

@@ -4,6 +4,7 @@ conversations "Declare incident" links, 95% are about the incident, and 90% of t
 from __future__ import annotations
 
 import pytest
+
 from quality import early_warning as quality
 
 pytestmark = pytest.mark.django_db

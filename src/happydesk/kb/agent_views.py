@@ -142,19 +142,43 @@ def version_restore(request: AgentRequest, article_id: int, version_id: int) -> 
 
 
 @team_required
-@require_POST
 def article_from_reply(request: AgentRequest, number: int, message_id: int) -> HttpResponse:
+    """The step before the draft: every replacement listed (original -> placeholder), each one ticked to
+    redact; unticking keeps it as written and the preview follows, from the server (htmx on change, or
+    the Preview button without JavaScript). "Create draft article" saves it with those choices."""
     conversation = access_conversation_for_agent(request.user, number)
     message = conversation.messages.filter(pk=message_id, kind=Message.Kind.REPLY).first()
     if message is None:
         raise Http404("No such reply")
-    article = services.article_from_reply(message=message, author=request.user)
-    flash.success(
-        request,
-        "Draft started from your reply. Names, email addresses and phone numbers were taken out: "
-        "read it once more for anything personal before publishing.",
-    )
-    return redirect("kb_article_edit", article_id=article.pk)
+    title, found = services.reply_redaction(message=message, author=request.user)
+    items = found.items()
+    keep: frozenset[str] = frozenset()
+    if request.method == "POST":
+        redacted = set(request.POST.getlist("redact"))
+        keep = frozenset(i.key for i in items if i.key not in redacted)
+        title = request.POST.get("title", "").strip()[:300] or title
+        if request.POST.get("action") == "create":
+            article = services.article_from_reply(
+                message=message, author=request.user, keep=keep, title=title
+            )
+            taken = len(items) - len(keep)
+            flash.success(
+                request,
+                f"Draft started from your reply: {taken} item{'s' if taken != 1 else ''} redacted"
+                + (f", {len(keep)} kept as written" if keep else "")
+                + ". Read it once more for anything personal before publishing.",
+            )
+            return redirect("kb_article_edit", article_id=article.pk)
+    context = {
+        "c": conversation,
+        "m": message,
+        "title": title,
+        "items": [(item, item.key not in keep) for item in items],
+        "preview_html": found.preview_html(keep),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "kb/_from_reply_preview.html", context)
+    return render(request, "kb/agent_from_reply.html", context)
 
 
 @team_required

@@ -15,9 +15,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
 from happydesk.accounts.models import User
-from happydesk.inbox.models import Message
+from happydesk.inbox.models import Mailbox, Message
 from happydesk.kb.models import Article, ArticleFeedback, ArticleVersion, Category, Collection
-from happydesk.kb.redact import Person, clean_subject, redact
+from happydesk.kb.redact import Person, Redaction, clean_subject, redaction
 from happydesk.kb.search_documents import article_search_refresh
 
 # Path segments under /help/ that are pages of their own, so no collection may take them as its slug.
@@ -200,26 +200,53 @@ def article_view_record(*, article_id: int) -> None:
     Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
 
 
-@transaction.atomic
-def article_from_reply(*, message: Message, author: User) -> Article:
-    """A draft article that starts from an agent's reply, without the customer's details, linked back to
-    the conversation it came from."""
-    if message.kind != Message.Kind.REPLY:
-        raise ValueError("Only a reply from the team can become an article.")
+def _reply_person(message: Message, author: User) -> Person:
+    """Who the conversation says is in this reply: the customer by name, the names they signed their
+    messages with, their addresses and company, every agent who wrote in it; and our mail domains."""
     conversation = message.conversation
     customer = conversation.customer
-    agent_names = {author.name, author.first_name}
-    if message.author is not None:
-        agent_names |= {message.author.name, message.author.first_name}
-    person = Person(
+    thread = list(conversation.messages.select_related("author").exclude(kind=Message.Kind.EVENT))
+    signed = {m.from_name.strip() for m in thread if m.kind == Message.Kind.CUSTOMER and m.from_name.strip()}
+    agents = {author, *(m.author for m in thread if m.author is not None)}
+    if conversation.assignee is not None:
+        agents.add(conversation.assignee)
+    agent_names = {n for a in agents for n in (a.name, a.first_name) if n}
+    domains = {a.rsplit("@", 1)[-1] for a in Mailbox.objects.values_list("address", flat=True) if "@" in a}
+    return Person(
         name=customer.name,
         emails=tuple(customer.emails.values_list("address", flat=True)),
         company=customer.company,
-        agent_names=tuple(n for n in agent_names if n),
+        agent_names=tuple(sorted(agent_names)),
+        other_names=tuple(sorted(signed - {customer.name})),
+        own_domains=tuple(sorted(domains)),
     )
+
+
+def _only_replies(message: Message) -> None:
+    if message.kind != Message.Kind.REPLY:
+        raise ValueError("Only a reply from the team can become an article.")
+
+
+def reply_redaction(*, message: Message, author: User) -> tuple[str, Redaction]:
+    """The title and the redacted body an article from this reply would start with, every replacement
+    listed so the agent can check them (and keep any as written) before the draft is saved."""
+    _only_replies(message)
+    person = _reply_person(message, author)
+    title = clean_subject(message.conversation.subject, person) or "New article"
+    return title, redaction(message.text, person)
+
+
+@transaction.atomic
+def article_from_reply(
+    *, message: Message, author: User, keep: Iterable[str] = (), title: str = ""
+) -> Article:
+    """A draft article that starts from an agent's reply, without the customer's details (except the
+    items whose keys the agent chose to keep), linked back to the conversation it came from."""
+    suggested, found = reply_redaction(message=message, author=author)
+    conversation = message.conversation
     return article_save(
-        title=clean_subject(conversation.subject, person) or "New article",
-        body=redact(message.text, person),
+        title=title.strip() or suggested,
+        body=found.text(frozenset(keep)),
         author=author,
         source_conversation_number=conversation.number,
         note=f"Started from a reply in conversation #{conversation.number}",
