@@ -34,7 +34,7 @@ test: $(BIN)/.installed ## install system packages if missing, run the suite on 
 bench: $(BIN)/.installed ## ingest benchmarks on SQLite and PostgreSQL, written to bench/results.json
 	@scripts/bench.sh
 
-quality: $(BIN)/.installed ## measure triage order, search answers, early-warning precision, quote stripping (quality/)
+quality: $(BIN)/.installed ## measure triage order, search answers, early-warning precision, quote stripping, redaction (quality/)
 	@scripts/quality.sh
 
 screenshots: $(BIN)/.installed ## regenerate docs/screenshots from the browser tests (tests alone never write there)
