@@ -55,7 +55,11 @@ class ContactForm(forms.Form):
         widget=forms.RadioSelect,
     )
     attachments = forms.FileField(required=False)
-    website = forms.CharField(required=False, label="Leave this empty")  # honeypot for bots
+    website = forms.CharField(  # honeypot for bots: hidden from people, out of the tab order
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
     tz_offset = forms.IntegerField(required=False, widget=forms.HiddenInput)
     tz_name = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
