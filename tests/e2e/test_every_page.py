@@ -66,6 +66,8 @@ def agent_pages(*, admin: bool) -> list[Check]:
         Check("/replies/", AGENT_NAV),
         Check("/account/two-factor/", AGENT_NAV),
         Check("/account/tokens/", AGENT_NAV),
+        Check("/account/time-zone/", AGENT_NAV, SUBMIT),
+        Check("/reports/searches/", AGENT_NAV),
     ]
     if view := SavedView.objects.first():
         pages.append(Check(f"/inbox/?view={view.pk}", AGENT_NAV))
@@ -109,7 +111,13 @@ def agent_pages(*, admin: bool) -> list[Check]:
         Check("/admin/agents/new/", AGENT_NAV, SUBMIT),
         Check("/admin/quarantine/", AGENT_NAV),
         Check("/admin/audit/", AGENT_NAV),
+        Check("/admin/search/synonyms/", AGENT_NAV),
+        Check(f"/c/{open_conv.number}/customer/", AGENT_NAV, SUBMIT),
     ]
+    if not open_conv.unverified:
+        pages.append(
+            Check(f"/admin/customers/{open_conv.customer_id}/erase/", AGENT_NAV, ".erase-form button")
+        )
     if sample := ReviewSample.objects.order_by("pk").first():
         pages.append(Check(f"/reviews/samples/{sample.pk}/", AGENT_NAV))
     return pages
