@@ -126,6 +126,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env = os.environ.copy()
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env["DATABASE_URL"] = database_url_for_tests()
+    env["HAPPYDESK_AUTO_REPLY_HOLD_SECONDS"] = "0"  # as tests/conftest.py sets it for the test process
     env.update(extra)
     return env
 

@@ -38,7 +38,10 @@ def test_everything_served_and_stored_is_closed_to_other_users(tmp_path):
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
     data.chmod(0o755)
-    env = subprocess_env(HAPPYDESK_DATA_DIR=str(data), HAPPYDESK_LOG_LEVEL="WARNING")
+    # The auto-reply goes at once (not held back for an incident reply), so its sent copy is on disk too.
+    env = subprocess_env(
+        HAPPYDESK_DATA_DIR=str(data), HAPPYDESK_LOG_LEVEL="WARNING", HAPPYDESK_AUTO_REPLY_HOLD_SECONDS="0"
+    )
     env.pop("DATABASE_URL")  # its own embedded database, created by the command itself
     _happydesk(env, "migrate", "--no-input", "-v", "0")
     _happydesk(env, "mailbox", "add", "support@acme.test", "--name", "Acme Support")
@@ -69,11 +72,13 @@ def test_everything_served_and_stored_is_closed_to_other_users(tmp_path):
         db = sqlite3.connect(data / "happydesk.sqlite3")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if db.execute("SELECT count(*) FROM inbox_attachment").fetchone()[0]:
+            if db.execute("SELECT count(*) FROM inbox_attachment").fetchone()[0] and any(
+                (data / "outbox").glob("*")
+            ):
                 break
             time.sleep(0.1)
         else:
-            pytest.fail("the email's attachment was never stored")
+            pytest.fail("the email's attachment was never stored, or the auto-reply never written")
         db.close()
     finally:
         stop(proc)

@@ -313,6 +313,9 @@ parse_networks(HAPPYDESK_SMTP_REQUIRE_TLS_FROM, setting="HAPPYDESK_SMTP_REQUIRE_
 
 # Inbound limits.
 HAPPYDESK_MAX_MESSAGE_BYTES = env_int("HAPPYDESK_MAX_MESSAGE_BYTES", 30 * 1024 * 1024)
+# How long an auto-reply waits in the outbox, so an incident reply to the same message can replace it
+# (mail/autoreply.py, status/arrivals.py): the customer gets one message. 0 sends it at once.
+HAPPYDESK_AUTO_REPLY_HOLD_SECONDS = env_int("HAPPYDESK_AUTO_REPLY_HOLD_SECONDS", 20)
 # Raw mail arrives as a request body on /api/v1/mail/raw: allow a full message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = HAPPYDESK_MAX_MESSAGE_BYTES + 1024 * 1024
 HAPPYDESK_IMAP_POLL_SECONDS = env_int("HAPPYDESK_IMAP_POLL_SECONDS", 60)

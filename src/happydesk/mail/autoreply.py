@@ -244,7 +244,7 @@ def send(*, conversation: Conversation, message: Message, customer_offset: timed
 
 def hold() -> timedelta:
     """How long an auto-reply waits in the outbox, so a feature answering at once can replace it."""
-    return timedelta(seconds=getattr(settings, "HAPPYDESK_AUTO_REPLY_HOLD_SECONDS", 20))
+    return timedelta(seconds=settings.HAPPYDESK_AUTO_REPLY_HOLD_SECONDS)
 
 
 @transaction.atomic
