@@ -7,6 +7,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/bulk/", views.bulk, name="bulk"),
     path("inbox/views/", views.view_save, name="view_save"),
+    path("inbox/new/", views.conversation_new, name="conversation_new"),
     path("c/<int:number>/", views.conversation, name="conversation"),
     path("c/<int:number>/reply/", views.reply, name="reply"),
     path("c/<int:number>/note/", views.note, name="note"),
