@@ -94,6 +94,12 @@ def auto_reply_unheld(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def no_undo_hold(settings):  # type: ignore[no-untyped-def]
+    """Replies leave at once in tests (most send right after replying); the undo-send tests set a hold."""
+    settings.HAPPYDESK_UNDO_SEND_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def receiver_errors():  # type: ignore[no-untyped-def]
     """A receiver that fails is only logged in production (the others still run); in a test it fails
     the test. A test of that robustness clears the list it gets."""

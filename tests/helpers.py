@@ -186,7 +186,9 @@ def start_serve(http: int, smtp: int, **env: str) -> subprocess.Popen:
         ],
         # Its own address is its base URL: websockets accept only pages from the base URL's origin.
         env=subprocess_env(
-            HAPPYDESK_LOG_LEVEL="WARNING", HAPPYDESK_BASE_URL=f"http://127.0.0.1:{http}", **env
+            HAPPYDESK_LOG_LEVEL="WARNING",
+            HAPPYDESK_BASE_URL=f"http://127.0.0.1:{http}",
+            **{"HAPPYDESK_UNDO_SEND_SECONDS": "0", **env},
         ),
         start_new_session=True,
     )

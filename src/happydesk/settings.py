@@ -319,6 +319,8 @@ HAPPYDESK_AUTO_REPLY_HOLD_SECONDS = env_int("HAPPYDESK_AUTO_REPLY_HOLD_SECONDS",
 # Raw mail arrives as a request body on /api/v1/mail/raw: allow a full message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = HAPPYDESK_MAX_MESSAGE_BYTES + 1024 * 1024
 HAPPYDESK_IMAP_POLL_SECONDS = env_int("HAPPYDESK_IMAP_POLL_SECONDS", 60)
+# Undo send: a reply waits this many seconds in the outbox, and "Undo" takes it back meanwhile (0: off).
+HAPPYDESK_UNDO_SEND_SECONDS = env_int("HAPPYDESK_UNDO_SEND_SECONDS", 10)
 # Domain used in Message-IDs we generate; defaults to the base URL's host.
 HAPPYDESK_MESSAGE_ID_DOMAIN = os.environ.get("HAPPYDESK_MESSAGE_ID_DOMAIN") or BASE_HOST or "happydesk.local"
 

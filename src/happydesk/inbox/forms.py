@@ -3,8 +3,41 @@
 from typing import Any
 
 from django import forms
+from django.core.validators import validate_email
 
 from happydesk.inbox.models import Mailbox
+
+
+class AddressesField(forms.CharField):
+    """Email addresses separated by commas, semicolons or spaces; each one checked, duplicates dropped."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 5000)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        out: list[str] = []
+        for part in text.replace(";", ",").replace(" ", ",").split(","):
+            address = part.strip().strip("<>").lower()
+            if address and address not in out:
+                out.append(address)
+        return out
+
+    def validate(self, value: Any) -> None:
+        if self.required and not value:
+            raise forms.ValidationError("Give at least one address.")
+        for address in value:
+            try:
+                validate_email(address)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(f"“{address}” is not an email address.") from exc
+        if len(value) > 20:
+            raise forms.ValidationError("At most 20 addresses.")
+
+    def run_validators(self, value: Any) -> None:  # max_length applies to the typed text, checked above
+        return None
 
 
 class ReplyForm(forms.Form):
@@ -24,6 +57,25 @@ class ReplyForm(forms.Form):
     seen = forms.IntegerField(required=False, widget=forms.HiddenInput)
     take = forms.BooleanField(required=False)  # "Take it when I reply"
     take_shown = forms.BooleanField(required=False, widget=forms.HiddenInput)  # the box was on the form
+    # Absent (an older page, the API): the conversation's copy list; present, even empty, replaces it.
+    cc = AddressesField()
+    bcc = AddressesField()
+
+
+class ForwardForm(forms.Form):
+    to = AddressesField(required=True)
+    note = forms.CharField(widget=forms.Textarea, max_length=20_000, required=False)
+    message = forms.IntegerField(required=False)
+
+
+class NewConversationForm(forms.Form):
+    """An agent writes first: to a customer, from one of the mailboxes."""
+
+    to = forms.EmailField(max_length=320)
+    subject = forms.CharField(max_length=998)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), max_length=200_000)
+    mailbox = forms.ModelChoiceField(queryset=Mailbox.objects.order_by("name"), empty_label=None)
+    cc = AddressesField(label="Cc")
 
 
 class TagForm(forms.Form):

@@ -288,6 +288,8 @@ class Message(models.Model):
     from_address = models.CharField(max_length=320, blank=True)
     to = models.JSONField(default=list, blank=True)
     cc = models.JSONField(default=list, blank=True)
+    # Blind copies of an agent's reply: in the SMTP envelope only, never in a header or on the customer's side.
+    bcc = models.JSONField(default=list, blank=True)
     subject = models.CharField(max_length=998, blank=True)
     text = models.TextField(blank=True, help_text="The new text only.")
     quoted = models.TextField(blank=True, help_text="Quoted history and signature, shown collapsed.")

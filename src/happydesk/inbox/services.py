@@ -37,6 +37,7 @@ from happydesk.inbox.models import (
 from happydesk.inbox.placeholders import check_filled
 from happydesk.inbox.security import security_check
 from happydesk.inbox.triage import Priority, standing
+from happydesk.web.markdown import render_markdown
 
 
 class NewActivity(Exception):
@@ -405,9 +406,13 @@ def reply_message_build(
     at: datetime,
     kind: str = Message.Kind.REPLY,
     parent: Message | None = None,
+    cc: Sequence[str] | None = None,
+    bcc: Sequence[str] = (),
 ) -> Message:
     """Create the reply row with everything needed to thread it: our Message-ID, In-Reply-To, References.
-    `parent` is the customer message being answered (default: their latest)."""
+    `parent` is the customer message being answered (default: their latest). `cc` replaces the
+    conversation's copy list for this reply; `bcc` is stored on the reply and only goes in the envelope.
+    An agent's reply is light Markdown: its HTML part is rendered (and sanitized) here, the text kept."""
     parent = parent or _thread_parent(conversation)
     references: list[str] = []
     in_reply_to = ""
@@ -423,9 +428,11 @@ def reply_message_build(
         from_name=author.name if author else conversation.mailbox.name,
         from_address=conversation.mailbox.address,
         to=[to],
-        cc=list(conversation.cc),
+        cc=list(conversation.cc if cc is None else cc),
+        bcc=list(bcc),
         subject=header_text(reply_subject(conversation.subject, conversation.number)),
         text=text,
+        html=render_markdown(text) if kind == Message.Kind.REPLY else "",
         message_id=new_message_id(conversation),
         in_reply_to=in_reply_to,
         references=" ".join(references),
@@ -445,6 +452,8 @@ def reply_create(
     snooze_until: datetime | None = None,
     seen_message_id: int | None = None,
     take: bool = False,
+    cc: Sequence[str] | None = None,
+    bcc: Sequence[str] = (),
     at: datetime | None = None,
 ) -> Message:
     """Store an agent's reply, queued for delivery; ReplyCreated hands it to the channel (the mail app
@@ -468,7 +477,7 @@ def reply_create(
             raise NewActivity(newer)
     Draft.objects.filter(conversation=conversation, agent=author).delete()  # discarded on send
     at = at or timezone.now()
-    message = reply_message_build(conversation=conversation, author=author, text=text, at=at)
+    message = reply_message_build(conversation=conversation, author=author, text=text, at=at, cc=cc, bcc=bcc)
     attachments_add(message=message, attachments=attachments)
     document_append(conversation_id=conversation.pk, subject=conversation.subject, text=text)
     updates: dict = {"last_activity_at": at, "message_count": F("message_count") + 1, "waiting_since": None}
@@ -1013,3 +1022,51 @@ def conversation_seen(*, conversation: Conversation, agent: User) -> None:
     ConversationSeen.objects.update_or_create(
         agent=agent, conversation=conversation, defaults={"seen_at": timezone.now()}
     )
+
+
+@transaction.atomic
+def reply_withdraw(*, message: Message, actor: User) -> str:
+    """Take back a reply that never left (undo send): the mail app has already cancelled its outbox row
+    under a condition no worker can race (mail.outbound.reply_undo). The reply is removed, its text
+    becomes the agent's draft again, and an event line says so. Returns the text."""
+    conversation = message.conversation
+    text = message.text
+    was_first = conversation.first_response_at == message.created_at
+    message.delete()
+    Draft.objects.update_or_create(
+        conversation=conversation,
+        agent=actor,
+        defaults={"text": text[:200_000], "updated_at": timezone.now()},
+    )
+    first = None
+    if was_first:
+        first = (
+            conversation.messages.filter(kind=Message.Kind.REPLY)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+        ).first()
+    _event(conversation, actor, "reply_withdrawn", {})
+    Conversation.objects.filter(pk=conversation.pk).update(
+        message_count=F("message_count") - 1,
+        **({"first_response_at": first} if was_first else {}),
+    )
+    return text
+
+
+@transaction.atomic
+def forward_record(*, conversation: Conversation, actor: User, to: Sequence[str], note: str) -> Message:
+    """The event line for a forward to someone outside (the mail app sends it, without this
+    conversation's reply address, so their answer cannot land in the customer's thread)."""
+    return _event(conversation, actor, "forwarded", {"to": list(to), "note": note[:500]})
+
+
+@transaction.atomic
+def conversation_start(
+    *, mailbox: Mailbox, customer: Customer, subject: str, text: str, author: User, cc: Sequence[str] = ()
+) -> Conversation:
+    """An agent starts an outbound conversation to a customer: the conversation, then the first reply
+    (queued through the outbox like any reply; the customer's answer threads back by its reply token)."""
+    conversation = conversation_open(mailbox=mailbox, customer=customer, subject=subject, cc=cc)
+    reply_create(conversation=conversation, author=author, text=text, status=Conversation.Status.PENDING)
+    conversation.refresh_from_db()
+    return conversation

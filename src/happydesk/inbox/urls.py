@@ -9,6 +9,7 @@ urlpatterns = [
     path("inbox/bulk/undo/", views.bulk_undo, name="bulk_undo"),
     path("inbox/views/", views.view_save, name="view_save"),
     path("inbox/views/<int:view_id>/", views.view_change, name="view_change"),
+    path("inbox/new/", views.conversation_new, name="conversation_new"),
     path("c/<int:number>/", views.conversation, name="conversation"),
     path("c/<int:number>/reply/", views.reply, name="reply"),
     path("c/<int:number>/note/", views.note, name="note"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -21,9 +22,10 @@ from django.views.decorators.http import require_POST
 from happydesk.accounts.decorators import AgentRequest, team_required
 from happydesk.accounts.models import User
 from happydesk.accounts.services import agent_take_on_reply_set
+from happydesk.customers.services import customer_for_address
 from happydesk.inbox import panels, selectors, services
 from happydesk.inbox.access import access_conversation_for_agent, conversations_for_agent
-from happydesk.inbox.forms import NoteForm, ReplyForm, SnoozeForm, StatusForm, TagForm
+from happydesk.inbox.forms import NewConversationForm, NoteForm, ReplyForm, SnoozeForm, StatusForm, TagForm
 from happydesk.inbox.models import Attachment, Conversation, Draft, Mailbox, Message, Tag
 from happydesk.inbox.placeholders import Unfilled, UnfilledPlaceholders
 from happydesk.web.csp import allow_email_frames
@@ -139,12 +141,23 @@ def _conversation_page(
         "undo_merge": next(
             (m for m in reversed(thread) if m.kind == Message.Kind.EVENT and services.merge_undoable(m)), None
         ),
+        "undo_send": _undo_offer(request, convo),
+        "reply_cc": ", ".join(convo.cc),
         **_customer_context(request, convo),
         **extra,
     }
     response = render(request, "inbox/conversation.html", context, status=status)
     # The email frames inherit the page's Content-Security-Policy; let it hold what they may show.
     return allow_email_frames(response, remote_images=bool(context["remote_images"]))
+
+
+def _undo_offer(request: AgentRequest, convo: Conversation) -> dict | None:
+    """The reply just sent from this page, offered for undo once (the page after the send)."""
+    offer = request.session.get("undo_send")
+    if not offer or offer.get("number") != convo.number:
+        return None
+    del request.session["undo_send"]
+    return {"message": offer["message"], "seconds": settings.HAPPYDESK_UNDO_SEND_SECONDS}
 
 
 def _customer_context(request: AgentRequest, convo: Conversation) -> dict:
@@ -273,6 +286,10 @@ def reply(request: AgentRequest, number: int) -> HttpResponse:
     convo = access_conversation_for_agent(request.user, number)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
+        problems = [str(e) for name in ("cc", "bcc") for e in form.errors.get(name, [])]
+        if problems:  # keep what was written: the page comes back with the text and the reason
+            flash.error(request, "Not sent: " + " ".join(problems))
+            return _conversation_page(request, convo, status=422, draft=request.POST.get("text", ""))
         flash.error(request, "Write something before sending.")
         return redirect("conversation", number=convo.number)
     files = [
@@ -288,7 +305,7 @@ def reply(request: AgentRequest, number: int) -> HttpResponse:
             then.split(":", 1)[1]
         ]
     try:
-        services.reply_create(
+        sent = services.reply_create(
             conversation=convo,
             author=request.user,
             text=form.cleaned_data["text"],
@@ -297,6 +314,8 @@ def reply(request: AgentRequest, number: int) -> HttpResponse:
             snooze_until=snooze_until,
             seen_message_id=form.cleaned_data["seen"],
             take=form.cleaned_data["take"],
+            cc=form.cleaned_data["cc"] if "cc" in request.POST else None,
+            bcc=form.cleaned_data["bcc"],
         )
     except services.NewActivity as exc:
         # The send guard: show what arrived and let the agent send anyway (the page now counts it as seen).
@@ -320,9 +339,37 @@ def reply(request: AgentRequest, number: int) -> HttpResponse:
     flash.success(
         request, "Reply sent." + (f" Snoozed until {snooze_until:%a %b %-d, %H:%M}." if snooze_until else "")
     )
+    if settings.HAPPYDESK_UNDO_SEND_SECONDS > 0:
+        # The conversation page shows "Sent — Undo" while the outbox holds the reply (mail.views.reply_undo).
+        request.session["undo_send"] = {"number": convo.number, "message": sent.pk}
     if then == "closed" or snooze_until:
         return redirect("inbox")
     return redirect("conversation", number=convo.number)
+
+
+@login_required
+def conversation_new(request: AgentRequest) -> HttpResponse:
+    """An agent starts a conversation with a customer (the first message is ours)."""
+    form = NewConversationForm(
+        request.POST or None, initial={"mailbox": Mailbox.objects.order_by("name").first()}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            convo = services.conversation_start(
+                mailbox=data["mailbox"],
+                customer=customer_for_address(address=data["to"]),
+                subject=data["subject"],
+                text=data["text"],
+                author=request.user,
+                cc=data["cc"],
+            )
+        except UnfilledPlaceholders as exc:
+            form.add_error("text", "Fill in the placeholders first: " + ", ".join(u.text for u in exc.found))
+        else:
+            flash.success(request, f"Sent: conversation #{convo.number} started.")
+            return redirect("conversation", number=convo.number)
+    return render(request, "inbox/conversation_new.html", {"form": form})
 
 
 BULK_STATUSES = {"close": "closed", "pending": "pending", "open": "active", "spam": "spam"}

@@ -110,6 +110,13 @@ class OutboundMail(models.Model):
         unique=True,
         help_text="A notice with a key is queued at most once ('status-update:12:sub:7'): exactly-once sends.",
     )
+    # A forward carries this message's attachments (the quoted message is in the body already).
+    attachments_of = models.ForeignKey(
+        "inbox.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Undo send: a reply is held until then (next_attempt_at starts equal to it). Undo cancels the row only
+    # while next_attempt_at still equals hold_until, i.e. no worker has claimed it (a claim moves it).
+    hold_until = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)

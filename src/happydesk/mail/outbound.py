@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
+from happydesk.accounts.models import User
 from happydesk.headers import header_text
 from happydesk.inbox.models import Conversation, Mailbox, Message
 from happydesk.mail.models import OutboundMail
@@ -42,8 +43,82 @@ def outbox_enqueue(
     defaults: dict[str, object] = {"footer_text": text, "footer_html": html}
     if not_before is not None:
         defaults["next_attempt_at"] = not_before
+    hold = settings.HAPPYDESK_UNDO_SEND_SECONDS
+    if hold > 0 and message.kind == Message.Kind.REPLY:
+        # Undo send: no worker may pick the reply before the hold ends (send_due wants next_attempt_at
+        # in the past); reply_undo may cancel it until a worker has claimed it.
+        until = message.created_at + timedelta(seconds=hold)
+        defaults.update(hold_until=until, next_attempt_at=until)
     row, _ = OutboundMail.objects.get_or_create(message=message, defaults=defaults)
     return row
+
+
+class AlreadySent(Exception):
+    """Undo came too late: a worker has claimed the reply (it is leaving or has left)."""
+
+
+def reply_undo(*, message: Message, actor: User) -> str:
+    """Undo send: cancel the reply's outbox row and take the reply back into the composer as a draft.
+
+    The race with a worker is settled by the database, not by timing: the cancel is one conditional
+    UPDATE that succeeds only while the row is still queued and untouched by a claim (a claim moves
+    next_attempt_at away from hold_until, and itself requires state queued). Whichever UPDATE commits
+    first wins; the other changes no row. Raises AlreadySent when the worker won."""
+    from happydesk.inbox.services import reply_withdraw
+
+    with transaction.atomic():
+        cancelled = OutboundMail.objects.filter(
+            message=message,
+            state=OutboundMail.State.QUEUED,
+            attempts=0,
+            hold_until__isnull=False,
+            next_attempt_at=F("hold_until"),
+        ).update(state=OutboundMail.State.CANCELLED)
+        if not cancelled:
+            raise AlreadySent("this reply has already left")
+        return reply_withdraw(message=message, actor=actor)
+
+
+def forward_enqueue(
+    *,
+    conversation: Conversation,
+    actor: User,
+    to: Sequence[str],
+    note: str,
+    message: Message | None = None,
+) -> OutboundMail:
+    """Forward the conversation (or one message of it) to someone outside, with a note, quoting the
+    messages and carrying the attachments of the one forwarded (or of the latest customer message).
+
+    Threading on purpose: it goes out with its own Message-ID and no Reply-To carrying this
+    conversation's token, In-Reply-To or References, so when the recipient answers, their mail reaches
+    the mailbox as a new conversation and never lands in the customer's thread."""
+    from happydesk.inbox.services import forward_record
+
+    public = conversation.messages.filter(kind__in=Message.PUBLIC_KINDS).order_by("created_at", "id")
+    quoted = [message] if message is not None else list(public)
+    carrier = message or public.filter(kind=Message.Kind.CUSTOMER).last()
+    lines = [note.strip(), "", f"---------- Forwarded conversation #{conversation.number} ----------"]
+    lines.append(f"Subject: {conversation.subject}")
+    for m in quoted:
+        lines += ["", f"From: {m.from_name} <{m.from_address}>" if m.from_name else f"From: {m.from_address}"]
+        lines += [f"Date: {m.created_at:%a, %d %b %Y %H:%M}", ""]
+        lines += [m.text.rstrip()]
+    text = "\n".join(lines).strip() + "\n"
+    with transaction.atomic():
+        forward_record(conversation=conversation, actor=actor, to=to, note=note)
+        name = f"{actor.name} via {conversation.mailbox.name}".replace('"', "")
+        return OutboundMail.objects.create(
+            kind="forward",
+            to=list(to),
+            subject=header_text(f"Fwd: {conversation.subject or 'conversation'} [#{conversation.number}]")[
+                :998
+            ],
+            body_text=text,
+            body_html=_html_body(text),
+            from_email=f'"{header_text(name)}" <{conversation.mailbox.address}>'[:400],
+            attachments_of=carrier,
+        )
 
 
 def reply_enqueue(*, message_id: int, footer: tuple[str, str] | None = None) -> OutboundMail | None:
@@ -150,6 +225,10 @@ def compose_notice(row: OutboundMail) -> EmailMultiAlternatives:
     )
     if row.body_html:
         email.attach_alternative(row.body_html, "text/html")
+    if row.attachments_of is not None:
+        for attachment in row.attachments_of.attachments.all():
+            with attachment.file.open("rb") as fh:
+                email.attach(attachment.filename, fh.read(), attachment.content_type)
     return email
 
 
@@ -165,16 +244,24 @@ def conversation_link(conversation: Conversation) -> str:
 
 
 def _text_body(message: Message) -> str:
+    return message.text.rstrip() + _text_tail(message)
+
+
+def _text_tail(message: Message) -> str:
+    """What follows the reply itself: the mailbox's signature (agents' replies) and the portal link."""
     signature = message.conversation.mailbox.signature.strip()
-    body = message.text.rstrip()
-    if signature and message.kind == Message.Kind.REPLY:
-        body += "\n\n" + signature
-    return body + f"\n\n--\nSee the whole conversation: {conversation_link(message.conversation)}\n"
+    tail = "\n\n" + signature if signature and message.kind == Message.Kind.REPLY else ""
+    return tail + f"\n\n--\nSee the whole conversation: {conversation_link(message.conversation)}\n"
 
 
-def _html_body(text: str) -> str:
+def _html_paragraphs(text: str) -> str:
     paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
-    inner = "".join("<p>" + html_lib.escape(p).replace("\n", "<br>\n") + "</p>\n" for p in paragraphs)
+    return "".join("<p>" + html_lib.escape(p).replace("\n", "<br>\n") + "</p>\n" for p in paragraphs)
+
+
+def _html_body(text: str, *, inner: str | None = None) -> str:
+    """The HTML part: `text` as paragraphs, or `inner` (already sanitized HTML) as it is."""
+    inner = _html_paragraphs(text) if inner is None else inner
     return (
         '<!doctype html><html><body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;'
         'font-size:15px;line-height:1.5;color:#1f2328">' + inner + "</body></html>"
@@ -207,9 +294,16 @@ def compose(message: Message, footer: tuple[str, str] = ("", "")) -> EmailMultiA
         from_email=from_header,
         to=[header_text(a) for a in message.to],
         cc=[header_text(a) for a in message.cc],
+        bcc=[header_text(a) for a in message.bcc],  # Django puts these in the envelope only, no header
         headers=_one_line_headers(headers),
     )
-    html = _html_body(text)
+    # A formatted reply (light Markdown, rendered and sanitized when stored) becomes the HTML part; the
+    # text part stays as the agent wrote it.
+    html = (
+        _html_body(text, inner=message.html + _html_paragraphs(_text_tail(message)))
+        if message.html and message.kind == Message.Kind.REPLY
+        else _html_body(text)
+    )
     if footer[0]:
         email.body = text + "\n" + footer[0] + "\n"
         html = html.replace("</body>", footer[1] + "</body>")

@@ -92,6 +92,11 @@ def event_text(message: Message) -> str:
         return f"{who} split a message into #{ev.get('into')}"
     if kind == "snoozed":
         return f"{who} snoozed the conversation"
+    if kind == "reply_withdrawn":
+        return f"{who} took a reply back before it was sent (undo send)"
+    if kind == "forwarded":
+        to = ", ".join(ev.get("to") or [])
+        return f"{who} forwarded the conversation to {to}" + (f": “{ev['note']}”" if ev.get("note") else "")
     if kind == "snooze_ended":
         return "Snooze ended: " + (
             "the customer wrote again" if ev.get("by") == "customer" else "back in the open view"
