@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_set_up_two_factor_and_sign_in_with_a_code(page, live_server):
     agent_create(email="sam@acme.test", name="Sam Smith", password="another-password")
     sign_in(page, live_server.url, "sam@acme.test", "another-password")
-    page.get_by_role("link", name="Two-factor").click()
+    page.get_by_role("link", name="Sam Smith").click()  # the top bar's name: the agent's account
     page.get_by_role("link", name="Set up an authenticator app").click()
     qr = page.get_by_role("img", name="QR code for your authenticator app")
     qr.wait_for()

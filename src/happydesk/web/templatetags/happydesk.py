@@ -35,3 +35,9 @@ def since(value: datetime | None) -> str:
     if seconds < 86400 * 7:
         return f"{int(seconds // 86400)}d"
     return value.strftime("%b %-d")
+
+
+@register.filter
+def zone_city(zone: str) -> str:
+    """A time zone as a short label: "Europe/Berlin" -> "Berlin", "America/Sao_Paulo" -> "Sao Paulo"."""
+    return (zone or "UTC").rsplit("/", 1)[-1].replace("_", " ")
