@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+
 from quality.redact import AIM_EXACT, AIM_OVER, measure
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ it relies on do not eat the customer's own words."""
 from __future__ import annotations
 
 import pytest
-from quality import quotes
 
 from happydesk.mail.parsing.quotes import split_reply
+from quality import quotes
 
 
 def test_quoted_history_and_signatures_are_separated_in_85_percent_of_replies() -> None:

@@ -4,9 +4,9 @@ find an answering article in the top 3 of the /help/ search over the demo help c
 from __future__ import annotations
 
 import pytest
-from quality.search import AIM, measure
 
 from happydesk.kb.demo import load_demo_kb
+from quality.search import AIM, measure
 
 pytestmark = pytest.mark.django_db
 
