@@ -46,7 +46,7 @@ def test_customer_email_agent_reply_customer_answer(
     row.click()
     page.wait_for_url(f"**/c/{c.number}/")
     assert page.get_by_text("two charges of $49").is_visible()
-    page.get_by_label("Reply").fill(
+    page.get_by_label("Reply", exact=True).fill(
         "Hi Casey, sorry about that! I've refunded the second charge; you'll see it in 3-5 days."
     )
     page.get_by_role("button", name="Send reply").click()

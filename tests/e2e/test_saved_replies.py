@@ -31,7 +31,7 @@ def test_unfilled_placeholder_blocks_sending_until_filled(page, live_server, mai
     page.wait_for_url("**/inbox/**")
     page.goto(f"{live_server.url}/c/{c.number}/")
 
-    page.get_by_label("Saved reply").select_option(label="Refund issued")
+    page.get_by_label("Saved reply", exact=True).select_option(label="Refund issued")
     composer = page.get_by_label("Reply", exact=True)
     page.wait_for_function("() => document.getElementById('reply-text').value.includes('Hi Casey')")
     assert "Check the payment dashboard first." in page.locator("#saved-note").inner_text()
