@@ -37,6 +37,27 @@ class Clause:
     prefix: bool = False
 
 
+def boolean_query(
+    clauses: list[Clause], *, any_word: bool, word: str, prefix: str, both: str, either: str
+) -> str:
+    """The clauses as one engine's boolean query: each clause is its alternatives (a synonym group's
+    phrases, words within a phrase all required) joined by `either`; the clauses are joined by `both`, or
+    by `either` for `any_word`. `word` formats one word and `prefix` marks the first alternative's last
+    word of a clause still being typed (FTS5: `"w"*`, tsquery: `w:*`)."""
+
+    def alternative(words: tuple[str, ...], is_prefix: bool) -> str:
+        parts = [word.format(w) for w in words]
+        if is_prefix:
+            parts[-1] += prefix
+        return parts[0] if len(parts) == 1 else "(" + both.join(parts) + ")"
+
+    out = []
+    for clause in clauses:
+        alts = [alternative(a, clause.prefix and i == 0) for i, a in enumerate(clause.alternatives)]
+        out.append(alts[0] if len(alts) == 1 else "(" + either.join(alts) + ")")
+    return (either if any_word else both).join(out)
+
+
 class SqliteFts5:
     """FTS5 with bm25 (subject weighted 10 to 1 over the body). Ranking reads only the index; snippets
     are made afterwards for the rows a page shows, not for every match."""
@@ -71,17 +92,7 @@ class SqliteFts5:
 
     @staticmethod
     def _content_match(clauses: list[Clause], *, any_word: bool) -> str:
-        def alternative(words: tuple[str, ...], prefix: bool) -> str:
-            quoted = [f'"{w}"' for w in words]
-            if prefix:
-                quoted[-1] += "*"
-            return quoted[0] if len(quoted) == 1 else "(" + " AND ".join(quoted) + ")"
-
-        parts = []
-        for clause in clauses:
-            alts = [alternative(a, clause.prefix and i == 0) for i, a in enumerate(clause.alternatives)]
-            parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
-        return (" OR " if any_word else " AND ").join(parts)
+        return boolean_query(clauses, any_word=any_word, word='"{}"', prefix="*", both=" AND ", either=" OR ")
 
     def content_search(
         self, clauses: list[Clause], *, internal: bool, limit: int, any_word: bool = False
@@ -151,17 +162,7 @@ class PostgresFullText:
 
     @staticmethod
     def _content_tsquery(clauses: list[Clause], *, any_word: bool) -> str:
-        def alternative(words: tuple[str, ...], prefix: bool) -> str:
-            parts = list(words)
-            if prefix:
-                parts[-1] += ":*"
-            return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
-
-        out = []
-        for clause in clauses:
-            alts = [alternative(a, clause.prefix and i == 0) for i, a in enumerate(clause.alternatives)]
-            out.append(alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")")
-        return (" | " if any_word else " & ").join(out)
+        return boolean_query(clauses, any_word=any_word, word="{}", prefix=":*", both=" & ", either=" | ")
 
     def content_search(
         self, clauses: list[Clause], *, internal: bool, limit: int, any_word: bool = False
