@@ -242,6 +242,10 @@ def tour(page, base: str, checks: list[Check], axe_js: Path, who: str) -> list[s
             name = f"{who}{check.path}".replace("/", "_").replace("?", "_")[:80]
             page.screenshot(path=f"{SHOTS}/{name}-390.png", full_page=True)
         page.set_viewport_size(DESK)
+        # A desk is no excuse either: the inbox's list once ran 24 px past 1280 with long previews.
+        problems += [
+            f"{where} at 1280 px: {p}" for p in page.evaluate(PHONE_PROBLEMS, [check.nav, check.action])
+        ]
         if SHOTS:
             page.screenshot(path=f"{SHOTS}/{name}-1280.png", full_page=True)
         problems += [f"{where}: axe {v}" for v in serious_violations(page, axe_js)]
