@@ -868,12 +868,8 @@ def conversation_merge_undo(*, target: Conversation, line: Message, actor: User)
     Message.objects.filter(pk=line.pk).update(event={**data, "undone": True})
     _event(target, actor, "merge_undone", {"from": source.number})
     _event(source, actor, "merge_undone_here", {"into": target.number})
-    _recount(target)
-    _recount(source)
-    reindex_conversations([source.pk, target.pk])
-    source.refresh_from_db()
     # To everyone watching, an undone merge is a split: lines left one conversation for another.
-    events.announce(events.MessageSplit(source_id=target.pk, new_id=source.pk, actor_id=actor.pk))
+    _lines_moved(out_of=target, into=source, actor=actor)
     return source
 
 
@@ -894,12 +890,18 @@ def message_split(*, message: Message, actor: User) -> Conversation:
     Message.objects.filter(pk=message.pk).update(conversation=new)
     _event(new, actor, "split", {"from": source.number})
     _event(source, actor, "split_off", {"into": new.number})
-    _recount(source)
-    _recount(new)
-    reindex_conversations([source.pk, new.pk])
-    new.refresh_from_db()
-    events.announce(events.MessageSplit(source_id=source.pk, new_id=new.pk, actor_id=actor.pk))
+    _lines_moved(out_of=source, into=new, actor=actor)
     return new
+
+
+def _lines_moved(*, out_of: Conversation, into: Conversation, actor: User) -> None:
+    """After lines moved from one conversation to another (a split, an undone merge): both recounted and
+    reindexed, `into` refreshed for the caller, and the move announced as MessageSplit."""
+    _recount(out_of)
+    _recount(into)
+    reindex_conversations([out_of.pk, into.pk])
+    into.refresh_from_db()
+    events.announce(events.MessageSplit(source_id=out_of.pk, new_id=into.pk, actor_id=actor.pk))
 
 
 @transaction.atomic
