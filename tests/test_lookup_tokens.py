@@ -134,7 +134,14 @@ def test_tokens_mailed_before_the_upgrade_still_work_and_are_kept_only_as_digest
     stored = " ".join(_stored("inbox_conversation", casey.pk) + _stored("status_subscriber", sam.pk))
     for old in (old_link, old_reply, old_sub):
         assert old not in stored
-    assert hashlib.sha256(old_reply.encode()).hexdigest() in stored
+    assert tokens.legacy_digest("reply-address", old_reply) in stored  # kept, keyed
+    assert hashlib.sha256(old_reply.encode()).hexdigest() not in stored  # not a hash a dump can search
+    # What the migration stored opens nothing itself: each stored value tried where a token goes.
+    for value in _token_like("inbox_conversation", casey.pk):
+        assert Client().get(f"/portal/c/{value}/").status_code == 404, value
+        assert _answer_to(mailbox.reply_address(value)).conversation_id != casey.pk, value
+    for value in _token_like("status_subscriber", sam.pk):
+        assert not Subscriber.objects.filter(Subscriber.with_token(value)).exists(), value
     assert Conversation.objects.filter(Conversation.with_token(old_link)).get().pk == casey.pk
     assert _answer_to(mailbox.reply_address(old_reply)).conversation_id == casey.pk
     assert Subscriber.objects.filter(Subscriber.with_token(old_sub)).get().pk == sam.pk
@@ -144,3 +151,26 @@ def test_tokens_mailed_before_the_upgrade_still_work_and_are_kept_only_as_digest
         casey.token != old_link
         and _answer_to(mailbox.reply_address(casey.reply_token)).conversation_id == casey.pk
     )
+
+
+@pytest.mark.django_db
+def test_a_link_from_before_an_unsubscribe_cannot_confirm_the_next_subscription():
+    """Subscribing again starts over with a fresh token: the old confirm link (mailed the first time)
+    must not confirm the new subscription, whoever typed the address in this time."""
+    first = status_services.subscriber_add(email="sam@example.test")
+    old_token = first.token
+    status_services.subscriber_confirm(token=old_token)
+    status_services.subscriber_unsubscribe(token=old_token)
+    again = status_services.subscriber_add(email="sam@example.test")
+    assert again.token != old_token
+    assert status_services.subscriber_confirm(token=old_token) is None
+    again.refresh_from_db()
+    assert again.confirmed_at is None
+    # The same for a link mailed before this release, kept as a legacy digest.
+    status_services.subscriber_unsubscribe(token=again.token)
+    Subscriber.objects.filter(pk=again.pk).update(
+        legacy_digest=tokens.legacy_digest("status-subscriber", "pre-upgrade-link")
+    )
+    assert Subscriber.objects.filter(Subscriber.with_token("pre-upgrade-link")).exists()  # it did open it
+    status_services.subscriber_add(email="sam@example.test")
+    assert status_services.subscriber_confirm(token="pre-upgrade-link") is None

@@ -5,7 +5,7 @@ The database stores a random *selector*; what goes out is the selector followed 
 under SECRET_KEY (salted per purpose), so a copy of the database alone opens no conversation, threads
 no mail and unsubscribes nobody. A presented token is split, its MAC checked against SECRET_KEY and
 SECRET_KEY_FALLBACKS (a rotated key keeps old links working while it is a fallback), and only then is
-the selector looked up. Tokens handed out before this scheme are kept as SHA-256 digests
+the selector looked up. Tokens handed out before this scheme are kept as keyed digests
 (`*_legacy_digest` columns) and still match, so a customer's old reply address keeps threading.
 
 Lowercase hex throughout: the reply token travels in an email address's local part, which some mail
@@ -14,7 +14,6 @@ servers lowercase.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
@@ -53,17 +52,24 @@ def selector_of(purpose: str, presented: str) -> str | None:
     return None
 
 
-def legacy_digest(token: str) -> str:
-    """How a token handed out before selectors is kept: its SHA-256, compared, never shown again."""
-    return hashlib.sha256(token.encode()).hexdigest()
+def legacy_digest(purpose: str, token: str, key: str | None = None) -> str:
+    """How a token handed out before selectors is kept: an HMAC of it under SECRET_KEY (`key`), compared,
+    never shown again. Keyed, not a plain hash: the old reply tokens had 64 bits, few enough that a copy
+    of the database could be searched for them offline against every stored digest at once."""
+    secret = key or settings.SECRET_KEY
+    return salted_hmac(
+        f"happydesk.token.{purpose}.legacy", token, secret=secret, algorithm="sha256"
+    ).hexdigest()
 
 
 def matching(purpose: str, presented: str, *, selector_field: str, legacy_field: str) -> Q:
     """A filter for the row a presented token opens: by a verified selector, else by the legacy digest
-    of the token exactly as presented. Matches nothing for a forged or unknown token."""
+    of the token exactly as presented (under the key or a fallback). Matches nothing for a forged or
+    unknown token."""
     selector = selector_of(purpose, presented)
     if selector is not None:
         return Q(**{selector_field: selector})
     if not presented:
         return Q(pk__in=[])
-    return Q(**{legacy_field: legacy_digest(presented)})
+    keys = (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    return Q(**{f"{legacy_field}__in": [legacy_digest(purpose, presented, key) for key in keys]})

@@ -1,21 +1,21 @@
 """The conversation's two secrets are no longer stored usable (happydesk/tokens.py): each row gets fresh
 selectors, and the tokens already handed out (reply addresses in customers' mail, portal links) are
-kept only as SHA-256 digests, so they still thread and open."""
+kept only as keyed digests (HMAC under SECRET_KEY), so they still thread and open."""
 
-import hashlib
 import secrets
 
 from django.db import migrations, models
 
 import happydesk.inbox.models
+from happydesk.tokens import legacy_digest
 
 
 def _digests_keep(apps, schema_editor):
     Conversation = apps.get_model("inbox", "Conversation")
     batch = []
     for row in Conversation.objects.only("pk", "link_selector", "reply_selector").iterator(chunk_size=2000):
-        row.link_legacy_digest = hashlib.sha256(row.link_selector.encode()).hexdigest()
-        row.reply_legacy_digest = hashlib.sha256(row.reply_selector.encode()).hexdigest()
+        row.link_legacy_digest = legacy_digest("conversation-link", row.link_selector)
+        row.reply_legacy_digest = legacy_digest("reply-address", row.reply_selector)
         row.link_selector, row.reply_selector = secrets.token_hex(12), secrets.token_hex(8)
         batch.append(row)
         if len(batch) >= 2000:

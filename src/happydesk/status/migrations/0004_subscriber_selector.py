@@ -1,19 +1,19 @@
 """A subscriber's link token is no longer stored usable (happydesk/tokens.py): each row gets a fresh
-selector, and the token already mailed out is kept only as a SHA-256 digest, so old links still work."""
+selector, and the token already mailed out is kept only as a keyed digest (HMAC under SECRET_KEY), so old links still work."""
 
-import hashlib
 import secrets
 
 from django.db import migrations, models
 
 import happydesk.status.models
+from happydesk.tokens import legacy_digest
 
 
 def _digests_keep(apps, schema_editor):
     Subscriber = apps.get_model("status", "Subscriber")
     rows = list(Subscriber.objects.only("pk", "selector"))
     for row in rows:
-        row.legacy_digest = hashlib.sha256(row.selector.encode()).hexdigest()
+        row.legacy_digest = legacy_digest("status-subscriber", row.selector)
         row.selector = secrets.token_hex(16)
     Subscriber.objects.bulk_update(rows, ["selector", "legacy_digest"], batch_size=2000)
 
