@@ -343,6 +343,27 @@ def test_erase_takes_the_address_off_another_customers_conversation_that_cc_d_it
     assert ADDRESS.lower() not in [a.lower() for a in theirs.cc + message.cc + message.to]
 
 
+def test_erase_takes_the_address_off_an_agents_bcc_and_counts_only_what_changed(world, agent):
+    """An agent's reply in another customer's conversation Bcc'd the erased customer: the reply stays,
+    their address goes. A look-alike address (the erased one inside a longer one) is neither touched nor
+    counted in the audit entry."""
+    from happydesk.audit.models import Action, AuditEntry
+    from happydesk.inbox.services import reply_create
+
+    theirs = world.other.conversations[0]
+    lookalike = "x" + ADDRESS.lower()
+    reply = reply_create(conversation=theirs, author=agent, text="Copying your colleague.", bcc=[ADDRESS])
+    Message.objects.filter(pk=reply.pk).update(cc=[lookalike])
+
+    run_command("customers", "erase", ADDRESS, "--yes")
+
+    reply.refresh_from_db()
+    assert reply.text == "Copying your colleague." and reply.bcc == [] and reply.cc == [lookalike]
+    entry = AuditEntry.objects.filter(action=Action.CUSTOMER_ERASED).latest("seq")
+    counts = {k: v for k, v in entry.details.items() if "address" in k or "unlist" in k}
+    assert counts and all(v == 1 for v in counts.values()), entry.details
+
+
 def test_the_export_holds_every_message_the_erasure_would_remove(mailbox):
     """A message sent from the customer's address into another customer's conversation, not linked to
     them: erasure removes it, so the archive they asked for first must hold it too."""

@@ -77,9 +77,10 @@ def _conversations_delete(ids: list[int], counts: Counter[str]) -> tuple[list[st
 
 
 def _addresses_unlist(addresses: list[str]) -> int:
-    """Take these addresses off the Cc and To lists of the conversations and messages that stay (another
-    customer's mail that copied them in). Those rows are the other customer's and are kept; one query
-    per model finds the candidates, one bulk update writes them."""
+    """Take these addresses off the Cc, To and Bcc lists of the conversations and messages that stay
+    (another customer's mail that copied them in). Those rows are the other customer's and are kept; one
+    query per model finds the candidates (a substring match, so `bob@x` also finds `jimbob@x`), and
+    only the rows whose lists really change are written and counted."""
     if not addresses:
         return 0
     gone = set(addresses)
@@ -88,16 +89,20 @@ def _addresses_unlist(addresses: list[str]) -> int:
         return [v for v in values if parseaddr(v)[1].lower() not in gone]
 
     changed = 0
-    for model, fields in ((Conversation, ("cc",)), (Message, ("to", "cc"))):
+    for model, fields in ((Conversation, ("cc",)), (Message, ("to", "cc", "bcc"))):
         q = Q(pk__in=[])
         annotations = {f"{f}_text": Cast(f, TextField()) for f in fields}
         for field in fields:
             for address in addresses:
                 q |= Q(**{f"{field}_text__icontains": address})
-        rows = list(model.objects.annotate(**annotations).filter(q).only("pk", *fields))  # type: ignore[attr-defined]
-        for row in rows:
-            for field in fields:
-                setattr(row, field, kept(getattr(row, field)))
+        candidates = model.objects.annotate(**annotations).filter(q).only("pk", *fields)  # type: ignore[attr-defined]
+        rows = []
+        for row in candidates:
+            lists = {field: kept(getattr(row, field)) for field in fields}
+            if any(lists[field] != getattr(row, field) for field in fields):
+                for field, values in lists.items():
+                    setattr(row, field, values)
+                rows.append(row)
         model.objects.bulk_update(rows, list(fields), batch_size=500)  # type: ignore[attr-defined]
         changed += len(rows)
     return changed
