@@ -49,3 +49,18 @@ def test_the_oidc_client_secret_set_changed_and_removed(settings):
     assert [d["secrets"] for _, d in _changes()] == ["set", "changed", "removed"]
     assert_no_secret("oidc-secret-1")
     assert_no_secret("oidc-secret-2")
+
+
+@pytest.mark.django_db
+def test_rotating_the_secret_key_is_not_an_sso_secret_change(settings):
+    settings.HAPPYDESK_OIDC_CLIENT_SECRET = "oidc-secret-1"
+    assert sso_secrets_note_changes() == ["HAPPYDESK_OIDC_CLIENT_SECRET"]
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-secret-key-" + "n" * 40, [old]
+    assert sso_secrets_note_changes() == []  # same SSO secret, new key: nothing to report
+    assert sso_secrets_note_changes() == []  # and stored under the new key from now on
+    settings.SECRET_KEY_FALLBACKS = []
+    assert sso_secrets_note_changes() == []
+    settings.HAPPYDESK_OIDC_CLIENT_SECRET = "oidc-secret-2"
+    assert sso_secrets_note_changes() == ["HAPPYDESK_OIDC_CLIENT_SECRET"]
+    assert [d["secrets"] for _, d in _changes()] == ["set", "changed"]

@@ -1,7 +1,9 @@
 """Noticing SSO secret changes. The secrets are environment settings the app cannot change, so a change
-happens outside it: each web process, as it starts, compares a keyed fingerprint of every configured
+happens outside it: `happydesk serve`, as it starts, compares a keyed fingerprint of every configured
 secret with what the last start saw, and writes `sso.secret_changed` to the audit log (how many were
-added and removed, never a secret or its fingerprint) when they differ."""
+added and removed, never a secret or its fingerprint) when they differ. A deployment that serves
+`happydesk.asgi`/`wsgi` with another server records changes only when `happydesk serve` next starts.
+A rotated SECRET_KEY (the old one in SECRET_KEY_FALLBACKS) is not a change of the SSO secrets."""
 
 from __future__ import annotations
 
@@ -24,9 +26,16 @@ def _configured() -> dict[str, list[str]]:
     }
 
 
-def _fingerprint(secret: str) -> str:
-    """Stable across restarts and processes, useless without SECRET_KEY: enough to notice a change."""
-    return salted_hmac("happydesk.sso-secret-fingerprint", secret, algorithm="sha256").hexdigest()[:24]
+def _fingerprints(secrets: list[str], key: str | None = None) -> list[str]:
+    """Stable across restarts and processes, useless without SECRET_KEY (`key`): enough to notice a change."""
+    return sorted(
+        {
+            salted_hmac("happydesk.sso-secret-fingerprint", s, secret=key, algorithm="sha256").hexdigest()[
+                :24
+            ]
+            for s in secrets
+        }
+    )
 
 
 @transaction.atomic
@@ -35,10 +44,16 @@ def sso_secrets_note_changes() -> list[str]:
     returns the names of those settings. Settings never set and still unset record nothing."""
     changed = []
     for setting, secrets in _configured().items():
-        now = sorted({_fingerprint(secret) for secret in secrets})
+        now = _fingerprints(secrets)
         row = SecretFingerprints.objects.select_for_update().filter(setting=setting).first()
         before = row.fingerprints if row is not None else []
         if now == before:
+            continue
+        if row is not None and any(
+            _fingerprints(secrets, key) == before for key in settings.SECRET_KEY_FALLBACKS
+        ):
+            # SECRET_KEY was rotated, the SSO secrets were not: keep them under the new key, say nothing.
+            SecretFingerprints.objects.filter(pk=row.pk).update(fingerprints=now)
             continue
         added, removed = len(set(now) - set(before)), len(set(before) - set(now))
         state = "set" if not before else ("removed" if not now else "changed")
