@@ -218,12 +218,18 @@ def test_portal_reply_carries_attachments_and_refuses_too_many(form_mailbox, age
     assert latest.text == "Here is what I see." and [a.filename for a in latest.attachments.all()] == [
         "screenshot.png"
     ]
+    only_file = SimpleUploadedFile("photo.jpg", b"\xff\xd8 jpeg", content_type="image/jpeg")
+    customer.post(f"/portal/c/{c.token}/", {"text": "", "attachments": [only_file]})
+    photo = c.messages.filter(kind="customer").latest("id")
+    assert photo.text == "" and [a.filename for a in photo.attachments.all()] == [
+        "photo.jpg"
+    ]  # no words made up
     settings.HAPPYDESK_MAX_MESSAGE_BYTES = 10
     big = SimpleUploadedFile("big.bin", b"x" * 11)
     r = customer.post(f"/portal/c/{c.token}/", {"text": "And this.", "attachments": [big]})
     assert r.status_code == 400 and "nothing was sent" in r.content.decode()
     assert "And this.</textarea>" in r.content.decode()  # their words are kept
-    assert c.messages.filter(kind="customer").count() == 2
+    assert c.messages.filter(kind="customer").count() == 3
 
 
 def test_portal_new_request_opens_the_contact_form_and_arrives_verified(form_mailbox, smtp_sink):

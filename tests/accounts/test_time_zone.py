@@ -38,6 +38,16 @@ def test_the_browser_sets_the_zone_once_and_a_chosen_one_stands(web, agent):
     assert 'id="tz-auto"' not in page
 
 
+def test_a_zone_the_browser_names_but_the_list_leaves_out_is_taken_once(web, agent):
+    """Browsers may report an alias we do not offer in the list (Etc/GMT+5): it is kept, so the page
+    does not ask again on every load; the agent's own choice must still come from the list."""
+    assert web.post("/account/time-zone/", {"zone": "Etc/GMT+5", "auto": "1"}).status_code == 204
+    assert User.objects.get(pk=agent.pk).timezone == "Etc/GMT+5"
+    assert 'id="tz-auto"' not in web.get("/inbox/").content.decode()
+    web.post("/account/time-zone/", {"zone": "Etc/GMT+3"})  # not in the list: refused
+    assert User.objects.get(pk=agent.pk).timezone == "Etc/GMT+5"
+
+
 def test_agent_pages_show_times_in_the_agents_zone(web, agent, mailbox):
     at = datetime(2026, 12, 3, 23, 30, tzinfo=ZoneInfo("UTC"))
     c = customer_conversation(mailbox, address="c@example.test", name="C", subject="Late", text="Hi", at=at)

@@ -36,11 +36,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     # Set when the agent signs in through the company's OpenID Connect provider (issuer + subject).
-    # The agent's time zone (IANA name): every time on agent pages is shown in it. Empty until the
-    # browser tells us (accounts/static/happydesk/timezone.js) or the agent chooses one.
-    timezone = models.CharField(max_length=64, blank=True)
     oidc_issuer = models.CharField(max_length=500, blank=True)
     oidc_subject = models.CharField(max_length=255, blank=True)
+    # The agent's time zone (IANA name): every time on agent pages is shown in it. Empty until the
+    # browser tells us (web/static/happydesk/timezone.js) or the agent chooses one. (From here on in this
+    # class body `timezone` is this field, not django.utils.timezone.)
+    timezone = models.CharField(max_length=64, blank=True)
     # The composer's "Take it when I reply", remembered: sending assigns an unassigned conversation.
     take_on_reply = models.BooleanField(default=False)
 

@@ -4,6 +4,7 @@ from the command line, and `ip` their client address (ratelimit.client_ip) when 
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import TYPE_CHECKING
 
@@ -444,7 +445,27 @@ def _end_sessions_without_two_factor() -> None:
     Session.objects.filter(pk__in=doomed).delete()
 
 
-def agent_time_zone_set(*, agent: User, zone: str) -> None:
-    """Show this agent's times in `zone` (an IANA name the caller checked)."""
+@functools.cache
+def time_zone_choices() -> tuple[str, ...]:
+    """The zones an agent picks from: UTC, then the regions' named zones (not Etc/ or SystemV/ aliases).
+    Read from the zone database once per process."""
+    from zoneinfo import available_timezones
+
+    named = (z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return ("UTC", *sorted(named))
+
+
+def agent_time_zone_set(*, agent: User, zone: str, told_by_browser: bool = False) -> bool:
+    """Show this agent's times in `zone`; False (nothing changed) for a name not in the choices. A zone
+    the browser told us never replaces one the agent chose, and is taken even when we do not list it (an
+    Etc/ alias) as long as the zone database knows it, so the browser is not asked again and again."""
+    from happydesk.accounts.middleware import agent_zone
+
+    if told_by_browser:
+        if agent.timezone or agent_zone(zone) is None:
+            return False
+    elif zone not in time_zone_choices():
+        return False
     User.objects.filter(pk=agent.pk).update(timezone=zone)
     agent.timezone = zone
+    return True

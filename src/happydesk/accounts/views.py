@@ -29,6 +29,7 @@ from happydesk.accounts.services import (
     agent_deactivate,
     agent_set_role,
     agent_time_zone_set,
+    time_zone_choices,
     two_factor_enabled,
     two_factor_require,
     two_factor_required,
@@ -197,25 +198,21 @@ def agent_active(request: AgentRequest, agent_id: int) -> HttpResponse:
 def time_zone(request: AgentRequest) -> HttpResponse:
     """The agent's time zone: chosen here, or told by their browser the first time (`auto`, which
     never replaces a zone the agent chose). Every time on agent pages is shown in it."""
-    from zoneinfo import available_timezones
-
-    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
     if request.method == "POST":
         zone = request.POST.get("zone", "").strip()
-        auto = bool(request.POST.get("auto"))
-        if zone not in zones and zone != "UTC":
-            if auto:
-                return HttpResponse(status=400)
+        if request.POST.get("auto"):
+            if (
+                agent_time_zone_set(agent=request.user, zone=zone, told_by_browser=True)
+                or request.user.timezone
+            ):
+                return HttpResponse(status=204)  # set, or the agent's own choice stands
+            return HttpResponse(status=400)  # no zone by that name
+        if not agent_time_zone_set(agent=request.user, zone=zone):
             flash.error(request, "Choose a time zone from the list.")
-            return redirect("account_time_zone")
-        if auto and request.user.timezone:
-            return HttpResponse(status=204)  # the agent's own choice stands
-        agent_time_zone_set(agent=request.user, zone=zone)
-        if auto:
-            return HttpResponse(status=204)
-        flash.success(request, f"Times are now shown in {zone}.")
+        else:
+            flash.success(request, f"Times are now shown in {zone}.")
         return redirect("account_time_zone")
-    return render(request, "accounts/time_zone.html", {"zones": ["UTC", *zones]})
+    return render(request, "accounts/time_zone.html", {"zones": time_zone_choices()})
 
 
 @login_required

@@ -194,14 +194,13 @@ def customer_thread(conversation: Conversation) -> QuerySet[Message]:
     )
 
 
-def snooze_options(conversation: Conversation, agent: User | None = None) -> list[tuple[str, str, datetime]]:
-    """Snooze choices in the time zone the agent's pages show times in (theirs, else UTC), so "until
-    tomorrow, Tue 9:00" and the snoozed time shown afterwards agree: (key, label, until)."""
+def snooze_options() -> list[tuple[str, str, datetime]]:
+    """Snooze choices in the time zone the page shows times in (the agent's, which
+    AgentTimeZoneMiddleware made current; else UTC), so "until tomorrow, Tue 9:00" and the snoozed time
+    shown afterwards agree: (key, label, until)."""
     from django.utils import timezone
 
-    from happydesk.accounts.middleware import agent_zone
-
-    zone = (agent_zone(agent.timezone) if agent is not None else None) or timezone.get_current_timezone()
+    zone = timezone.get_current_timezone()
     now = timezone.now().astimezone(zone)
     tomorrow = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     monday = (now + timedelta(days=7 - now.weekday())).replace(hour=9, minute=0, second=0, microsecond=0)

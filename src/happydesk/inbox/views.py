@@ -123,7 +123,7 @@ def _conversation_page(
         "seen": max((m.pk for m in thread), default=0),
         "statuses": STATUS_VIEWS,
         "panels": panels.installed(),
-        "snooze_options": selectors.snooze_options(convo, request.user),
+        "snooze_options": selectors.snooze_options(),
         "handoff": selectors.handoff_line(convo, request.user, thread),
         "exchanges": selectors.exchanges_without_resolution(convo, thread),
         "all_tags": Tag.objects.order_by("name").values_list("name", flat=True)[:500],
@@ -301,9 +301,7 @@ def reply(request: AgentRequest, number: int) -> HttpResponse:
         agent_take_on_reply_set(agent=request.user, on=form.cleaned_data["take"])
     snooze_until = None
     if then.startswith("snooze:"):
-        snooze_until = {key: until for key, _, until in selectors.snooze_options(convo, request.user)}[
-            then.split(":", 1)[1]
-        ]
+        snooze_until = {key: until for key, _, until in selectors.snooze_options()}[then.split(":", 1)[1]]
     try:
         sent = services.reply_create(
             conversation=convo,
@@ -558,9 +556,7 @@ def snooze(request: AgentRequest, number: int) -> HttpResponse:
     if form.cleaned_data["until"] == "wake":
         services.conversation_snooze(conversation=convo, actor=request.user, until=None)
         return redirect("conversation", number=convo.number)
-    until = {key: value for key, _, value in selectors.snooze_options(convo, request.user)}[
-        form.cleaned_data["until"]
-    ]
+    until = {key: value for key, _, value in selectors.snooze_options()}[form.cleaned_data["until"]]
     services.conversation_snooze(conversation=convo, actor=request.user, until=until)
     flash.success(request, f"Snoozed #{convo.number} until {until:%a %b %-d, %H:%M}.")
     return redirect("inbox")

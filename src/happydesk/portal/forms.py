@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 
@@ -27,10 +28,9 @@ class TooMuchAttached(ValueError):
 
 def uploaded_attachments(files: list[UploadedFile]) -> list[services.NewAttachment]:
     """The files a customer attached (the contact form, the portal's reply box): at most MAX_FILES,
-    together no larger than a message may be (HAPPYDESK_MAX_MESSAGE_BYTES). Checked on the sizes the
-    upload declared before any file is read; TooMuchAttached says what is over."""
-    from django.conf import settings
-
+    together no larger than a message may be (HAPPYDESK_MAX_MESSAGE_BYTES); TooMuchAttached says what is
+    over. This keeps oversized files out of the database and the data folder; the upload itself has
+    already been received (spooled by Django), so a cap on the request body belongs to the proxy."""
     if len(files) > MAX_FILES:
         raise TooMuchAttached(f"at most {MAX_FILES} files in one message")
     limit = settings.HAPPYDESK_MAX_MESSAGE_BYTES

@@ -256,7 +256,7 @@ def portal_conversation(request: HttpRequest, token: str) -> HttpResponse:
                 services.customer_reply(
                     conversation=conversation,
                     customer=conversation.customer,
-                    text=text or "(attachments)",
+                    text=text,
                     verification=verification,
                     attachments=files,
                 )
