@@ -282,7 +282,9 @@ def test_the_agent_reviews_each_replacement_before_the_draft_is_saved(reply_with
     page = agent_client.get(url).content.decode()
     assert not Article.objects.exists()  # nothing is saved by looking
     choices = dict(
-        re.findall(r'name="redact" value="(\d+)" checked> <span class="kb-original">([^<]+)</span>', page)
+        re.findall(
+            r'name="redact" value="([0-9a-f]+)" checked> <span class="kb-original">([^<]+)</span>', page
+        )
     )
     assert sorted(choices.values()) == ["020 7946 0958", "Emma"]
     assert "INV-2026-1187 was refunded" in page and "[phone number]" in page
@@ -290,18 +292,40 @@ def test_the_agent_reviews_each_replacement_before_the_draft_is_saved(reply_with
     name = next(k for k, v in choices.items() if v == "Emma")
     # Without JavaScript: untick the phone and press Preview; the page comes back with it kept.
     preview = agent_client.post(
-        url, {"redact": [name], "title": "Refunds", "action": "preview"}
+        url, {"shown": [name, phone], "redact": [name], "title": "Refunds", "action": "preview"}
     ).content.decode()
     assert '<mark class="kb-kept">020 7946 0958</mark>' in preview and "Refunds" in preview
     assert f'value="{phone}">' in preview  # unticked now
     assert not Article.objects.exists()
     # With htmx, only the preview comes back.
-    partial = agent_client.post(url, {"redact": [name]}, headers={"HX-Request": "true"}).content.decode()
+    partial = agent_client.post(
+        url, {"shown": [name, phone], "redact": [name]}, headers={"HX-Request": "true"}
+    ).content.decode()
     assert partial.lstrip().startswith('<section id="redact-preview"') and "<html" not in partial
-    r = agent_client.post(url, {"redact": [name], "title": "Refunds", "action": "create"})
+    r = agent_client.post(
+        url, {"shown": [name, phone], "redact": [name], "title": "Refunds", "action": "create"}
+    )
     article = Article.objects.get()
     assert r["Location"] == f"/kb/articles/{article.pk}/" and article.title == "Refunds"
     assert article.body == "Invoice INV-2026-1187 was refunded. [customer name], call me on 020 7946 0958."
+
+
+def test_an_item_the_review_page_never_showed_is_redacted_not_kept(reply_with_details, agent_client):
+    """The thread changed between opening the page and saving (or someone posts by hand): a personal
+    item that was not on the page, so nobody unticked it, is redacted rather than kept unseen."""
+    c, reply = reply_with_details
+    url = f"/kb/from-reply/{c.number}/{reply.pk}/"
+    page = agent_client.get(url).content.decode()
+    keys = dict(
+        re.findall(
+            r'name="redact" value="([0-9a-f]+)" checked> <span class="kb-original">([^<]+)</span>', page
+        )
+    )
+    name = next(k for k, v in keys.items() if v == "Emma")
+    agent_client.post(url, {"shown": [name], "redact": [], "title": "Refunds", "action": "create"})
+    body = Article.objects.get().body
+    assert "Emma, call me" in body  # shown and unticked: kept as the agent chose
+    assert "020 7946 0958" not in body and "[phone number]" in body  # never shown: redacted
 
 
 def test_light_agents_and_strangers_cannot_make_an_article(reply_with_details, client):

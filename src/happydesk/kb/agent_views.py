@@ -154,8 +154,10 @@ def article_from_reply(request: AgentRequest, number: int, message_id: int) -> H
     items = found.items()
     keep: frozenset[str] = frozenset()
     if request.method == "POST":
-        redacted = set(request.POST.getlist("redact"))
-        keep = frozenset(i.key for i in items if i.key not in redacted)
+        # Kept as written: only what the page showed and the agent unticked. An item the page did not
+        # show (the thread changed since) is redacted, never kept unseen.
+        shown, redacted = set(request.POST.getlist("shown")), set(request.POST.getlist("redact"))
+        keep = frozenset(i.key for i in items if i.key in shown and i.key not in redacted)
         title = request.POST.get("title", "").strip()[:300] or title
         if request.POST.get("action") == "create":
             article = services.article_from_reply(

@@ -11,6 +11,7 @@ dates, versions, prices and IP-like strings stay.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -155,31 +156,29 @@ class Redaction:
     source: str
     replacements: tuple[Replacement, ...]
 
-    def _key_of(self) -> dict[str, str]:
-        keys: dict[str, str] = {}
-        for r in self.replacements:
-            keys.setdefault(r.original, str(len(keys) + 1))
-        return keys
+    @staticmethod
+    def key_of(original: str) -> str:
+        """An item's key in the review form: from its value, not its position, so an item that appears
+        between opening the page and saving it (the thread changed) cannot take another item's key."""
+        return hashlib.sha256(original.encode()).hexdigest()[:16]
 
     def items(self) -> list[Item]:
         """The distinct personal values, in the order they first appear."""
-        keys = self._key_of()
         grouped: dict[str, list[Replacement]] = {}
         for r in self.replacements:
             grouped.setdefault(r.original, []).append(r)
         out = []
         for original, group in grouped.items():
             shown = next((r.placeholder for r in group if r.placeholder), "")
-            out.append(Item(keys[original], original, shown, group[0].kind, len(group)))
+            out.append(Item(self.key_of(original), original, shown, group[0].kind, len(group)))
         return out
 
     def _segments(self, keep: Collection[str]) -> Iterator[tuple[str, str]]:
         """The text in pieces: ("", plain), ("redacted", placeholder) or ("kept", original)."""
-        keys = self._key_of()
         pos = 0
         for r in self.replacements:
             yield "", self.source[pos : r.start]
-            if keys[r.original] in keep:
+            if self.key_of(r.original) in keep:
                 yield "kept", self.source[r.start : r.end]
             else:
                 yield "redacted", r.placeholder
