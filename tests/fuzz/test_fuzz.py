@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from happydesk.kb.rendering import render_markdown
 from happydesk.mail.parsing.limits import Limits, ParseFailure
 from happydesk.mail.parsing.message import ParsedEmail, parse_email
+from happydesk.web.markdown import render_markdown
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CORPUS = sorted((FIXTURES / "mail").glob("*.eml"))

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from happydesk.kb.rendering import description, plain_text, render_markdown, sanitize
+from happydesk.web.markdown import description, plain_text, render_markdown, sanitize
 
 
 @pytest.mark.parametrize(

@@ -31,8 +31,8 @@ from happydesk.community.models import (
 )
 from happydesk.customers.models import CustomerEmail
 from happydesk.inbox.models import Conversation, Mailbox
-from happydesk.kb.rendering import plain_text
 from happydesk.mail.outbound import notice_enqueue
+from happydesk.web.markdown import plain_text
 
 EXCERPT = 600
 REASON_WORDS = {"voted": "voted for it", "followed": "followed it", "conversation": "wrote to us about it"}

@@ -23,9 +23,9 @@ from happydesk.community.forms import PostForm, SignInForm, StatusForm, TopicFor
 from happydesk.community.models import IDEA_STATUSES, Post, State, Topic
 from happydesk.community.services import CommunityError
 from happydesk.customers.models import Customer
-from happydesk.kb.rendering import description
 from happydesk.ratelimit import client_ip
 from happydesk.redirects import local_path
+from happydesk.web.markdown import description
 
 NEXT_KEY = "community_next"  # where a customer who signed in from the community wants to go back to
 NAME_KEY = "community_name"  # the name typed at sign-in, used only once that browser has signed in

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from happydesk.community.models import Announcement, Post, State, Topic
-from happydesk.kb.rendering import plain_text
+from happydesk.web.markdown import plain_text
 
 MAX_ANSWERS = 20
 

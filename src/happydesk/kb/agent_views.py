@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,7 +19,7 @@ from happydesk.inbox.models import Message
 from happydesk.kb import selectors, services
 from happydesk.kb.forms import ArticleForm, CategoryForm, CollectionForm
 from happydesk.kb.models import Article, Category, Collection
-from happydesk.kb.rendering import render_markdown
+from happydesk.web.markdown import render_markdown
 
 View = Callable[..., HttpResponse]
 
@@ -210,4 +211,26 @@ def structure(request: AgentRequest) -> HttpResponse:
         request,
         "kb/agent_structure.html",
         {"collections": collections, "collection_form": collection_form, "category_form": category_form},
+    )
+
+
+SEARCH_REPORT_DAYS = 30
+
+
+@login_required
+def searches_without_results(request: AgentRequest) -> HttpResponse:
+    """What customers searched the help centre for and found nothing over the last 30 days, with a
+    link to write that article (for everyone on the team but light agents; they read it like every
+    report). The searches are recorded by the search app; the article is written here."""
+    from happydesk.accounts.models import User
+    from happydesk.search.selectors import searches_without_results as unanswered
+
+    return render(
+        request,
+        "kb/searches_without_results.html",
+        {
+            "rows": unanswered(days=SEARCH_REPORT_DAYS),
+            "days": SEARCH_REPORT_DAYS,
+            "can_write": request.user.role != User.Role.LIGHT,
+        },
     )

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from happydesk.kb import selectors, services
 from happydesk.kb.forms import FeedbackForm
-from happydesk.kb.rendering import description, render_markdown
+from happydesk.web.markdown import description, render_markdown
 
 FEEDBACK_SESSION_KEY = "kb_feedback"
 
@@ -32,6 +32,7 @@ def _page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
             "is_agent": _is_agent(request),
             "contact_mailbox_id": selectors.contact_mailbox_id(),
             "q": request.GET.get("q", "").strip()[:200],
+            "community_url": _community_url(),
             **context,
         },
     )
@@ -71,7 +72,6 @@ def help_search(request: HttpRequest) -> HttpResponse:
             "results": found.results if found else [],
             "corrected": found.corrected if found else "",
             "searched": bool(q),
-            "community_url": _community_url(),
             "canonical": _canonical("/help/search/"),
         },
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from happydesk.kb.models import Article
-from happydesk.kb.rendering import plain_text
+from happydesk.web.markdown import plain_text
 
 
 def article_document(article: Article) -> dict | None:

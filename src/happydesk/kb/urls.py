@@ -15,6 +15,7 @@ urlpatterns = [
     path("help/<slug:collection_slug>/<slug:category_slug>/", public_views.category, name="kb_category"),
     # The team's side.
     path("kb/", agent_views.article_list, name="kb_articles"),
+    path("reports/searches/", agent_views.searches_without_results, name="search_no_results"),
     path("kb/new/", agent_views.article_edit, name="kb_article_new"),
     path("kb/structure/", agent_views.structure, name="kb_structure"),
     path("kb/articles/<int:article_id>/", agent_views.article_edit, name="kb_article_edit"),

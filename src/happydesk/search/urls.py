@@ -4,5 +4,4 @@ from happydesk.search import views
 
 urlpatterns = [
     path("admin/search/synonyms/", views.synonyms, name="search_synonyms"),
-    path("reports/searches/", views.no_results, name="search_no_results"),
 ]

@@ -1,18 +1,14 @@
-"""The search pages for the team: admins edit synonym groups; everyone on the team (light agents too,
-as with every report) sees which help-centre searches found nothing."""
+"""The search page for admins: synonym groups. (What help-centre searches found nothing is read by the
+knowledge base's report, kb/agent_views.py, which is where the missing article gets written.)"""
 
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from happydesk.accounts.decorators import AgentRequest, admin_required
-from happydesk.accounts.models import User
 from happydesk.search import selectors, services
-
-REPORT_DAYS = 30
 
 
 @admin_required
@@ -35,17 +31,3 @@ def synonyms(request: AgentRequest) -> HttpResponse:
                 flash.error(request, "Give at least two words or phrases, separated by commas.")
         return redirect("search_synonyms")
     return render(request, "search/synonyms.html", {"groups": selectors.synonym_groups()})
-
-
-@login_required
-def no_results(request: AgentRequest) -> HttpResponse:
-    """What customers searched the help centre for, and found nothing, over the last 30 days."""
-    return render(
-        request,
-        "search/no_results.html",
-        {
-            "rows": selectors.searches_without_results(days=REPORT_DAYS),
-            "days": REPORT_DAYS,
-            "can_write": request.user.role != User.Role.LIGHT,  # writing articles is for the team
-        },
-    )

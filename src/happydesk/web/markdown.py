@@ -8,6 +8,7 @@ anyway, so a parser bug or a future option change can never put script into a pa
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,3 +70,17 @@ def sanitize(html_text: str) -> str:
         link_rel="noopener noreferrer",
         filter_style_properties={"text-align"},  # table column alignment is the only style kept
     )
+
+
+def plain_text(text: str) -> str:
+    """The Markdown body as one line of readable text (meta descriptions, search snippets)."""
+    stripped = nh3.clean(render_markdown(text), tags=set())
+    return re.sub(r"\s+", " ", html.unescape(stripped)).strip()
+
+
+def description(text: str, *, limit: int = 160) -> str:
+    """A meta description: the first sentences of the body, cut at a word boundary."""
+    words = plain_text(text)
+    if len(words) <= limit:
+        return words
+    return words[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"

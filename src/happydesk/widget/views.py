@@ -92,8 +92,8 @@ ALIGNED = re.compile(r'\sstyle="text-align:(left|right|center)"')
 def article_json(request: HttpRequest, article_id: int) -> JsonResponse:
     """A public article's sanitized HTML, for reading inside the widget's panel."""
     from happydesk.kb import selectors
-    from happydesk.kb.rendering import render_markdown
     from happydesk.kb.services import article_view_record
+    from happydesk.web.markdown import render_markdown
 
     found = selectors.article_for_reader(article_id, include_internal=False)
     if found is None:

@@ -6,7 +6,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from happydesk.community import selectors
-from happydesk.kb.rendering import render_markdown
+from happydesk.web.markdown import render_markdown
 
 register = template.Library()
 
