@@ -20,6 +20,7 @@ from pathlib import Path
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "quality" / "redact.json"
 AIM_EXACT = 0.95
 AIM_OVER = 0
+AIM_UNDER = 0  # personal strings left in: none, a leak is a leak
 PLACEHOLDER = re.compile(r"\[[a-z ]+?(?: \d+)?\]")
 TOKEN = re.compile(r"\w+(?:['’.@+/-]\w+)*")
 
@@ -124,9 +125,10 @@ def main() -> int:
         f"redact: {result.exact} of {result.total} replies redacted exactly ({result.share:.0%}); "
         f"over-redaction: {result.over_count} non-personal words changed in {len(result.over)} replies; "
         f"under-redaction: {result.under_count} personal strings left in {len(result.under)} replies "
-        f"(aim: {AIM_EXACT:.0%} exact, {AIM_OVER} over-redacted)"
+        f"(aim: {AIM_EXACT:.0%} exact, {AIM_OVER} over-redacted, {AIM_UNDER} left)"
     )
-    return 0 if result.share >= AIM_EXACT and result.over_count <= AIM_OVER else 1
+    met = result.share >= AIM_EXACT and result.over_count <= AIM_OVER and result.under_count <= AIM_UNDER
+    return 0 if met else 1
 
 
 if __name__ == "__main__":
